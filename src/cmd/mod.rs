@@ -1,0 +1,62 @@
+//! One module per subcommand; this one builds the shared context and dispatches.
+
+mod diff;
+mod import;
+mod raw;
+mod snapshots;
+
+use anyhow::{Context as _, Result};
+use portreg::cli::{Cli, Command};
+use portreg::store::Store;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// What every command may need, built once.
+pub struct Context {
+    pub db_path: PathBuf,
+}
+
+impl Context {
+    pub fn open_store(&self) -> Result<Store> {
+        if let Some(parent) = self.db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        Store::open(&self.db_path)
+            .with_context(|| format!("cannot open database {}", self.db_path.display()))
+    }
+}
+
+fn default_db_path() -> Result<PathBuf> {
+    let data = dirs::data_dir()
+        .context("no data directory for this user: give the database with --db or PORTREG_DB")?;
+    Ok(data.join("portreg").join("portreg.sqlite3"))
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let db_path = match cli.db {
+        Some(path) => path,
+        None => default_db_path()?,
+    };
+    let ctx = Context { db_path };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let code = match cli.command {
+        Command::Import(args) => import::run(args, &ctx, &mut out)?,
+        Command::Snapshots(args) => snapshots::run(args, &ctx, &mut out)?,
+        Command::Diff(args) => diff::run(args, &ctx, &mut out)?,
+        Command::Raw(args) => raw::run(args, &ctx, &mut out)?,
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+/// `portreg diff ... | head` closes the pipe early: that is not an error.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

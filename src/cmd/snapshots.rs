@@ -1,0 +1,13 @@
+use super::Context;
+use anyhow::Result;
+use portreg::cli::SnapshotsArgs;
+use portreg::output;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: SnapshotsArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
+    let store = ctx.open_store()?;
+    let rows = store.snapshots()?;
+    output::snapshots(out, &rows, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}

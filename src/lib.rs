@@ -1,0 +1,13 @@
+//! portreg: the full history of the IANA service name and port number registry, in SQLite.
+//!
+//! The library does the work and never prints: [`parse`] reads a registry document,
+//! [`store`] keeps its history, [`diff`] compares versions, [`output`] renders answers.
+//! The binary's `cmd` modules wire them together.
+
+pub mod cli;
+pub mod diff;
+pub mod input;
+pub mod model;
+pub mod output;
+pub mod parse;
+pub mod store;

@@ -1,0 +1,618 @@
+//! The registry parser: one streaming pass of quick-xml over the document's bytes.
+//!
+//! It is namespace-aware (elements count only in the IANA namespace, or in none), keeps what
+//! the contract names and ignores everything else, so new elements in a later format do not
+//! break it. It refuses anything that is not one complete `service-names-port-numbers`
+//! registry, and it never panics on input: every way a document can be wrong is a
+//! [`ParseError`].
+
+mod text;
+
+use crate::model::{Person, Record, Registry};
+use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{Namespace, ResolveResult};
+use rustc_hash::{FxBuildHasher, FxHashSet};
+use std::hash::BuildHasher;
+use text::{normalise, push_entity};
+
+pub const IANA_NAMESPACE: &str = "http://www.iana.org/assignments";
+pub const REGISTRY_ID: &str = "service-names-port-numbers";
+
+/// Why a document is not a registry portreg can store.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("empty input")]
+    Empty,
+    #[error("an HTML page, not the registry XML")]
+    Html,
+    #[error("truncated: the document ends inside <{inside}>")]
+    Truncated { inside: String },
+    #[error("not well-formed XML at byte {position}: {message}")]
+    Malformed { position: u64, message: String },
+    #[error("not an IANA registry: the root element is <{root}>")]
+    NotARegistry { root: String },
+    #[error("the IANA registry {id:?}, not {REGISTRY_ID:?}")]
+    WrongRegistry { id: String },
+    #[error("the registry has no <updated> date")]
+    NoUpdatedDate,
+    #[error("the registry's <updated> date {0:?} is not a YYYY-MM-DD date")]
+    BadUpdatedDate(String),
+    #[error("the registry holds no records")]
+    NoRecords,
+}
+
+/// Parses a whole registry document.
+pub fn parse_registry(bytes: &[u8]) -> Result<Registry, ParseError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    if looks_like_html(bytes) {
+        return Err(ParseError::Html);
+    }
+    Parser::default().run(bytes)
+}
+
+/// The registry date from the start of a document, without parsing it: enough to put a batch
+/// of files in history order before the real work. None when it is not found there.
+pub fn peek_updated(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let start = text.find("<updated>")? + "<updated>".len();
+    let len = text[start..].find("</updated>")?;
+    let date = text[start..start + len].trim();
+    (date.len() == 10 && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok())
+        .then(|| date.to_owned())
+}
+
+/// An HTML error page is the most common wrong answer from a web server; say so plainly rather
+/// than reporting the XML syntax error it usually trips first.
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(1024)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// What an open element is, as far as the parser cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elem {
+    Registry,
+    Title,
+    Updated,
+    Record,
+    Field(Field),
+    RecordXref,
+    Assignee,
+    AssigneeXref,
+    Contact,
+    ContactXref,
+    InlineXref { bracket: bool },
+    InlineOther,
+    People,
+    Person,
+    PersonField(PersonField),
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Protocol,
+    Number,
+    Description,
+    Note,
+    ServiceCode,
+    Unauthorized,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PersonField {
+    Name,
+    Org,
+    Uri,
+    Updated,
+}
+
+/// Where character data under the current element goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sink {
+    Nowhere,
+    Text,
+    XrefText,
+}
+
+#[derive(Debug, Clone)]
+struct Frame {
+    elem: Elem,
+    sink: Sink,
+    /// The element's name when [`Elem`] does not say it (unknown elements), for messages.
+    unknown_name: Option<Box<str>>,
+}
+
+impl Frame {
+    fn name(&self) -> &str {
+        match self.elem {
+            Elem::Registry => "registry",
+            Elem::Title => "title",
+            Elem::Updated => "updated",
+            Elem::Record => "record",
+            Elem::Field(Field::Name) | Elem::PersonField(PersonField::Name) => "name",
+            Elem::Field(Field::Protocol) => "protocol",
+            Elem::Field(Field::Number) => "number",
+            Elem::Field(Field::Description) => "description",
+            Elem::Field(Field::Note) => "note",
+            Elem::Field(Field::ServiceCode) => "sc",
+            Elem::Field(Field::Unauthorized) => "unauthorized",
+            Elem::RecordXref | Elem::AssigneeXref | Elem::ContactXref => "xref",
+            Elem::InlineXref { .. } => "xref",
+            Elem::Assignee => "assignee",
+            Elem::Contact => "contact",
+            Elem::People => "people",
+            Elem::Person => "person",
+            Elem::PersonField(PersonField::Org) => "org",
+            Elem::PersonField(PersonField::Uri) => "uri",
+            Elem::PersonField(PersonField::Updated) => "updated",
+            Elem::InlineOther | Elem::Other => self.unknown_name.as_deref().unwrap_or("?"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct RecordXref {
+    kind: String,
+    data: Option<String>,
+    section: Option<String>,
+}
+
+#[derive(Default)]
+struct Parser {
+    stack: Vec<Frame>,
+    seen_root: bool,
+    root_closed: bool,
+    title: Option<String>,
+    updated: Option<String>,
+    records: Vec<Record>,
+    people: Vec<Person>,
+    record: Record,
+    person: Person,
+    text: String,
+    xref: RecordXref,
+    xref_text: String,
+    /// Digests of the keys seen so far; a repeat (rare) is then counted exactly.
+    key_digests: FxHashSet<u64>,
+}
+
+impl Parser {
+    fn run(mut self, bytes: &[u8]) -> Result<Registry, ParseError> {
+        let mut reader = NsReader::from_reader(bytes);
+        reader.config_mut().check_end_names = true;
+        loop {
+            let event = reader.read_resolved_event();
+            let (namespace, event) = match event {
+                Ok(ok) => ok,
+                Err(error) => {
+                    let position = reader.error_position();
+                    return Err(self.syntax_error(position, bytes.len() as u64, error));
+                }
+            };
+            let in_iana = match namespace {
+                ResolveResult::Bound(Namespace(ns)) => ns == IANA_NAMESPACE,
+                ResolveResult::Unbound => true,
+                ResolveResult::Unknown(_) => false,
+            };
+            match event {
+                Event::Start(start) => self.open(&start, in_iana, false)?,
+                Event::Empty(start) => {
+                    self.open(&start, in_iana, true)?;
+                    self.close();
+                }
+                Event::End(_) => self.close(),
+                Event::Text(text) => {
+                    let content = text.xml10_content();
+                    self.characters(&content)?;
+                }
+                Event::CData(cdata) => {
+                    let content = cdata.xml10_content();
+                    self.characters(&content)?;
+                }
+                Event::GeneralRef(reference) => {
+                    let mut resolved = String::new();
+                    push_entity(&mut resolved, &reference);
+                    self.characters(&resolved)?;
+                }
+                Event::Eof => break,
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+            }
+        }
+        if !self.seen_root {
+            return Err(ParseError::Malformed {
+                position: 0,
+                message: "no root element".into(),
+            });
+        }
+        if let Some(frame) = self.stack.last() {
+            return Err(ParseError::Truncated {
+                inside: frame.name().to_owned(),
+            });
+        }
+        let updated = self.updated.ok_or(ParseError::NoUpdatedDate)?;
+        if chrono::NaiveDate::parse_from_str(&updated, "%Y-%m-%d").is_err() || updated.len() != 10 {
+            return Err(ParseError::BadUpdatedDate(updated));
+        }
+        if self.records.is_empty() {
+            return Err(ParseError::NoRecords);
+        }
+        Ok(Registry {
+            title: self.title,
+            updated,
+            records: self.records,
+            people: self.people,
+        })
+    }
+
+    /// 1 + the number of earlier records with the same (name, protocol, port).
+    fn ordinal_of(&mut self, record: &Record) -> u32 {
+        let same_key = |other: &Record| {
+            other.name == record.name
+                && other.protocol == record.protocol
+                && other.port == record.port
+        };
+        let digest = FxBuildHasher.hash_one((&record.name, &record.protocol, &record.port));
+        if self.key_digests.insert(digest) {
+            return 1;
+        }
+        1 + self.records.iter().filter(|r| same_key(r)).count() as u32
+    }
+
+    fn syntax_error(&self, position: u64, len: u64, error: quick_xml::Error) -> ParseError {
+        // An error at the very end of the input is a document cut short, not a bad one.
+        let at_end = position + 1 >= len;
+        if at_end && self.seen_root && !self.root_closed {
+            let inside = self.stack.last().map_or("registry", Frame::name).to_owned();
+            return ParseError::Truncated { inside };
+        }
+        ParseError::Malformed {
+            position,
+            message: error.to_string(),
+        }
+    }
+
+    fn open(&mut self, start: &BytesStart, in_iana: bool, empty: bool) -> Result<(), ParseError> {
+        let local_name = start.local_name();
+        let local: &str = local_name.as_ref();
+        let parent = self.stack.last().map(|f| (f.elem, f.sink));
+        let elem = match parent {
+            None => {
+                if self.root_closed || self.seen_root {
+                    return Err(ParseError::Malformed {
+                        position: 0,
+                        message: "more than one root element".into(),
+                    });
+                }
+                self.seen_root = true;
+                if local != "registry" || !in_iana {
+                    if local.eq_ignore_ascii_case("html") {
+                        return Err(ParseError::Html);
+                    }
+                    return Err(ParseError::NotARegistry {
+                        root: local.to_owned(),
+                    });
+                }
+                let id = attribute(start, "id").unwrap_or_default();
+                if id != REGISTRY_ID {
+                    return Err(ParseError::WrongRegistry { id });
+                }
+                Elem::Registry
+            }
+            Some((parent, _)) => self.classify(parent, local, in_iana),
+        };
+        let parent_sink = parent.map_or(Sink::Nowhere, |(_, sink)| sink);
+        let sink = match elem {
+            Elem::Title | Elem::Updated | Elem::Field(_) | Elem::PersonField(_) => {
+                self.text.clear();
+                Sink::Text
+            }
+            Elem::Record => {
+                self.record = Record {
+                    registered: attribute(start, "date").and_then(non_empty),
+                    modified: attribute(start, "updated").and_then(non_empty),
+                    ..Record::default()
+                };
+                Sink::Nowhere
+            }
+            Elem::Person => {
+                self.person = Person {
+                    id: attribute(start, "id").unwrap_or_default(),
+                    ..Person::default()
+                };
+                Sink::Nowhere
+            }
+            Elem::RecordXref => {
+                self.xref = RecordXref {
+                    kind: attribute(start, "type").unwrap_or_default(),
+                    data: attribute(start, "data").and_then(non_empty),
+                    section: attribute(start, "section").and_then(non_empty),
+                };
+                self.xref_text.clear();
+                Sink::XrefText
+            }
+            Elem::AssigneeXref | Elem::ContactXref => {
+                let is_person = attribute(start, "type").as_deref() == Some("person");
+                if let (true, Some(id)) = (is_person, attribute(start, "data").and_then(non_empty))
+                {
+                    let list = if elem == Elem::AssigneeXref {
+                        &mut self.record.assignee
+                    } else {
+                        &mut self.record.contact
+                    };
+                    list.get_or_insert_with(Vec::new).push(id);
+                }
+                Sink::Nowhere
+            }
+            Elem::InlineXref { .. } => {
+                let sink_buf = self.sink_buffer(parent_sink);
+                match attribute(start, "data").and_then(non_empty) {
+                    Some(data) => {
+                        if let Some(buf) = sink_buf {
+                            buf.push('[');
+                            buf.push_str(&data);
+                            buf.push(']');
+                        }
+                        self.push_frame(Elem::InlineXref { bracket: false }, Sink::Nowhere, local);
+                        return Ok(());
+                    }
+                    None => {
+                        if let Some(buf) = sink_buf {
+                            buf.push('[');
+                        }
+                        let frame = Elem::InlineXref {
+                            bracket: parent_sink != Sink::Nowhere,
+                        };
+                        self.push_frame(frame, parent_sink, local);
+                        return Ok(());
+                    }
+                }
+            }
+            Elem::InlineOther => {
+                // <br/>, <paragraph> and friends separate words.
+                if let Some(buf) = self.sink_buffer(parent_sink) {
+                    buf.push(' ');
+                }
+                parent_sink
+            }
+            Elem::Registry | Elem::Assignee | Elem::Contact | Elem::People => Sink::Nowhere,
+            Elem::Other => Sink::Nowhere,
+        };
+        let _ = empty;
+        self.push_frame(elem, sink, local);
+        Ok(())
+    }
+
+    fn push_frame(&mut self, elem: Elem, sink: Sink, name: &str) {
+        let unknown_name = matches!(elem, Elem::InlineOther | Elem::Other).then(|| name.into());
+        self.stack.push(Frame {
+            elem,
+            sink,
+            unknown_name,
+        });
+    }
+
+    fn classify(&self, parent: Elem, local: &str, in_iana: bool) -> Elem {
+        if !in_iana {
+            return match parent {
+                Elem::Field(_) | Elem::PersonField(_) | Elem::InlineOther => Elem::InlineOther,
+                _ => Elem::Other,
+            };
+        }
+        match (parent, local) {
+            (Elem::Registry, "record") => Elem::Record,
+            (Elem::Registry, "title") if self.stack.len() == 1 => Elem::Title,
+            (Elem::Registry, "updated") if self.stack.len() == 1 => Elem::Updated,
+            (Elem::Registry, "people") => Elem::People,
+            (Elem::Record, "name") => Elem::Field(Field::Name),
+            (Elem::Record, "protocol") => Elem::Field(Field::Protocol),
+            (Elem::Record, "number") => Elem::Field(Field::Number),
+            (Elem::Record, "description") => Elem::Field(Field::Description),
+            (Elem::Record, "note") => Elem::Field(Field::Note),
+            (Elem::Record, "sc") => Elem::Field(Field::ServiceCode),
+            (Elem::Record, "unauthorized") => Elem::Field(Field::Unauthorized),
+            (Elem::Record, "xref") => Elem::RecordXref,
+            (Elem::Record, "assignee") => Elem::Assignee,
+            (Elem::Record, "contact") => Elem::Contact,
+            (Elem::Assignee, "xref") => Elem::AssigneeXref,
+            (Elem::Contact, "xref") => Elem::ContactXref,
+            (Elem::People, "person") => Elem::Person,
+            (Elem::Person, "name") => Elem::PersonField(PersonField::Name),
+            (Elem::Person, "org") => Elem::PersonField(PersonField::Org),
+            (Elem::Person, "uri") => Elem::PersonField(PersonField::Uri),
+            (Elem::Person, "updated") => Elem::PersonField(PersonField::Updated),
+            (
+                Elem::Field(_)
+                | Elem::PersonField(_)
+                | Elem::InlineOther
+                | Elem::InlineXref { .. }
+                | Elem::Title,
+                "xref",
+            ) => Elem::InlineXref { bracket: false },
+            (
+                Elem::Field(_)
+                | Elem::PersonField(_)
+                | Elem::InlineOther
+                | Elem::InlineXref { .. }
+                | Elem::Title
+                | Elem::Updated
+                | Elem::RecordXref,
+                _,
+            ) => Elem::InlineOther,
+            _ => Elem::Other,
+        }
+    }
+
+    fn sink_buffer(&mut self, sink: Sink) -> Option<&mut String> {
+        match sink {
+            Sink::Nowhere => None,
+            Sink::Text => Some(&mut self.text),
+            Sink::XrefText => Some(&mut self.xref_text),
+        }
+    }
+
+    fn characters(&mut self, content: &str) -> Result<(), ParseError> {
+        match self.stack.last() {
+            Some(frame) => {
+                if let Some(buf) = self.sink_buffer(frame.sink) {
+                    buf.push_str(content);
+                }
+                Ok(())
+            }
+            None if content.trim_matches(text::is_xml_space).is_empty() => Ok(()),
+            None => Err(ParseError::Malformed {
+                position: 0,
+                message: "text outside the root element".into(),
+            }),
+        }
+    }
+
+    fn close(&mut self) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let parent_sink = self.stack.last().map_or(Sink::Nowhere, |p| p.sink);
+        match frame.elem {
+            Elem::Registry => {
+                if self.stack.is_empty() {
+                    self.root_closed = true;
+                }
+            }
+            Elem::Title => self.title = normalise(&self.text),
+            Elem::Updated => self.updated = normalise(&self.text),
+            Elem::Field(field) => {
+                let value = normalise(&self.text);
+                let value = match field {
+                    Field::Protocol => value.map(|p| p.to_lowercase()),
+                    _ => value,
+                };
+                let slot = match field {
+                    Field::Name => &mut self.record.name,
+                    Field::Protocol => &mut self.record.protocol,
+                    Field::Number => &mut self.record.port,
+                    Field::Description => &mut self.record.description,
+                    Field::Note => &mut self.record.notes,
+                    Field::ServiceCode => &mut self.record.service_code,
+                    Field::Unauthorized => &mut self.record.unauthorized,
+                };
+                join_into(slot, value);
+            }
+            Elem::PersonField(field) => {
+                let value = normalise(&self.text);
+                let slot = match field {
+                    PersonField::Name => &mut self.person.name,
+                    PersonField::Org => &mut self.person.org,
+                    PersonField::Uri => &mut self.person.uri,
+                    PersonField::Updated => &mut self.person.updated,
+                };
+                join_into(slot, value);
+            }
+            Elem::RecordXref => {
+                let xref = std::mem::take(&mut self.xref);
+                if xref.kind == "person" {
+                    if let Some(id) = xref.data {
+                        self.record.contact.get_or_insert_with(Vec::new).push(id);
+                    }
+                } else {
+                    let text = normalise(&self.xref_text);
+                    let reference = reference_string(&xref, text.as_deref());
+                    if let Some(reference) = reference {
+                        self.record
+                            .references
+                            .get_or_insert_with(Vec::new)
+                            .push(reference);
+                    }
+                }
+            }
+            Elem::InlineXref { bracket: true } => {
+                if let Some(buf) = self.sink_buffer(parent_sink) {
+                    buf.push(']');
+                }
+            }
+            Elem::InlineOther => {
+                if let Some(buf) = self.sink_buffer(parent_sink) {
+                    buf.push(' ');
+                }
+            }
+            Elem::Record => {
+                let mut record = std::mem::take(&mut self.record);
+                record.ordinal = self.ordinal_of(&record);
+                self.records.push(record);
+            }
+            Elem::Person => {
+                let person = std::mem::take(&mut self.person);
+                if !person.id.is_empty() {
+                    self.people.push(person);
+                }
+            }
+            Elem::InlineXref { bracket: false }
+            | Elem::Assignee
+            | Elem::AssigneeXref
+            | Elem::Contact
+            | Elem::ContactXref
+            | Elem::People
+            | Elem::Other => {}
+        }
+    }
+}
+
+/// `type:data[ section S][ (TEXT)]`, or `type:TEXT` for an xref without data.
+fn reference_string(xref: &RecordXref, text: Option<&str>) -> Option<String> {
+    let kind = if xref.kind.is_empty() {
+        "unknown"
+    } else {
+        &xref.kind
+    };
+    let mut reference = match (&xref.data, text) {
+        (Some(data), _) => format!("{kind}:{data}"),
+        (None, Some(text)) => return Some(format!("{kind}:{text}")),
+        (None, None) => return None,
+    };
+    if let Some(section) = &xref.section {
+        reference.push_str(" section ");
+        reference.push_str(section);
+    }
+    if let Some(text) = text {
+        reference.push_str(" (");
+        reference.push_str(text);
+        reference.push(')');
+    }
+    Some(reference)
+}
+
+fn join_into(slot: &mut Option<String>, value: Option<String>) {
+    match (slot.as_mut(), value) {
+        (_, None) => {}
+        (None, Some(value)) => *slot = Some(value),
+        (Some(existing), Some(value)) => {
+            existing.push_str(", ");
+            existing.push_str(&value);
+        }
+    }
+}
+
+fn non_empty(value: String) -> Option<String> {
+    let trimmed = value.trim_matches(text::is_xml_space);
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// The unescaped value of the attribute with this local name, if present and readable.
+fn attribute(start: &BytesStart, wanted: &str) -> Option<String> {
+    start
+        .attributes()
+        .flatten()
+        .find(|attr| attr.key.local_name().as_ref() == wanted)
+        .and_then(|attr| {
+            attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+#[cfg(test)]
+mod tests;

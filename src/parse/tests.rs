@@ -1,0 +1,206 @@
+use super::*;
+
+fn doc(body: &str) -> String {
+    format!(
+        r#"<?xml version='1.0' encoding='UTF-8'?>
+<registry xmlns="http://www.iana.org/assignments" id="service-names-port-numbers">
+  <title>Service Name and Transport Protocol Port Number Registry</title>
+  <updated>2024-01-02</updated>
+  {body}
+</registry>
+"#
+    )
+}
+
+fn one(body: &str) -> Record {
+    let registry = parse_registry(doc(body).as_bytes()).unwrap();
+    assert_eq!(registry.records.len(), 1);
+    registry.records.into_iter().next().unwrap()
+}
+
+#[test]
+fn reads_every_contract_field() {
+    let record = one(r#"<record date="2012-07-31" updated="2025-02-13">
+        <name>https</name><protocol>TCP</protocol>
+        <assignee><xref type="person" data="IESG"/></assignee>
+        <xref type="person" data="IETF_Chair"/>
+        <description>http protocol over
+           TLS/SSL</description>
+        <number>443</number>
+        <xref type="rfc" data="rfc6876"/>
+        <xref type="draft" data="draft-zubov-snif-05" section="4.3">draft-zubov-snif-05, Section 4.3</xref>
+        <xref type="text">n/a</xref>
+        <sc>1145656131</sc>
+        <unauthorized>Unauthorized use by x</unauthorized>
+        <note>De-assigned on 2025-02-13, previously compressnet by <xref type="person" data="Bernie_Volz"/></note>
+        <future-element>ignored</future-element>
+      </record>"#);
+    assert_eq!(record.name.as_deref(), Some("https"));
+    assert_eq!(record.protocol.as_deref(), Some("tcp"));
+    assert_eq!(record.port.as_deref(), Some("443"));
+    assert_eq!(
+        record.description.as_deref(),
+        Some("http protocol over TLS/SSL")
+    );
+    assert_eq!(record.assignee, Some(vec!["IESG".to_string()]));
+    assert_eq!(record.contact, Some(vec!["IETF_Chair".to_string()]));
+    assert_eq!(
+        record.references,
+        Some(vec![
+            "rfc:rfc6876".to_string(),
+            "draft:draft-zubov-snif-05 section 4.3 (draft-zubov-snif-05, Section 4.3)".to_string(),
+            "text:n/a".to_string(),
+        ])
+    );
+    assert_eq!(record.registered.as_deref(), Some("2012-07-31"));
+    assert_eq!(record.modified.as_deref(), Some("2025-02-13"));
+    assert_eq!(record.service_code.as_deref(), Some("1145656131"));
+    assert_eq!(
+        record.unauthorized.as_deref(),
+        Some("Unauthorized use by x")
+    );
+    assert_eq!(
+        record.notes.as_deref(),
+        Some("De-assigned on 2025-02-13, previously compressnet by [Bernie_Volz]")
+    );
+    assert_eq!(record.ordinal, 1);
+}
+
+#[test]
+fn absent_and_empty_fields_are_null() {
+    let record = one(
+        "<record><name/><protocol>udp</protocol><number>4</number><description> </description></record>",
+    );
+    assert_eq!(record.name, None);
+    assert_eq!(record.description, None);
+    assert_eq!(record.assignee, None);
+    assert_eq!(record.references, None);
+    assert_eq!(record.registered, None);
+}
+
+#[test]
+fn paragraphs_breaks_and_entities_become_plain_text() {
+    let record = one(
+        "<record><name>x</name><note>\n  <paragraph>Defined TXT keys:</paragraph><paragraph>td: a &amp; b&#160;c</paragraph>line<br/>two\u{a0} </note></record>",
+    );
+    assert_eq!(
+        record.notes.as_deref(),
+        Some("Defined TXT keys: td: a & b\u{a0}c line two\u{a0}")
+    );
+}
+
+#[test]
+fn repeated_text_elements_are_joined() {
+    let record = one(
+        "<record><name>x</name><description>a</description><description>b</description></record>",
+    );
+    assert_eq!(record.description.as_deref(), Some("a, b"));
+}
+
+#[test]
+fn repeated_keys_get_ordinals_in_document_order() {
+    let registry = parse_registry(
+        doc(
+            "<record><name>rdp</name><description>a</description></record>\
+             <record><name>rdp</name><description>b</description></record>\
+             <record><name>rdp</name><protocol>tcp</protocol><number>3389</number></record>",
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let ordinals: Vec<u32> = registry.records.iter().map(|r| r.ordinal).collect();
+    assert_eq!(ordinals, vec![1, 2, 1]);
+}
+
+#[test]
+fn reads_people_and_metadata() {
+    let registry = parse_registry(
+        doc(r#"<record><name>x</name></record>
+        <people><person id="Jon_Postel"><name>Jon Postel</name><org>ISI</org>
+        <uri>mailto:postel&amp;isi.edu</uri><updated>2003-11</updated></person></people>"#)
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(registry.updated, "2024-01-02");
+    assert_eq!(
+        registry.title.as_deref(),
+        Some("Service Name and Transport Protocol Port Number Registry")
+    );
+    assert_eq!(
+        registry.people,
+        vec![Person {
+            id: "Jon_Postel".into(),
+            name: Some("Jon Postel".into()),
+            org: Some("ISI".into()),
+            uri: Some("mailto:postel&isi.edu".into()),
+            updated: Some("2003-11".into()),
+        }]
+    );
+}
+
+#[test]
+fn elements_in_other_namespaces_are_ignored() {
+    let record = one(r#"<record xmlns:x="urn:other"><name>a</name><x:name>b</x:name></record>"#);
+    assert_eq!(record.name.as_deref(), Some("a"));
+}
+
+#[test]
+fn refuses_what_is_not_one_complete_registry() {
+    let complete = doc("<record><name>x</name><protocol>tcp</protocol><number>1</number></record>");
+    assert_eq!(parse_registry(b""), Err(ParseError::Empty));
+    assert_eq!(parse_registry(b"  \n"), Err(ParseError::Empty));
+    assert_eq!(
+        parse_registry(b"<!DOCTYPE html><html><body>503</body></html>"),
+        Err(ParseError::Html)
+    );
+    assert!(matches!(
+        parse_registry(b"just some text"),
+        Err(ParseError::Malformed { .. })
+    ));
+    assert!(matches!(
+        parse_registry(b"{\"json\": true}"),
+        Err(ParseError::Malformed { .. })
+    ));
+    assert_eq!(
+        parse_registry(
+            br#"<registry xmlns="http://www.iana.org/assignments" id="protocol-numbers"><updated>2024-01-01</updated></registry>"#
+        ),
+        Err(ParseError::WrongRegistry {
+            id: "protocol-numbers".into()
+        })
+    );
+    assert_eq!(
+        parse_registry(b"<feed><entry/></feed>"),
+        Err(ParseError::NotARegistry {
+            root: "feed".into()
+        })
+    );
+    assert_eq!(
+        parse_registry(doc("").as_bytes()),
+        Err(ParseError::NoRecords)
+    );
+    let no_date = complete.replace("<updated>2024-01-02</updated>", "");
+    assert_eq!(
+        parse_registry(no_date.as_bytes()),
+        Err(ParseError::NoUpdatedDate)
+    );
+    let bad_date = complete.replace("2024-01-02", "2024-13-45");
+    assert!(matches!(
+        parse_registry(bad_date.as_bytes()),
+        Err(ParseError::BadUpdatedDate(_))
+    ));
+    assert!(parse_registry(complete.as_bytes()).is_ok());
+}
+
+#[test]
+fn a_document_cut_anywhere_is_refused() {
+    let complete = doc(
+        r#"<record date="2001-01"><name>x</name><protocol>tcp</protocol><number>1</number>
+        <note>a &amp; <xref type="person" data="p"/></note></record>"#,
+    );
+    let end = complete.trim_end().len();
+    for cut in 0..end {
+        let result = parse_registry(&complete.as_bytes()[..cut]);
+        assert!(result.is_err(), "a cut at byte {cut} was accepted");
+    }
+}

@@ -1,0 +1,437 @@
+//! Storing one document as a snapshot: the interval bookkeeping described in the module doc
+//! of [`super`].
+
+use super::raw::{self, sha256_hex};
+use super::{Result, Store};
+use crate::model::{Person, Record, RecordKey, Registry, parse_port_range};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// A parsed document and where it came from.
+pub struct NewSnapshot<'a> {
+    pub bytes: &'a [u8],
+    pub registry: &'a Registry,
+    pub source: &'a str,
+    pub observed_at: DateTime<Utc>,
+    pub imported_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// A new snapshot; `latest` is false when it went into the history before the latest one.
+    Stored {
+        id: i64,
+        registry_date: String,
+        latest: bool,
+    },
+    /// These exact bytes were stored before.
+    AlreadyStored { id: i64, registry_date: String },
+}
+
+/// A stored version's interval and content digest.
+#[derive(Debug, Clone, Copy)]
+struct Interval {
+    row_id: i64,
+    first: i64,
+    last: Option<i64>,
+    hash: i64,
+}
+
+/// The versions of one key around the new snapshot's place `p`.
+#[derive(Default, Clone, Copy)]
+struct Around {
+    /// Holds at p-1 and p+1 (or at p-1 and is still open when p is the end).
+    spanning: Option<Interval>,
+    /// Ends at p-1.
+    left: Option<Interval>,
+    /// Starts at p+1.
+    right: Option<Interval>,
+}
+
+/// What differs between the record and person tables, so one algorithm serves both.
+trait VersionTable {
+    const TABLE: &'static str;
+    type Item;
+    fn hash(item: &Self::Item) -> i64;
+    fn insert(
+        conn: &Connection,
+        key_id: &Self::KeyId,
+        item: &Self::Item,
+        first: i64,
+        last: Option<i64>,
+    ) -> Result<()>;
+    type KeyId: std::hash::Hash + Eq + Clone;
+}
+
+struct Records;
+struct People;
+
+const INSERT_RECORD_VERSION: &str = "INSERT INTO record_version (key_id, first_seq, last_seq,
+    description, assignee, contact, \"references\", registered, modified, service_code,
+    unauthorized, notes, content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+const INSERT_PERSON_VERSION: &str = "INSERT INTO person_version (person_id, first_seq, last_seq,
+    name, org, uri, updated, content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+fn json_list(list: &Option<Vec<String>>) -> Option<String> {
+    list.as_ref()
+        .map(|items| serde_json::to_string(items).expect("a list of strings serialises"))
+}
+
+impl VersionTable for Records {
+    const TABLE: &'static str = "record_version";
+    type Item = Record;
+    type KeyId = i64;
+    fn hash(item: &Record) -> i64 {
+        item.content_hash()
+    }
+    fn insert(
+        conn: &Connection,
+        key_id: &i64,
+        r: &Record,
+        first: i64,
+        last: Option<i64>,
+    ) -> Result<()> {
+        conn.prepare_cached(INSERT_RECORD_VERSION)?
+            .execute(params![
+                key_id,
+                first,
+                last,
+                r.description,
+                json_list(&r.assignee),
+                json_list(&r.contact),
+                json_list(&r.references),
+                r.registered,
+                r.modified,
+                r.service_code,
+                r.unauthorized,
+                r.notes,
+                r.content_hash(),
+            ])?;
+        Ok(())
+    }
+}
+
+impl VersionTable for People {
+    const TABLE: &'static str = "person_version";
+    type Item = Person;
+    type KeyId = String;
+    fn hash(item: &Person) -> i64 {
+        item.content_hash()
+    }
+    fn insert(
+        conn: &Connection,
+        key_id: &String,
+        p: &Person,
+        first: i64,
+        last: Option<i64>,
+    ) -> Result<()> {
+        conn.prepare_cached(INSERT_PERSON_VERSION)?
+            .execute(params![
+                key_id,
+                first,
+                last,
+                p.name,
+                p.org,
+                p.uri,
+                p.updated,
+                p.content_hash(),
+            ])?;
+        Ok(())
+    }
+}
+
+fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Store {
+    /// Stores a document as a snapshot in its place in history, in one transaction.
+    pub fn import(&mut self, new: &NewSnapshot) -> Result<ImportOutcome> {
+        let sha256 = sha256_hex(new.bytes);
+        let result = self.import_inner(new, &sha256);
+        if result.is_err() {
+            // The caches may hold ids that were rolled back.
+            self.raw_cache = None;
+            self.key_cache = KeyCache::default();
+        }
+        result
+    }
+
+    fn import_inner(&mut self, new: &NewSnapshot, sha256: &str) -> Result<ImportOutcome> {
+        let Store {
+            conn,
+            raw_cache,
+            key_cache,
+        } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing = tx
+            .query_row(
+                "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
+                [sha256],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        if let Some((id, registry_date)) = existing {
+            return Ok(ImportOutcome::AlreadyStored { id, registry_date });
+        }
+        let observed_at = rfc3339(new.observed_at);
+        let count: i64 = tx.query_row("SELECT count(*) FROM snapshot", [], |r| r.get(0))?;
+        let before: i64 = tx.query_row(
+            "SELECT count(*) FROM snapshot WHERE (registry_date, observed_at, sha256) < (?1, ?2, ?3)",
+            params![new.registry.updated, observed_at, sha256],
+            |r| r.get(0),
+        )?;
+        let p = before + 1;
+        let at_end = p == count + 1;
+        if !at_end {
+            for sql in SHIFT_SEQ {
+                tx.execute(sql, [p])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO snapshot (seq, registry_date, observed_at, imported_at, source, sha256,
+                 byte_size, record_count, person_count, title)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                p,
+                new.registry.updated,
+                observed_at,
+                rfc3339(new.imported_at),
+                new.source,
+                sha256,
+                new.bytes.len() as i64,
+                new.registry.records.len() as i64,
+                new.registry.people.len() as i64,
+                new.registry.title,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+
+        let key_ids = record_key_ids(&tx, key_cache, &new.registry.records)?;
+        let records: Vec<(i64, &Record)> = key_ids.into_iter().zip(&new.registry.records).collect();
+        place::<Records>(&tx, p, at_end, &records)?;
+        let mut people: FxHashMap<String, &Person> = FxHashMap::default();
+        for person in &new.registry.people {
+            // A repeated id keeps its first entry, as a reader of the document would.
+            people.entry(person.id.clone()).or_insert(person);
+        }
+        let people: Vec<(String, &Person)> = people.into_iter().collect();
+        place::<People>(&tx, p, at_end, &people)?;
+
+        // Raw bytes: against the previous snapshot; the next one is re-based on this one.
+        let snapshot_at = |seq: i64| -> Result<Option<i64>> {
+            Ok(tx
+                .query_row("SELECT id FROM snapshot WHERE seq = ?1", [seq], |r| {
+                    r.get(0)
+                })
+                .optional()?)
+        };
+        let previous = snapshot_at(p - 1)?;
+        let next = snapshot_at(p + 1)?;
+        let base = match previous {
+            Some(prev_id) => Some((prev_id, raw::chain_bytes(&tx, raw_cache, prev_id)?)),
+            None => None,
+        };
+        raw::put_frame(
+            &tx,
+            id,
+            base.as_ref().map(|(i, b)| (*i, b.as_slice())),
+            new.bytes,
+        )?;
+        if let Some(next_id) = next {
+            let next_bytes = raw::chain_bytes(&tx, raw_cache, next_id)?;
+            raw::put_frame(&tx, next_id, Some((id, new.bytes)), &next_bytes)?;
+        }
+        tx.commit()?;
+        *raw_cache = Some((id, Arc::new(new.bytes.to_vec())));
+        Ok(ImportOutcome::Stored {
+            id,
+            registry_date: new.registry.updated.clone(),
+            latest: at_end,
+        })
+    }
+}
+
+/// Makes room at `seq` ?1 for an older version imported after newer ones (`last_seq` first, so
+/// the `last_seq >= first_seq` check holds row by row).
+const SHIFT_SEQ: [&str; 5] = [
+    "UPDATE snapshot SET seq = seq + 1 WHERE seq >= ?1",
+    "UPDATE record_version SET last_seq = last_seq + 1 WHERE last_seq >= ?1",
+    "UPDATE record_version SET first_seq = first_seq + 1 WHERE first_seq >= ?1",
+    "UPDATE person_version SET last_seq = last_seq + 1 WHERE last_seq >= ?1",
+    "UPDATE person_version SET first_seq = first_seq + 1 WHERE first_seq >= ?1",
+];
+
+/// The ids of `record_key` rows, kept between the imports of one process. Keys are never
+/// deleted, so the cache is current while the table's largest id is the one it saw last
+/// (another process adding keys changes it).
+#[derive(Default)]
+pub(super) struct KeyCache {
+    max_id: i64,
+    ids: FxHashMap<RecordKey, i64>,
+}
+
+/// The key id of every record, inserting the keys not seen before.
+fn record_key_ids(conn: &Connection, cache: &mut KeyCache, records: &[Record]) -> Result<Vec<i64>> {
+    let max_id: i64 = conn.query_row("SELECT ifnull(max(id), 0) FROM record_key", [], |r| {
+        r.get(0)
+    })?;
+    if max_id != cache.max_id {
+        cache.ids.clear();
+        let mut stmt =
+            conn.prepare_cached("SELECT id, name, protocol, port, ordinal FROM record_key")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let key = RecordKey {
+                name: row.get(1)?,
+                protocol: row.get(2)?,
+                port: row.get(3)?,
+                ordinal: row.get(4)?,
+            };
+            cache.ids.insert(key, row.get(0)?);
+        }
+        cache.max_id = max_id;
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO record_key (name, protocol, port, ordinal, port_lo, port_hi)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut ids = Vec::with_capacity(records.len());
+    for record in records {
+        let key = record.key();
+        let id = match cache.ids.get(&key) {
+            Some(id) => *id,
+            None => {
+                let range = key.port.as_deref().and_then(parse_port_range);
+                insert.execute(params![
+                    key.name,
+                    key.protocol,
+                    key.port,
+                    key.ordinal,
+                    range.map(|r| r.0),
+                    range.map(|r| r.1),
+                ])?;
+                let id = conn.last_insert_rowid();
+                cache.ids.insert(key, id);
+                cache.max_id = cache.max_id.max(id);
+                id
+            }
+        };
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Places the new snapshot's items at `p` in one version table (after the `seq` shift).
+fn place<T: VersionTable>(
+    conn: &Connection,
+    p: i64,
+    at_end: bool,
+    items: &[(T::KeyId, &T::Item)],
+) -> Result<()>
+where
+    T::KeyId: rusqlite::types::FromSql + rusqlite::ToSql,
+{
+    let key_column = if T::TABLE == "record_version" {
+        "key_id"
+    } else {
+        "person_id"
+    };
+    let mut around: FxHashMap<T::KeyId, Around> = FxHashMap::default();
+    {
+        let sql = format!(
+            "SELECT id, {key_column}, first_seq, last_seq, content_hash FROM {table}
+             WHERE (first_seq <= ?1 - 1 AND (last_seq IS NULL OR last_seq >= ?1 - 1))
+                OR first_seq = ?1 + 1",
+            table = T::TABLE
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([p])?;
+        while let Some(row) = rows.next()? {
+            let interval = Interval {
+                row_id: row.get(0)?,
+                first: row.get(2)?,
+                last: row.get(3)?,
+                hash: row.get(4)?,
+            };
+            let entry = around.entry(row.get(1)?).or_default();
+            if interval.first == p + 1 {
+                entry.right = Some(interval);
+            } else if interval.last == Some(p - 1) {
+                entry.left = Some(interval);
+            } else {
+                entry.spanning = Some(interval);
+            }
+        }
+    }
+    // The new snapshot's own last_seq when it starts or stretches a version.
+    let own_last = if at_end { None } else { Some(p) };
+    let set_last = format!("UPDATE {} SET last_seq = ?2 WHERE id = ?1", T::TABLE);
+    let set_first = format!("UPDATE {} SET first_seq = ?2 WHERE id = ?1", T::TABLE);
+    let delete = format!("DELETE FROM {} WHERE id = ?1", T::TABLE);
+    let copy = copy_sql(T::TABLE);
+
+    // Splits a spanning version around p: it ends at p-1 and a copy resumes at p+1.
+    let split = |s: Interval| -> Result<()> {
+        conn.prepare_cached(&set_last)?
+            .execute(params![s.row_id, p - 1])?;
+        if !at_end {
+            conn.prepare_cached(&copy)?
+                .execute(params![s.row_id, p + 1, s.last])?;
+        }
+        Ok(())
+    };
+
+    for (key, item) in items {
+        let hash = T::hash(item);
+        let state = around.remove(key).unwrap_or_default();
+        if let Some(s) = state.spanning {
+            if s.hash != hash {
+                split(s)?;
+                T::insert(conn, key, item, p, own_last)?;
+            }
+            continue;
+        }
+        let left = state.left.filter(|l| l.hash == hash);
+        let right = state.right.filter(|r| r.hash == hash);
+        match (left, right) {
+            (Some(l), Some(r)) => {
+                conn.prepare_cached(&set_last)?
+                    .execute(params![l.row_id, r.last])?;
+                conn.prepare_cached(&delete)?.execute([r.row_id])?;
+            }
+            (Some(l), None) => {
+                conn.prepare_cached(&set_last)?
+                    .execute(params![l.row_id, own_last])?;
+            }
+            (None, Some(r)) => {
+                conn.prepare_cached(&set_first)?
+                    .execute(params![r.row_id, p])?;
+            }
+            (None, None) => T::insert(conn, key, item, p, own_last)?,
+        }
+    }
+    // Keys absent from the new snapshot: a version that spanned p no longer does.
+    for (_, state) in around {
+        if let Some(s) = state.spanning {
+            split(s)?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_sql(table: &str) -> String {
+    let columns = if table == "record_version" {
+        "key_id, description, assignee, contact, \"references\", registered, modified, \
+         service_code, unauthorized, notes, content_hash"
+    } else {
+        "person_id, name, org, uri, updated, content_hash"
+    };
+    format!(
+        "INSERT INTO {table} (first_seq, last_seq, {columns})
+         SELECT ?2, ?3, {columns} FROM {table} WHERE id = ?1"
+    )
+}

@@ -1,0 +1,145 @@
+//! The SQLite store: the only place SQL lives. One [`Store`] owns the connection.
+//!
+//! # Storage design
+//! - `snapshot`: one row per distinct document (by sha256). Its `seq` is its place in history,
+//!   ordered by registry date, then observed time, then sha256; 1 is the oldest.
+//! - `record_version` / `person_version`: each distinct version of a record or person is stored
+//!   once with the interval `[first_seq, last_seq]` of snapshots it held in (`last_seq` NULL =
+//!   still holds in the latest). 390 real snapshots make about 15,200 record rows, not
+//!   390 x 14,500.
+//! - Intervals are kept canonical: maximal runs of consecutive snapshots with equal content.
+//!   Appending a snapshot touches only the keys that changed. Importing an older version shifts
+//!   every `seq` at or after its place by one, then splits the intervals that span it (where it
+//!   differs) or stretches and joins its neighbours (where it agrees). The result is the same
+//!   rows as an import in date order, which is what makes import order irrelevant.
+//! - `snapshot_raw`: the exact bytes, zstd-compressed with the previous snapshot as prefix
+//!   (see [`raw`]).
+//!
+//! Every import runs in one IMMEDIATE transaction: a snapshot is stored whole or not at all,
+//! and a second writer waits (busy timeout) instead of interleaving.
+
+mod history;
+mod query;
+pub mod raw;
+
+pub use history::{ImportOutcome, NewSnapshot};
+pub use query::{SnapshotRef, SnapshotRow};
+
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+static MIGRATIONS_DIR: Dir = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+/// The numbered `migrations/NNNN_name.sql` files, in order.
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    let mut files: Vec<_> = MIGRATIONS_DIR
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort_by_key(|f| f.path());
+    Migrations::new(
+        files
+            .into_iter()
+            .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
+            .collect(),
+    )
+});
+
+/// How long a writer waits for another one (an overlapping cron run) before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database was written by a newer portreg (schema {found}, this one knows {known}); upgrade portreg"
+    )]
+    NewerSchema { found: i64, known: usize },
+    #[error("cannot migrate the database: {0}")]
+    Migration(String),
+    #[error("no snapshot matches {0}")]
+    NoSuchSnapshot(String),
+    #[error("the database holds no snapshots yet (run `portreg import FILE` or `portreg fetch`)")]
+    Empty,
+    #[error("stored raw bytes of snapshot {id} are damaged: {reason}")]
+    DamagedRaw { id: i64, reason: String },
+    #[error("cannot compress: {0}")]
+    Compression(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub struct Store {
+    conn: Connection,
+    /// The bytes of the snapshot imported or read last: the base of the next in-order import,
+    /// so a batch never walks the delta chain.
+    raw_cache: Option<(i64, Arc<Vec<u8>>)>,
+    key_cache: history::KeyCache,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database file.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        Self::from_connection(conn, true)
+    }
+
+    /// Opens an existing database without writing to it (no migration, queries only).
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Self::from_connection(conn, false)
+    }
+
+    pub fn open_in_memory() -> Result<Store> {
+        Self::from_connection(Connection::open_in_memory()?, true)
+    }
+
+    fn from_connection(mut conn: Connection, writable: bool) -> Result<Store> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        let known = MIGRATIONS_DIR.files().count();
+        let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if found > known as i64 {
+            return Err(StoreError::NewerSchema { found, known });
+        }
+        if writable {
+            // WAL: readers never block the writer, and a killed writer leaves the last commit.
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            MIGRATIONS
+                .to_latest(&mut conn)
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+        } else if found < known as i64 {
+            return Err(StoreError::Migration(format!(
+                "the database has schema {found}, this portreg needs {known}: open it once for writing (e.g. `portreg snapshots`)"
+            )));
+        }
+        Ok(Store {
+            conn,
+            raw_cache: None,
+            key_cache: history::KeyCache::default(),
+        })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+use super::*;
+use crate::diff::diff_records;
+use crate::model::{Record, Registry};
+use chrono::{TimeZone, Utc};
+
+fn record(name: &str, port: &str, description: &str) -> Record {
+    Record {
+        name: Some(name.into()),
+        protocol: Some("tcp".into()),
+        port: Some(port.into()),
+        description: Some(description.into()),
+        ordinal: 1,
+        ..Record::default()
+    }
+}
+
+fn registry(date: &str, records: Vec<Record>) -> Registry {
+    Registry {
+        title: None,
+        updated: date.into(),
+        records,
+        people: vec![],
+    }
+}
+
+fn import(store: &mut Store, registry: &Registry, day: u32) -> ImportOutcome {
+    let bytes = format!("{registry:?}");
+    store
+        .import(&NewSnapshot {
+            bytes: bytes.as_bytes(),
+            registry,
+            source: "test",
+            observed_at: Utc.with_ymd_and_hms(2024, 1, day, 0, 0, 0).unwrap(),
+            imported_at: Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap(),
+        })
+        .unwrap()
+}
+
+/// The full state of the history tables, row ids aside.
+fn dump(store: &Store) -> Vec<String> {
+    let mut stmt = store
+        .conn
+        .prepare(
+            "SELECT k.name || '/' || k.port || ' ' || v.first_seq || '-' || ifnull(v.last_seq, 'open')
+                    || ' ' || ifnull(v.description, '')
+             FROM record_version v JOIN record_key k ON k.id = v.key_id ORDER BY 1",
+        )
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+fn versions() -> Vec<Registry> {
+    vec![
+        registry(
+            "2024-01-01",
+            vec![record("a", "1", "x"), record("b", "2", "y")],
+        ),
+        registry(
+            "2024-01-02",
+            vec![record("a", "1", "x2"), record("b", "2", "y")],
+        ),
+        registry(
+            "2024-01-03",
+            vec![record("a", "1", "x"), record("c", "3", "z")],
+        ),
+        registry(
+            "2024-01-04",
+            vec![
+                record("a", "1", "x"),
+                record("c", "3", "z"),
+                record("b", "2", "y"),
+            ],
+        ),
+        registry("2024-01-05", vec![record("a", "1", "x")]),
+    ]
+}
+
+#[test]
+fn any_import_order_gives_the_same_history() {
+    let all = versions();
+    let mut in_order = Store::open_in_memory().unwrap();
+    for (i, r) in all.iter().enumerate() {
+        import(&mut in_order, r, i as u32 + 1);
+    }
+    let expected = dump(&in_order);
+    let orders: [&[usize]; 5] = [
+        &[4, 3, 2, 1, 0],
+        &[2, 0, 4, 1, 3],
+        &[1, 3, 0, 4, 2],
+        &[0, 4, 2, 3, 1],
+        &[3, 1, 4, 0, 2],
+    ];
+    for order in orders {
+        let mut store = Store::open_in_memory().unwrap();
+        for &i in order {
+            import(&mut store, &all[i], i as u32 + 1);
+        }
+        assert_eq!(dump(&store), expected, "order {order:?}");
+        for (i, j) in [(1, 2), (1, 5), (2, 4), (5, 1), (3, 3)] {
+            let want = diff_records(&all[i - 1].records, &all[j - 1].records);
+            assert_eq!(
+                store.diff(i as i64, j as i64).unwrap(),
+                want,
+                "diff {i}->{j}"
+            );
+        }
+        for seq in 1..=5 {
+            let mut want = all[seq - 1].records.clone();
+            crate::model::sort_records(&mut want);
+            assert_eq!(store.records_at(seq as i64).unwrap(), want);
+        }
+    }
+}
+
+#[test]
+fn raw_bytes_come_back_exactly_in_any_order() {
+    let all = versions();
+    let mut store = Store::open_in_memory().unwrap();
+    for &i in &[2usize, 0, 4, 1, 3] {
+        import(&mut store, &all[i], i as u32 + 1);
+    }
+    for snapshot in store.snapshots().unwrap() {
+        store.raw_cache = None;
+        let bytes = store.raw_bytes(snapshot.id).unwrap();
+        assert_eq!(raw::sha256_hex(&bytes), snapshot.sha256);
+    }
+    // Every frame but the oldest's is a delta on the previous snapshot.
+    let bases: Vec<(i64, Option<i64>)> = store
+        .conn
+        .prepare("SELECT s.seq, b.seq FROM snapshot_raw r JOIN snapshot s ON s.id = r.snapshot_id LEFT JOIN snapshot b ON b.id = r.base_id ORDER BY s.seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        bases,
+        vec![
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (4, Some(3)),
+            (5, Some(4))
+        ]
+    );
+}
+
+#[test]
+fn the_same_bytes_are_stored_once() {
+    let all = versions();
+    let mut store = Store::open_in_memory().unwrap();
+    assert!(matches!(
+        import(&mut store, &all[0], 1),
+        ImportOutcome::Stored { .. }
+    ));
+    assert!(matches!(
+        import(&mut store, &all[0], 1),
+        ImportOutcome::AlreadyStored { .. }
+    ));
+    assert_eq!(store.snapshot_count().unwrap(), 1);
+}
+
+#[test]
+fn snapshot_counts_and_references() {
+    let all = versions();
+    let mut store = Store::open_in_memory().unwrap();
+    for (i, r) in all.iter().enumerate() {
+        import(&mut store, r, i as u32 + 1);
+    }
+    let rows = store.snapshots().unwrap();
+    let counts: Vec<_> = rows
+        .iter()
+        .map(|r| (r.added, r.removed, r.modified))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            (None, None, None),
+            (Some(0), Some(0), Some(1)),
+            (Some(1), Some(1), Some(1)),
+            (Some(1), Some(0), Some(0)),
+            (Some(0), Some(2), Some(0)),
+        ]
+    );
+    assert_eq!(store.resolve(&SnapshotRef::Latest).unwrap().seq, 5);
+    assert_eq!(store.resolve(&SnapshotRef::Previous).unwrap().seq, 4);
+    let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 3).unwrap();
+    assert_eq!(store.resolve(&SnapshotRef::Date(date)).unwrap().seq, 3);
+    let too_early = chrono::NaiveDate::from_ymd_opt(2023, 1, 3).unwrap();
+    assert!(matches!(
+        store.resolve(&SnapshotRef::Date(too_early)),
+        Err(StoreError::NoSuchSnapshot(_))
+    ));
+}
+
+#[test]
+fn migrations_are_valid() {
+    assert!(MIGRATIONS.validate().is_ok());
+}
