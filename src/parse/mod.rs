@@ -192,7 +192,7 @@ impl Parser {
                 Ok(ok) => ok,
                 Err(error) => {
                     let position = reader.error_position();
-                    return Err(self.syntax_error(position, bytes.len() as u64, error));
+                    return Err(self.syntax_error(position, bytes, error));
                 }
             };
             let in_iana = match namespace {
@@ -264,9 +264,11 @@ impl Parser {
         1 + self.records.iter().filter(|r| same_key(r)).count() as u32
     }
 
-    fn syntax_error(&self, position: u64, len: u64, error: quick_xml::Error) -> ParseError {
-        // An error at the very end of the input is a document cut short, not a bad one.
-        let at_end = position + 1 >= len;
+    fn syntax_error(&self, position: u64, bytes: &[u8], error: quick_xml::Error) -> ParseError {
+        // An unfinished construct at the very end of the input is a document cut short, not a
+        // bad one.
+        let tail = bytes.get(position as usize..).unwrap_or_default();
+        let at_end = !tail.contains(&b'>');
         if at_end && self.seen_root && !self.root_closed {
             let inside = self.stack.last().map_or("registry", Frame::name).to_owned();
             return ParseError::Truncated { inside };

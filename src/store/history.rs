@@ -167,7 +167,8 @@ impl Store {
             key_cache,
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing = tx
+        let observed_at = rfc3339(new.observed_at);
+        let existing: Option<(i64, String)> = tx
             .query_row(
                 "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
                 [sha256],
@@ -175,9 +176,12 @@ impl Store {
             )
             .optional()?;
         if let Some((id, registry_date)) = existing {
+            // A snapshot is dated by its first observation, whatever order the copies come in,
+            // unless that would move it past another snapshot of the same registry date.
+            tx.execute(EARLIER_OBSERVATION, params![id, observed_at, new.source])?;
+            tx.commit()?;
             return Ok(ImportOutcome::AlreadyStored { id, registry_date });
         }
-        let observed_at = rfc3339(new.observed_at);
         let count: i64 = tx.query_row("SELECT count(*) FROM snapshot", [], |r| r.get(0))?;
         let before: i64 = tx.query_row(
             "SELECT count(*) FROM snapshot WHERE (registry_date, observed_at, sha256) < (?1, ?2, ?3)",
@@ -254,6 +258,13 @@ impl Store {
         })
     }
 }
+
+/// Moves a snapshot's observation (and source) to an earlier sighting of the same bytes, when
+/// no snapshot of the same registry date was observed in between.
+const EARLIER_OBSERVATION: &str = "UPDATE snapshot SET observed_at = ?2, source = ?3
+    WHERE id = ?1 AND observed_at > ?2
+      AND NOT EXISTS (SELECT 1 FROM snapshot o WHERE o.registry_date = snapshot.registry_date
+                      AND o.id != snapshot.id AND o.observed_at BETWEEN ?2 AND snapshot.observed_at)";
 
 /// Makes room at `seq` ?1 for an older version imported after newer ones (`last_seq` first, so
 /// the `last_seq >= first_seq` check holds row by row).

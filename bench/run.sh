@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Benchmarks portreg on real data (../shared/data or BUNDLE=path), whole processes, medians.
+#   bench/run.sh            # all
+# Prints: one version into an empty database (portreg vs a plain Python ElementTree + sqlite3
+# loader of the same file), the whole history in date order and shuffled, database and raw
+# sizes, peak memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bundle=${BUNDLE:-../shared/data/iana-history.bundle}
+runs=${RUNS:-5}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release --locked -q
+bin=target/release/portreg
+
+echo "extracting versions from $bundle"
+git clone -q "$bundle" "$work/repo"
+mkdir -p "$work/v"
+i=0
+while read -r hash time; do
+  i=$((i + 1))
+  f="$work/v/$(printf '%03d' "$i").xml"
+  git -C "$work/repo" show "$hash:service-names-port-numbers.xml" > "$f"
+  touch -d "@$time" "$f"
+done < <(git -C "$work/repo" log --reverse --format='%H %ct')
+latest=$(ls "$work"/v/*.xml | tail -n 1)
+echo "$i versions"
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# Wall seconds and peak KB of one command: "SECONDS KB".
+measure() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -n 1; }
+
+one_portreg=(); one_python=(); one_mem=()
+for r in $(seq "$runs"); do
+  rm -f "$work/one.db"*
+  read -r s kb < <(measure "$bin" --db "$work/one.db" import "$latest")
+  one_portreg+=("$s"); one_mem+=("$kb")
+  rm -f "$work/py.db"*
+  read -r s _ < <(measure python3 bench/baseline.py "$latest" "$work/py.db")
+  one_python+=("$s")
+done
+p=$(printf '%s\n' "${one_portreg[@]}" | median)
+b=$(printf '%s\n' "${one_python[@]}" | median)
+echo "one version, empty db: portreg median ${p}s, python baseline median ${b}s, ratio $(echo "$b / $p" | bc -l | cut -c1-5)x, peak $(printf '%s\n' "${one_mem[@]}" | median) KB"
+
+hist=(); hist_mem=()
+for r in $(seq "${HISTORY_RUNS:-3}"); do
+  rm -f "$work/h.db"*
+  read -r s kb < <(measure "$bin" --db "$work/h.db" import "$work"/v/*.xml)
+  hist+=("$s"); hist_mem+=("$kb")
+done
+echo "whole history in date order: median $(printf '%s\n' "${hist[@]}" | median)s, peak $(printf '%s\n' "${hist_mem[@]}" | median) KB"
+sqlite3 "$work/h.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null 2>&1 || true
+echo "database: $(stat -c %s "$work/h.db") bytes, raw frames: $(sqlite3 "$work/h.db" 'SELECT sum(length(zstd)) FROM snapshot_raw') bytes, record versions: $(sqlite3 "$work/h.db" 'SELECT count(*) FROM record_version')"
+
+# Shuffled: the files in random order, in chunks of 40 per process, so older versions keep
+# landing in the middle of the history.
+rm -f "$work/s.db"*
+ls "$work"/v/*.xml | shuf --random-source=<(yes) > "$work/shuffled"
+start=$(date +%s.%N)
+split -l 40 "$work/shuffled" "$work/chunk."
+peak=0
+for chunk in "$work"/chunk.*; do
+  read -r _ kb < <(measure "$bin" --db "$work/s.db" import $(cat "$chunk"))
+  [ "$kb" -gt "$peak" ] && peak=$kb
+done
+end=$(date +%s.%N)
+echo "whole history shuffled (chunks of 40): $(echo "$end - $start" | bc -l | cut -c1-6)s, peak $peak KB"
+if cmp -s <("$bin" --db "$work/h.db" snapshots --format json | grep -v '"id"') \
+          <("$bin" --db "$work/s.db" snapshots --format json | grep -v '"id"'); then
+  echo "shuffled snapshots == date-order snapshots"
+else
+  echo "MISMATCH between shuffled and date-order snapshots"; exit 1
+fi

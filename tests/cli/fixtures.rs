@@ -1,0 +1,52 @@
+//! Real registry versions from `tests/fixtures/real/`, decoded into a temp dir.
+
+use portreg::store::raw::decompress;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, UNIX_EPOCH};
+
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+pub struct RealVersion {
+    pub name: String,
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+/// The real versions in history order, as files whose modification time is when they were
+/// mirrored. Decoded once per test process.
+pub fn real_versions() -> &'static [RealVersion] {
+    static VERSIONS: OnceLock<(tempfile::TempDir, Vec<RealVersion>)> = OnceLock::new();
+    &VERSIONS.get_or_init(decode_all).1
+}
+
+fn decode_all() -> (tempfile::TempDir, Vec<RealVersion>) {
+    let dir = tempfile::tempdir().unwrap();
+    let real = Path::new(FIXTURES).join("real");
+    let manifest = fs::read_to_string(real.join("manifest.tsv")).unwrap();
+    let mut previous: Option<Vec<u8>> = None;
+    let mut versions = Vec::new();
+    for line in manifest.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let (name, time, sha256) = (fields[0], fields[1], fields[2]);
+        let frame = fs::read(real.join(format!("{name}.xml.zst"))).unwrap();
+        let bytes = decompress(&frame, previous.as_deref()).unwrap();
+        let path = dir.path().join(format!("{name}.xml"));
+        fs::write(&path, &bytes).unwrap();
+        let mtime = UNIX_EPOCH + Duration::from_secs(time.parse().unwrap());
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        versions.push(RealVersion {
+            name: name.to_string(),
+            path,
+            sha256: sha256.to_string(),
+        });
+        previous = Some(bytes);
+    }
+    (dir, versions)
+}

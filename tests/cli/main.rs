@@ -1,0 +1,479 @@
+//! End-to-end tests: the real `portreg` binary on real registry versions and a temp database.
+
+mod fixtures;
+
+use fixtures::{FIXTURES, real_versions};
+use portreg::diff::diff_records;
+use portreg::model::Change;
+use portreg::parse::parse_registry;
+use portreg::store::{SnapshotRef, Store};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn portreg(db: &Path, args: &[&str]) -> Run {
+    portreg_with_stdin(db, args, None)
+}
+
+fn portreg_with_stdin(db: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portreg"))
+        .args(args)
+        .env("PORTREG_DB", db)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+fn ok(run: Run) -> String {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    run.stdout
+}
+
+fn paths(indices: &[usize]) -> Vec<String> {
+    let versions = real_versions();
+    indices
+        .iter()
+        .map(|&i| versions[i].path.display().to_string())
+        .collect()
+}
+
+fn import(db: &Path, files: &[String]) -> String {
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+    ok(portreg(db, &args))
+}
+
+/// Every row of every table, for "nothing changed" checks.
+fn fingerprint(db: &Path) -> Vec<String> {
+    if !db.exists() {
+        return vec!["no database".into()];
+    }
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut rows = Vec::new();
+    for table in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+            .unwrap();
+        let columns = stmt.column_count();
+        let mut query = stmt.query([]).unwrap();
+        while let Some(row) = query.next().unwrap() {
+            let values: Vec<String> = (0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                .collect();
+            rows.push(format!("{table}: {}", values.join("|")));
+        }
+    }
+    rows
+}
+
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portreg.sqlite3");
+    (dir, db)
+}
+
+/// A small deterministic shuffle (no RNG crate needed for a fixed permutation).
+fn shuffled(n: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut state = seed;
+    for i in (1..n).rev() {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let j = (state >> 33) as usize % (i + 1);
+        order.swap(i, j);
+    }
+    order
+}
+
+#[test]
+fn any_import_order_gives_the_same_snapshots_and_diffs() {
+    let n = real_versions().len();
+    let (_dir_a, in_order) = temp_db();
+    let out = import(&in_order, &paths(&(0..n).collect::<Vec<_>>()));
+    assert!(
+        out.contains("19 stored, 2 already stored, 0 failed"),
+        "{out}"
+    );
+
+    // One file per process, in a shuffled order: every older version lands in the middle.
+    let (_dir_b, shuffled_db) = temp_db();
+    let mut already = 0;
+    for i in shuffled(n, 7) {
+        let out = import(&shuffled_db, &paths(&[i]));
+        already += out.contains("already stored") as usize;
+    }
+    assert_eq!(already, 2);
+
+    let snapshots_a = ok(portreg(&in_order, &["snapshots", "--format", "json"]));
+    let snapshots_b = ok(portreg(&shuffled_db, &["snapshots", "--format", "json"]));
+    let rows_a: Vec<serde_json::Value> = serde_json::from_str(&snapshots_a).unwrap();
+    let rows_b: Vec<serde_json::Value> = serde_json::from_str(&snapshots_b).unwrap();
+    assert_eq!(rows_a.len(), 19);
+    // Ids differ with import order; everything else must not.
+    let strip = |rows: &[serde_json::Value]| -> Vec<serde_json::Value> {
+        rows.iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.as_object_mut().unwrap().remove("id");
+                r
+            })
+            .collect()
+    };
+    assert_eq!(strip(&rows_a), strip(&rows_b));
+    for key in [
+        "id",
+        "sha256",
+        "registry_date",
+        "observed_at",
+        "source",
+        "records",
+    ] {
+        assert!(rows_a[0].get(key).is_some(), "snapshots JSON lacks {key}");
+    }
+
+    // Diffs by date and by position agree for every pair.
+    let store_a = Store::open(&in_order).unwrap();
+    let store_b = Store::open(&shuffled_db).unwrap();
+    for i in 1..=19 {
+        for j in 1..=19 {
+            assert_eq!(
+                store_a.diff(i, j).unwrap(),
+                store_b.diff(i, j).unwrap(),
+                "{i}->{j}"
+            );
+        }
+    }
+    let cli_a = ok(portreg(
+        &in_order,
+        &["diff", "2019-01-08", "latest", "--format", "json"],
+    ));
+    let cli_b = ok(portreg(
+        &shuffled_db,
+        &["diff", "2019-01-08", "latest", "--format", "json"],
+    ));
+    assert_eq!(cli_a, cli_b);
+    let changes: Vec<Change> = serde_json::from_str(&cli_a).unwrap();
+    assert!(changes.len() > 300);
+}
+
+#[test]
+fn stored_diffs_equal_in_memory_diffs_of_the_parsed_documents() {
+    let versions = real_versions();
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&(0..versions.len()).collect::<Vec<_>>()));
+    let store = Store::open(&db).unwrap();
+    let snapshots = store.snapshots().unwrap();
+    // The documents in history order, duplicates dropped (as the store does).
+    let mut parsed = Vec::new();
+    for version in versions {
+        let bytes = std::fs::read(&version.path).unwrap();
+        if parsed.iter().any(|(sha, _)| *sha == version.sha256) {
+            continue;
+        }
+        parsed.push((version.sha256.clone(), parse_registry(&bytes).unwrap()));
+    }
+    assert_eq!(parsed.len(), snapshots.len());
+    for (row, (sha, _)) in snapshots.iter().zip(&parsed) {
+        assert_eq!(&row.sha256, sha);
+    }
+    let mut pairs = 0;
+    let mut non_empty = 0;
+    for from in 0..parsed.len() {
+        for to in 0..parsed.len() {
+            if from != to && (to == from + 1 || (from * 7 + to * 3) % 5 == 0) {
+                let expected = diff_records(&parsed[from].1.records, &parsed[to].1.records);
+                let stored = store.diff(snapshots[from].seq, snapshots[to].seq).unwrap();
+                assert_eq!(stored, expected, "{} -> {}", from + 1, to + 1);
+                pairs += 1;
+                non_empty += !expected.is_empty() as usize;
+            }
+        }
+    }
+    assert!(
+        pairs > 60 && non_empty > 60,
+        "{pairs} pairs, {non_empty} with changes"
+    );
+    // And each snapshot's records are the document's.
+    for (row, (_, registry)) in snapshots.iter().zip(&parsed) {
+        let mut want = registry.records.clone();
+        portreg::model::sort_records(&mut want);
+        assert_eq!(store.records_at(row.seq).unwrap(), want);
+    }
+}
+
+#[test]
+fn raw_gives_back_the_exact_bytes() {
+    let versions = real_versions();
+    let (_dir, db) = temp_db();
+    // Out of order on purpose, so frames get re-based.
+    import(&db, &paths(&[20, 0]));
+    import(&db, &paths(&[10, 5]));
+    let store = Store::open(&db).unwrap();
+    for row in store.snapshots().unwrap() {
+        let out = Command::new(env!("CARGO_BIN_EXE_portreg"))
+            .args(["raw", &row.id.to_string()])
+            .env("PORTREG_DB", &db)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(portreg::store::raw::sha256_hex(&out.stdout), row.sha256);
+    }
+    assert!(store.raw_size().unwrap() < 600_000);
+    let latest = store.resolve(&SnapshotRef::Latest).unwrap();
+    assert_eq!(latest.sha256, versions[20].sha256);
+}
+
+#[test]
+fn gzip_and_standard_input_are_read() {
+    let (_dir, db) = temp_db();
+    let gz = Path::new(FIXTURES).join("registry-2017-03-10.xml.gz");
+    let out = ok(portreg(&db, &["import", gz.to_str().unwrap()]));
+    assert!(out.contains("registry 2017-03-10, 13955 records"), "{out}");
+    let bytes = std::fs::read(&real_versions()[1].path).unwrap();
+    let out = ok(portreg_with_stdin(&db, &["import", "-"], Some(&bytes)));
+    assert!(
+        out.contains("stored - as snapshot 2 (registry 2017-03-13"),
+        "{out}"
+    );
+    let out = ok(portreg_with_stdin(&db, &["import", "-"], Some(&bytes)));
+    assert!(
+        out.contains("skipped -: already stored as snapshot 2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_older_version_is_placed_before_the_latest() {
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[20]));
+    let out = import(&db, &paths(&[0]));
+    assert!(out.contains("placed before the latest"), "{out}");
+    let table = ok(portreg(&db, &["diff", "previous", "latest"]));
+    assert!(table.contains("Added ("), "{table}");
+    assert!(table.contains("Modified ("), "{table}");
+    assert!(table.contains(" -> "), "{table}");
+    let csv = ok(portreg(&db, &["diff", "1", "2", "--format", "csv"]));
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "change",
+            "name",
+            "protocol",
+            "port",
+            "ordinal",
+            "changed_fields",
+            "before",
+            "after"
+        ]
+    );
+    assert!(reader.records().count() > 500);
+}
+
+/// A registry of the wrong kind, cut from IANA's protocol-numbers.xml.
+const PROTOCOL_NUMBERS: &str = r#"<?xml version='1.0' encoding='UTF-8'?>
+<registry xmlns="http://www.iana.org/assignments" id="protocol-numbers">
+  <title>Protocol Numbers</title>
+  <updated>2024-01-01</updated>
+  <registry id="protocol-numbers-1">
+    <record><value>0</value><name>HOPOPT</name></record>
+  </registry>
+</registry>
+"#;
+
+#[test]
+fn bad_inputs_are_refused_with_one_line_and_change_nothing() {
+    let versions = real_versions();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portreg.sqlite3");
+    import(&db, &paths(&[0]));
+    let before = fingerprint(&db);
+
+    let real = std::fs::read(&versions[1].path).unwrap();
+    let head = String::from_utf8_lossy(&real[..20_000]).into_owned();
+    let no_records = format!("{}</registry>\n", &head[..head.find("<record").unwrap()]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.xml", Vec::new(), "empty input"),
+        ("half.xml", real[..real.len() / 2].to_vec(), "truncated"),
+        ("almost.xml", real[..real.len() - 3].to_vec(), "truncated"),
+        ("first-byte.xml", real[..1].to_vec(), "not well-formed"),
+        (
+            "text.xml",
+            b"Service Unavailable\n".to_vec(),
+            "not well-formed",
+        ),
+        (
+            "error.html",
+            b"<!DOCTYPE html>\n<html><head><title>503</title></head><body>busy</body></html>"
+                .to_vec(),
+            "HTML page",
+        ),
+        (
+            "protocol-numbers.xml",
+            PROTOCOL_NUMBERS.as_bytes().to_vec(),
+            "\"protocol-numbers\"",
+        ),
+        ("no-records.xml", no_records.into_bytes(), "no records"),
+        (
+            "cut.xml.gz",
+            {
+                let gz =
+                    std::fs::read(Path::new(FIXTURES).join("registry-2017-03-10.xml.gz")).unwrap();
+                gz[..gz.len() / 3].to_vec()
+            },
+            "gzip",
+        ),
+    ];
+    for (name, bytes, reason) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let run = portreg(&db, &["import", path.to_str().unwrap()]);
+        assert_ne!(run.code, 0, "{name} was accepted");
+        assert_eq!(run.stderr.lines().count(), 1, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(reason), "{name}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+        assert_eq!(fingerprint(&db), before, "{name} changed the database");
+    }
+    // A missing file too.
+    let run = portreg(&db, &["import", "/nonexistent/registry.xml"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
+    assert_eq!(fingerprint(&db), before);
+}
+
+#[test]
+fn a_good_file_in_a_batch_is_stored_even_when_another_is_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portreg.sqlite3");
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(&bad, "<html></html>").unwrap();
+    let mut files = paths(&[0]);
+    files.push(bad.display().to_string());
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+    let run = portreg(&db, &args);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("1 stored, 0 already stored, 1 failed"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn snapshot_references_are_checked() {
+    let (_dir, db) = temp_db();
+    let run = portreg(&db, &["diff", "latest", "previous"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("no snapshots yet"), "{}", run.stderr);
+    import(&db, &paths(&[0, 1]));
+    let run = portreg(&db, &["diff", "2001-01-01", "latest"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("no snapshot matches"), "{}", run.stderr);
+    let run = portreg(&db, &["diff", "yesterday", "latest"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("is not a snapshot"), "{}", run.stderr);
+    let run = portreg(&db, &["raw", "99"]);
+    assert_ne!(run.code, 0);
+    let json = ok(portreg(
+        &db,
+        &["diff", "2017-03-10", "2017-03-13", "--format", "json"],
+    ));
+    let changes: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert!(!changes.is_empty());
+    for change in &changes {
+        for key in [
+            "change",
+            "name",
+            "protocol",
+            "port",
+            "changed_fields",
+            "before",
+            "after",
+        ] {
+            assert!(change.get(key).is_some(), "{key} missing in {change}");
+        }
+    }
+}
+
+#[test]
+fn the_database_defaults_to_the_user_data_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let gz = Path::new(FIXTURES).join("registry-2017-03-10.xml.gz");
+    let out = Command::new(env!("CARGO_BIN_EXE_portreg"))
+        .args(["import", gz.to_str().unwrap()])
+        .env_remove("PORTREG_DB")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(home.path().join("data/portreg/portreg.sqlite3").exists());
+}
+
+#[test]
+fn every_ready_query_in_sql_runs() {
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[0, 1, 2, 20]));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let sql_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(sql_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let sql = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            sql.starts_with("-- "),
+            "{} lacks a header comment",
+            path.display()
+        );
+        let mut stmt = conn.prepare(&sql).unwrap();
+        if let Some(index) = stmt.parameter_index(":since").unwrap() {
+            stmt.raw_bind_parameter(index, "2017-03-13").unwrap();
+        }
+        let mut rows = stmt.raw_query();
+        assert!(
+            rows.next().unwrap().is_some(),
+            "{} returned nothing",
+            path.display()
+        );
+        ran += 1;
+    }
+    assert!(ran >= 3);
+}
