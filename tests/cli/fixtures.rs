@@ -9,7 +9,6 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 pub struct RealVersion {
-    pub name: String,
     pub path: PathBuf,
     pub sha256: String,
 }
@@ -42,7 +41,6 @@ fn decode_all() -> (tempfile::TempDir, Vec<RealVersion>) {
             .set_modified(mtime)
             .unwrap();
         versions.push(RealVersion {
-            name: name.to_string(),
             path,
             sha256: sha256.to_string(),
         });
