@@ -2,7 +2,7 @@
 //! of [`super`].
 
 use super::raw::{self, sha256_hex};
-use super::{Result, Store, StoreError};
+use super::{Result, Store};
 use crate::model::{Person, Record, RecordKey, Registry, parse_port_range};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -190,70 +190,64 @@ impl Store {
         )?;
         let p = before + 1;
         let at_end = p == count + 1;
-        // Raw bytes: against the previous snapshot (its seq is below the shift). The frame is
-        // compressed on a second core while the rows are written.
-        let previous: Option<i64> = tx
-            .query_row(SNAPSHOT_AT_SEQ, [p - 1], |r| r.get(0))
-            .optional()?;
+        if !at_end {
+            for sql in SHIFT_SEQ {
+                tx.execute(sql, [p])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO snapshot (seq, registry_date, observed_at, imported_at, source, sha256,
+                 byte_size, record_count, person_count, title)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                p,
+                new.registry.updated,
+                observed_at,
+                rfc3339(new.imported_at),
+                new.source,
+                sha256,
+                new.bytes.len() as i64,
+                new.registry.records.len() as i64,
+                new.registry.people.len() as i64,
+                new.registry.title,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+
+        let key_ids = record_key_ids(&tx, key_cache, &new.registry.records)?;
+        let records: Vec<(i64, &Record)> = key_ids.into_iter().zip(&new.registry.records).collect();
+        place::<Records>(&tx, p, at_end, &records)?;
+        let mut people: FxHashMap<String, &Person> = FxHashMap::default();
+        for person in &new.registry.people {
+            // A repeated id keeps its first entry, as a reader of the document would.
+            people.entry(person.id.clone()).or_insert(person);
+        }
+        let people: Vec<(String, &Person)> = people.into_iter().collect();
+        place::<People>(&tx, p, at_end, &people)?;
+
+        // Raw bytes: against the previous snapshot; the next one is re-based on this one.
+        let snapshot_at = |seq: i64| -> Result<Option<i64>> {
+            Ok(tx
+                .query_row("SELECT id FROM snapshot WHERE seq = ?1", [seq], |r| {
+                    r.get(0)
+                })
+                .optional()?)
+        };
+        let previous = snapshot_at(p - 1)?;
+        let next = snapshot_at(p + 1)?;
         let base = match previous {
             Some(prev_id) => Some((prev_id, raw::chain_bytes(&tx, raw_cache, prev_id)?)),
             None => None,
         };
-        let (id, frame) = std::thread::scope(|scope| -> Result<(i64, Vec<u8>)> {
-            let compressing =
-                scope.spawn(|| raw::compress(new.bytes, base.as_ref().map(|(_, b)| b.as_slice())));
-            let id = (|| -> Result<i64> {
-                if !at_end {
-                    for sql in SHIFT_SEQ {
-                        tx.execute(sql, [p])?;
-                    }
-                }
-                tx.execute(
-                "INSERT INTO snapshot (seq, registry_date, observed_at, imported_at, source, sha256,
-                     byte_size, record_count, person_count, title)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    p,
-                    new.registry.updated,
-                    observed_at,
-                    rfc3339(new.imported_at),
-                    new.source,
-                    sha256,
-                    new.bytes.len() as i64,
-                    new.registry.records.len() as i64,
-                    new.registry.people.len() as i64,
-                    new.registry.title,
-                ],
-            )?;
-                let id = tx.last_insert_rowid();
-
-                let key_ids = record_key_ids(&tx, key_cache, &new.registry.records)?;
-                let records: Vec<(i64, &Record)> =
-                    key_ids.into_iter().zip(&new.registry.records).collect();
-                place::<Records>(&tx, p, at_end, &records)?;
-                let mut people: FxHashMap<String, &Person> = FxHashMap::default();
-                for person in &new.registry.people {
-                    // A repeated id keeps its first entry, as a reader of the document would.
-                    people.entry(person.id.clone()).or_insert(person);
-                }
-                let people: Vec<(String, &Person)> = people.into_iter().collect();
-                place::<People>(&tx, p, at_end, &people)?;
-                Ok(id)
-            })();
-            let frame = compressing
-                .join()
-                .map_err(|_| StoreError::Compression("the compressing thread panicked".into()))??;
-            Ok((id?, frame))
-        })?;
-        raw::store_frame(&tx, id, previous, &frame)?;
-        // The next snapshot is re-based on this one.
-        let next: Option<i64> = tx
-            .query_row(SNAPSHOT_AT_SEQ, [p + 1], |r| r.get(0))
-            .optional()?;
+        raw::put_frame(
+            &tx,
+            id,
+            base.as_ref().map(|(i, b)| (*i, b.as_slice())),
+            new.bytes,
+        )?;
         if let Some(next_id) = next {
             let next_bytes = raw::chain_bytes(&tx, raw_cache, next_id)?;
-            let frame = raw::compress(&next_bytes, Some(new.bytes))?;
-            raw::store_frame(&tx, next_id, Some(id), &frame)?;
+            raw::put_frame(&tx, next_id, Some((id, new.bytes)), &next_bytes)?;
         }
         tx.commit()?;
         *raw_cache = Some((id, Arc::new(new.bytes.to_vec())));
@@ -271,8 +265,6 @@ const EARLIER_OBSERVATION: &str = "UPDATE snapshot SET observed_at = ?2, source 
     WHERE id = ?1 AND observed_at > ?2
       AND NOT EXISTS (SELECT 1 FROM snapshot o WHERE o.registry_date = snapshot.registry_date
                       AND o.id != snapshot.id AND o.observed_at BETWEEN ?2 AND snapshot.observed_at)";
-
-const SNAPSHOT_AT_SEQ: &str = "SELECT id FROM snapshot WHERE seq = ?1";
 
 /// Makes room at `seq` ?1 for an older version imported after newer ones (`last_seq` first, so
 /// the `last_seq >= first_seq` check holds row by row).

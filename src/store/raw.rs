@@ -155,18 +155,19 @@ pub(super) fn chain_bytes(
     Ok(bytes)
 }
 
-/// Stores (or replaces) a snapshot's frame, made by [`compress`] against `base_id`'s bytes.
-pub(super) fn store_frame(
+/// Stores (or replaces) a snapshot's frame, compressed against `base` when given.
+pub(super) fn put_frame(
     conn: &Connection,
     snapshot_id: i64,
-    base_id: Option<i64>,
-    frame: &[u8],
+    base: Option<(i64, &[u8])>,
+    bytes: &[u8],
 ) -> Result<()> {
+    let frame = compress(bytes, base.map(|(_, b)| b))?;
     conn.prepare_cached(
         "INSERT INTO snapshot_raw (snapshot_id, base_id, zstd) VALUES (?1, ?2, ?3)
          ON CONFLICT (snapshot_id) DO UPDATE SET base_id = excluded.base_id, zstd = excluded.zstd",
     )?
-    .execute(params![snapshot_id, base_id, frame])?;
+    .execute(params![snapshot_id, base.map(|(id, _)| id), frame])?;
     Ok(())
 }
 
