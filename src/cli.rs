@@ -4,6 +4,7 @@ use crate::output::Format;
 use crate::store::SnapshotRef;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Keeps the full history of the IANA service name and port number registry in SQLite.
 #[derive(Debug, Parser)]
@@ -27,6 +28,74 @@ pub enum Command {
     Diff(DiffArgs),
     /// Write a snapshot's exact original bytes to standard output
     Raw(RawArgs),
+    /// Download the registry from IANA and store it if it changed (made for cron)
+    Fetch(FetchArgs),
+    /// Fetch again and again, every DURATION, until stopped (SIGINT or SIGTERM)
+    Watch(WatchArgs),
+    /// When the registry was last checked and last changed, and whether the last fetch failed
+    Status(StatusArgs),
+}
+
+/// What `fetch` and `watch` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FetchOptionArgs {
+    /// Where the registry is downloaded from
+    #[arg(long, env = "PORTREG_URL", default_value = crate::fetch::IANA_URL)]
+    pub url: String,
+    /// Store the document even if it has far fewer records than the latest snapshot
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing when nothing changed, and no retry notices; errors still go to stderr
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Time limit for one try, body included (e.g. 90s, 2m)
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Time limit for connecting
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+    /// Retries after a connection error, a timeout, a 5xx or a 429
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Wait before the first retry; each next one waits about twice as long (Retry-After wins)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub retry_wait: Duration,
+    /// No retry starts later than this after the first try
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub retry_budget: Duration,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub options: FetchOptionArgs,
+    /// Exit 1 when a new snapshot was stored (as `git diff --exit-code`); failures exit 2
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Time between two fetches (e.g. 24h, 6h, 30m)
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_interval)]
+    pub every: Duration,
+    #[command(flatten)]
+    pub options: FetchOptionArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// A watch interval: at least a minute, so a typo cannot hammer the server.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if interval < Duration::from_secs(60) {
+        return Err(format!("{text} is too short: fetch at most once a minute"));
+    }
+    Ok(interval)
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod diff;
+pub mod fetch;
 pub mod input;
 pub mod model;
 pub mod output;

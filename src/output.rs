@@ -1,8 +1,9 @@
 //! Renderers: tables for people, JSON and CSV for programs. Everything writes to any
 //! `impl Write`; nothing here knows where the data came from.
 
+use crate::fetch::Outcome;
 use crate::model::{Change, ChangeKind, Record};
-use crate::store::SnapshotRow;
+use crate::store::{FetchAttempt, FetchStatus, SnapshotRow};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use std::io::{self, Write};
@@ -207,4 +208,160 @@ pub fn changes(out: &mut impl Write, changes: &[Change], format: Format) -> io::
             Ok(())
         }
     }
+}
+
+/// How many changes a fetch summary lists before pointing at `portreg diff`.
+const SUMMARY_CHANGES: usize = 5;
+
+/// What `fetch` prints: nothing for "no change" when `quiet`, else one line, plus the first
+/// few changes of a new snapshot.
+pub fn fetch_outcome(out: &mut impl Write, outcome: &Outcome, quiet: bool) -> io::Result<()> {
+    match outcome {
+        Outcome::Stored {
+            snapshot,
+            previous: None,
+            latest,
+            ..
+        } => writeln!(
+            out,
+            "stored snapshot {}: registry {}, {} records ({})",
+            snapshot.id,
+            snapshot.registry_date,
+            snapshot.records,
+            if *latest {
+                "the first snapshot"
+            } else {
+                "placed first in history, before every stored snapshot"
+            }
+        ),
+        Outcome::Stored {
+            snapshot,
+            previous: Some(previous),
+            changes,
+            latest,
+        } => {
+            let count = |kind| changes.iter().filter(|c| c.change == kind).count();
+            let place = if *latest {
+                ""
+            } else {
+                ", placed before the latest"
+            };
+            writeln!(
+                out,
+                "stored snapshot {}: registry {} (was {}){place}: {} added, {} removed, {} modified",
+                snapshot.id,
+                snapshot.registry_date,
+                previous.registry_date,
+                count(ChangeKind::Added),
+                count(ChangeKind::Removed),
+                count(ChangeKind::Modified),
+            )?;
+            for change in changes.iter().take(SUMMARY_CHANGES) {
+                writeln!(out, "  {}", change_line(change))?;
+            }
+            if changes.len() > SUMMARY_CHANGES {
+                writeln!(
+                    out,
+                    "  ... {} more: portreg diff {} {}",
+                    changes.len() - SUMMARY_CHANGES,
+                    previous.id,
+                    snapshot.id
+                )?;
+            }
+            Ok(())
+        }
+        _ if quiet => Ok(()),
+        Outcome::Unchanged { snapshot } => writeln!(
+            out,
+            "unchanged: registry {} (snapshot {})",
+            snapshot.registry_date, snapshot.id
+        ),
+        Outcome::NotModified => writeln!(out, "unchanged: not modified since the last fetch"),
+        Outcome::Stale { snapshot, latest } => writeln!(
+            out,
+            "stale copy: the server sent registry {} (snapshot {}), older than the latest stored ({}); nothing stored",
+            snapshot.registry_date, snapshot.id, latest.registry_date
+        ),
+    }
+}
+
+/// `+ 4711/tcp trinity-dist`, `- ...`, `~ 443/tcp https: description, contact`.
+fn change_line(change: &Change) -> String {
+    let label = key_label(
+        change.name.as_deref(),
+        change.protocol.as_deref(),
+        change.port.as_deref(),
+    );
+    let name = change.name.as_deref().unwrap_or("");
+    match change.change {
+        ChangeKind::Added => format!("+ {label} {name}"),
+        ChangeKind::Removed => format!("- {label} {name}"),
+        ChangeKind::Modified => format!("~ {label} {name}: {}", change.changed_fields.join(", ")),
+    }
+}
+
+/// `portreg status`.
+pub fn status(out: &mut impl Write, status: &StatusReport, format: Format) -> io::Result<()> {
+    if format != Format::Table {
+        return write_json(out, status);
+    }
+    let attempt_line = |a: &FetchAttempt| {
+        let http = a
+            .http_status
+            .map(|s| format!("HTTP {s}, "))
+            .unwrap_or_default();
+        let mut line = format!(
+            "{} {} ({http}{} tries) {}",
+            a.started_at, a.outcome, a.tries, a.url
+        );
+        if let Some(message) = &a.message {
+            line.push_str(&format!("\n{message}"));
+        }
+        line
+    };
+    let mut table = new_table(&["", ""]);
+    table.set_header(Vec::<String>::new());
+    table.add_row(vec!["database".to_string(), status.database.clone()]);
+    let latest = match &status.latest {
+        Some(s) => format!(
+            "{} snapshots; latest: snapshot {}, registry {}, observed {}",
+            status.snapshots, s.id, s.registry_date, s.observed_at
+        ),
+        None => "no snapshots yet".to_string(),
+    };
+    table.add_row(vec!["history".to_string(), latest]);
+    let fetch = &status.fetch;
+    let or_never =
+        |a: &Option<FetchAttempt>| a.as_ref().map(attempt_line).unwrap_or("never".into());
+    table.add_row(vec![
+        "last check".to_string(),
+        or_never(&fetch.last_attempt),
+    ]);
+    table.add_row(vec![
+        "last success".to_string(),
+        or_never(&fetch.last_success),
+    ]);
+    table.add_row(vec![
+        "last change".to_string(),
+        or_never(&fetch.last_change),
+    ]);
+    let health = match &fetch.last_attempt {
+        None => "never fetched".to_string(),
+        Some(_) if fetch.failures_since_success == 0 => "ok: the last fetch succeeded".to_string(),
+        Some(_) => format!(
+            "FAILING: the last {} fetch attempt(s) failed",
+            fetch.failures_since_success
+        ),
+    };
+    table.add_row(vec!["state".to_string(), health]);
+    writeln!(out, "{table}")
+}
+
+/// Everything `portreg status` reports.
+#[derive(Debug, serde::Serialize)]
+pub struct StatusReport {
+    pub database: String,
+    pub snapshots: i64,
+    pub latest: Option<SnapshotRow>,
+    pub fetch: FetchStatus,
 }

@@ -1,9 +1,12 @@
 //! One module per subcommand; this one builds the shared context and dispatches.
 
 mod diff;
+mod fetch;
 mod import;
 mod raw;
 mod snapshots;
+mod status;
+mod watch;
 
 use anyhow::{Context as _, Result};
 use portreg::cli::{Cli, Command};
@@ -47,6 +50,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Snapshots(args) => snapshots::run(args, &ctx, &mut out)?,
         Command::Diff(args) => diff::run(args, &ctx, &mut out)?,
         Command::Raw(args) => raw::run(args, &ctx, &mut out)?,
+        Command::Fetch(args) => fetch::run(args, &ctx, &mut out)?,
+        Command::Watch(args) => watch::run(args, &ctx, &mut out)?,
+        Command::Status(args) => status::run(args, &ctx, &mut out)?,
     };
     out.flush()?;
     Ok(code)

@@ -18,10 +18,12 @@
 //! Every import runs in one IMMEDIATE transaction: a snapshot is stored whole or not at all,
 //! and a second writer waits (busy timeout) instead of interleaving.
 
+mod fetch_log;
 mod history;
 mod query;
 pub mod raw;
 
+pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use history::{ImportOutcome, NewSnapshot};
 pub use query::{SnapshotRef, SnapshotRow};
 
@@ -30,7 +32,7 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 static MIGRATIONS_DIR: Dir = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 
@@ -111,12 +113,7 @@ impl Store {
             return Err(StoreError::NewerSchema { found, known });
         }
         if writable {
-            // WAL: readers never block the writer, and a killed writer leaves the last commit.
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            MIGRATIONS
-                .to_latest(&mut conn)
-                .map_err(|e| StoreError::Migration(e.to_string()))?;
+            set_up_for_writing(&mut conn)?;
         } else if found < known as i64 {
             return Err(StoreError::Migration(format!(
                 "the database has schema {found}, this portreg needs {known}: open it once for writing (e.g. `portreg snapshots`)"
@@ -138,6 +135,57 @@ impl Store {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+}
+
+/// WAL mode and migrations. Two processes opening a new database at once (overlapping cron
+/// runs) may find it locked in ways the busy handler does not cover (a journal mode change,
+/// a read transaction upgraded to a write), or may both start the same migration (the
+/// migration crate reads the version before its transaction; the loser's transaction fails
+/// and rolls back). Either way the setup is tried again, until the busy timeout.
+fn set_up_for_writing(conn: &mut Connection) -> Result<()> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let version = |conn: &Connection| -> Result<i64> {
+        Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+    };
+    loop {
+        let before = version(conn)?;
+        match try_set_up_for_writing(conn) {
+            Err(error)
+                if (error.is_busy() || version(conn).is_ok_and(|now| now != before))
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20 + fastrand::u64(0..30)));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn try_set_up_for_writing(conn: &mut Connection) -> Result<()> {
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // WAL: readers never block the writer, and a killed writer leaves the last commit.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    MIGRATIONS.to_latest(conn).map_err(|error| match error {
+        rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sqlite(err),
+        other => StoreError::Migration(other.to_string()),
+    })
+}
+
+impl StoreError {
+    /// Another connection holds a lock this one needs.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                )
+        )
     }
 }
 

@@ -162,6 +162,33 @@ impl Store {
         }
     }
 
+    /// The snapshot whose document has this sha256, if stored.
+    pub fn snapshot_by_sha256(&self, sha256: &str) -> Result<Option<SnapshotRow>> {
+        self.snapshot_where("sha256 = ?1", sha256)
+    }
+
+    /// The snapshot at a place in history (1 = oldest), if there is one.
+    pub fn snapshot_at_seq(&self, seq: i64) -> Result<Option<SnapshotRow>> {
+        self.snapshot_where("seq = ?1", seq)
+    }
+
+    /// The latest snapshot, or None for an empty database.
+    pub fn latest_snapshot(&self) -> Result<Option<SnapshotRow>> {
+        self.snapshot_where("seq = (SELECT max(seq) FROM snapshot) AND ?1", true)
+    }
+
+    fn snapshot_where(
+        &self,
+        condition: &str,
+        value: impl rusqlite::ToSql,
+    ) -> Result<Option<SnapshotRow>> {
+        let sql = format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE {condition}");
+        Ok(self
+            .conn
+            .query_row(&sql, [value], snapshot_row)
+            .optional()?)
+    }
+
     pub fn snapshot_count(&self) -> Result<i64> {
         Ok(self
             .conn

@@ -1,122 +1,17 @@
 //! End-to-end tests: the real `portreg` binary on real registry versions and a temp database.
 
+mod fetch;
 mod fixtures;
+mod support;
 
 use fixtures::{FIXTURES, real_versions};
 use portreg::diff::diff_records;
 use portreg::model::Change;
 use portreg::parse::parse_registry;
 use portreg::store::{SnapshotRef, Store};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn portreg(db: &Path, args: &[&str]) -> Run {
-    portreg_with_stdin(db, args, None)
-}
-
-fn portreg_with_stdin(db: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portreg"))
-        .args(args)
-        .env("PORTREG_DB", db)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().unwrap();
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
-}
-
-fn ok(run: Run) -> String {
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    run.stdout
-}
-
-fn paths(indices: &[usize]) -> Vec<String> {
-    let versions = real_versions();
-    indices
-        .iter()
-        .map(|&i| versions[i].path.display().to_string())
-        .collect()
-}
-
-fn import(db: &Path, files: &[String]) -> String {
-    let mut args = vec!["import"];
-    args.extend(files.iter().map(String::as_str));
-    ok(portreg(db, &args))
-}
-
-/// Every row of every table, for "nothing changed" checks.
-fn fingerprint(db: &Path) -> Vec<String> {
-    if !db.exists() {
-        return vec!["no database".into()];
-    }
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut rows = Vec::new();
-    for table in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
-            .unwrap();
-        let columns = stmt.column_count();
-        let mut query = stmt.query([]).unwrap();
-        while let Some(row) = query.next().unwrap() {
-            let values: Vec<String> = (0..columns)
-                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
-                .collect();
-            rows.push(format!("{table}: {}", values.join("|")));
-        }
-    }
-    rows
-}
-
-fn temp_db() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("portreg.sqlite3");
-    (dir, db)
-}
-
-/// A small deterministic shuffle (no RNG crate needed for a fixed permutation).
-fn shuffled(n: usize, seed: u64) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut state = seed;
-    for i in (1..n).rev() {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let j = (state >> 33) as usize % (i + 1);
-        order.swap(i, j);
-    }
-    order
-}
-
+use std::path::Path;
+use std::process::Command;
+use support::*;
 #[test]
 fn any_import_order_gives_the_same_snapshots_and_diffs() {
     let n = real_versions().len();

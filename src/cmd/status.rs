@@ -1,0 +1,20 @@
+//! `portreg status`: what the database holds and how fetching has gone.
+
+use super::Context;
+use anyhow::Result;
+use portreg::cli::StatusArgs;
+use portreg::output::{self, StatusReport};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: StatusArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
+    let store = ctx.open_store()?;
+    let report = StatusReport {
+        database: ctx.db_path.display().to_string(),
+        snapshots: store.snapshot_count()?,
+        latest: store.latest_snapshot()?,
+        fetch: store.fetch_status()?,
+    };
+    output::status(out, &report, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,132 @@
+//! The log of fetch attempts: what `portreg status` reports and where the validators of the
+//! next conditional GET come from.
+
+use super::{Result, Store};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+/// One row of `fetch_attempt` (see migrations/0002_fetch_log.sql for the outcomes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FetchAttempt {
+    pub started_at: String,
+    pub finished_at: String,
+    pub url: String,
+    pub final_url: Option<String>,
+    pub http_status: Option<u16>,
+    pub tries: u32,
+    pub outcome: String,
+    pub message: Option<String>,
+    pub snapshot_id: Option<i64>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub byte_size: Option<i64>,
+}
+
+/// What `portreg status` says about fetching.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FetchStatus {
+    pub last_attempt: Option<FetchAttempt>,
+    /// The last attempt that got a usable answer (stored, unchanged, not modified or stale).
+    pub last_success: Option<FetchAttempt>,
+    /// The last attempt that stored a snapshot.
+    pub last_change: Option<FetchAttempt>,
+    /// Failed or refused attempts since the last success.
+    pub failures_since_success: i64,
+}
+
+const INSERT_ATTEMPT: &str = "INSERT INTO fetch_attempt (started_at, finished_at, url,
+    final_url, http_status, tries, outcome, message, snapshot_id, etag, last_modified, byte_size)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+const ATTEMPT_COLUMNS: &str = "started_at, finished_at, url, final_url, http_status, tries,
+    outcome, message, snapshot_id, etag, last_modified, byte_size";
+
+/// Outcomes that mean the server answered with something usable.
+const SUCCESS: &str = "('stored', 'stored-older', 'unchanged', 'not-modified', 'stale')";
+
+impl Store {
+    pub fn record_fetch(&self, attempt: &FetchAttempt) -> Result<i64> {
+        self.conn.execute(
+            INSERT_ATTEMPT,
+            params![
+                attempt.started_at,
+                attempt.finished_at,
+                attempt.url,
+                attempt.final_url,
+                attempt.http_status,
+                attempt.tries,
+                attempt.outcome,
+                attempt.message,
+                attempt.snapshot_id,
+                attempt.etag,
+                attempt.last_modified,
+                attempt.byte_size,
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The ETag and Last-Modified of the last body from `url` that matched a stored snapshot,
+    /// or `(None, None)`: a refused body is never cached, so the next fetch gets it again.
+    pub fn fetch_validators(&self, url: &str) -> Result<(Option<String>, Option<String>)> {
+        let sql = format!(
+            "SELECT etag, last_modified FROM fetch_attempt a
+             WHERE url = ?1 AND outcome IN {SUCCESS}
+               AND (etag IS NOT NULL OR last_modified IS NOT NULL)
+               AND EXISTS (SELECT 1 FROM snapshot s WHERE s.id = a.snapshot_id)
+             ORDER BY id DESC LIMIT 1"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, [url], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?
+            .unwrap_or((None, None)))
+    }
+
+    pub fn fetch_status(&self) -> Result<FetchStatus> {
+        let one = |condition: &str| -> Result<Option<FetchAttempt>> {
+            let sql = format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM fetch_attempt {condition} ORDER BY id DESC LIMIT 1"
+            );
+            Ok(self.conn.query_row(&sql, [], attempt_from_row).optional()?)
+        };
+        let failures_since_success = self.conn.query_row(
+            &format!(
+                "SELECT count(*) FROM fetch_attempt WHERE id > coalesce(
+                    (SELECT max(id) FROM fetch_attempt WHERE outcome IN {SUCCESS}), 0)"
+            ),
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(FetchStatus {
+            last_attempt: one("")?,
+            last_success: one(&format!("WHERE outcome IN {SUCCESS}"))?,
+            last_change: one("WHERE outcome IN ('stored', 'stored-older')")?,
+            failures_since_success,
+        })
+    }
+
+    pub fn fetch_attempts(&self) -> Result<Vec<FetchAttempt>> {
+        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM fetch_attempt ORDER BY id");
+        let mut statement = self.conn.prepare(&sql)?;
+        let rows = statement.query_map([], attempt_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn attempt_from_row(row: &Row) -> rusqlite::Result<FetchAttempt> {
+    Ok(FetchAttempt {
+        started_at: row.get(0)?,
+        finished_at: row.get(1)?,
+        url: row.get(2)?,
+        final_url: row.get(3)?,
+        http_status: row.get(4)?,
+        tries: row.get(5)?,
+        outcome: row.get(6)?,
+        message: row.get(7)?,
+        snapshot_id: row.get(8)?,
+        etag: row.get(9)?,
+        last_modified: row.get(10)?,
+        byte_size: row.get(11)?,
+    })
+}
