@@ -22,6 +22,8 @@ enum Reply {
         bytes: Vec<u8>,
         etag: Option<&'static str>,
     },
+    /// The body gzip-compressed in transfer (`Content-Encoding: gzip`).
+    Gzipped(Vec<u8>),
     NotModified,
     Status {
         code: u16,
@@ -116,6 +118,15 @@ fn respond(request: tiny_http::Request, reply: Reply) {
             if let Some(etag) = etag {
                 response.add_header(header("ETag", etag));
             }
+            request.respond(response)
+        }
+        Reply::Gzipped(bytes) => {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(&bytes).unwrap();
+            let response = Response::from_data(encoder.finish().unwrap())
+                .with_header(header("Content-Type", "application/xml"))
+                .with_header(header("Content-Encoding", "gzip"));
             request.respond(response)
         }
         Reply::NotModified => request.respond(Response::empty(304)),
@@ -251,6 +262,16 @@ fn identical_bytes_without_validators_store_nothing() {
     assert_eq!(ok(fetch(&db, &server, &["-q"])), "");
     assert_eq!(assert_consistent(&db), 1);
     assert_eq!(outcomes(&db), ["stored", "unchanged", "unchanged"]);
+}
+
+#[test]
+fn a_gzip_encoded_transfer_is_decoded() {
+    let (_dir, db) = temp_db();
+    let body = version(20);
+    let server = TestServer::start(move |_, _| Reply::Gzipped(body.clone()));
+    ok(fetch(&db, &server, &[]));
+    let sha: Vec<String> = query(&db, "SELECT sha256 FROM snapshot");
+    assert_eq!(sha, [real_versions()[20].sha256.clone()]);
 }
 
 #[test]
