@@ -1,5 +1,6 @@
 //! The command line, in one place so help, completions and a man page come from it.
 
+use crate::lookup::{Lookup, SinceDate, parse_protocol};
 use crate::output::Format;
 use crate::store::SnapshotRef;
 use clap::{Parser, Subcommand};
@@ -34,6 +35,149 @@ pub enum Command {
     Watch(WatchArgs),
     /// When the registry was last checked and last changed, and whether the last fetch failed
     Status(StatusArgs),
+    /// What changed since a date: from the registry as of DATE to the latest snapshot
+    Changes(ChangesArgs),
+    /// What a port, a port range or a service name is (now, or as of a date)
+    Show(ShowArgs),
+    /// Records whose name, description, assignee or contact contains TEXT (any case)
+    Search(SearchArgs),
+    /// Every version of the matching records across all snapshots, with the dates each held
+    History(HistoryArgs),
+    /// Write a snapshot as a services(5) file, in IANA's CSV layout, or as JSON records
+    Export(ExportArgs),
+    /// Run one read-only SQL query on the database (schema: README)
+    Sql(SqlArgs),
+    /// Print shell completions (e.g. `portreg completions bash > /etc/bash_completion.d/portreg`)
+    Completions(CompletionsArgs),
+}
+
+/// Where `changes` finds its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChangeSource {
+    /// The stored history when it reaches back to DATE, else the registry's own dates.
+    Auto,
+    /// Only the stored history: the diff from the snapshot of DATE to the latest.
+    Observed,
+    /// Only the registry's own dates: latest records registered or modified since DATE.
+    Registry,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ChangesArgs {
+    /// YYYY, YYYY-MM or YYYY-MM-DD (its first day)
+    #[arg(long, value_name = "DATE")]
+    pub since: SinceDate,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub source: ChangeSource,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// The snapshot a query answers from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AsOfArgs {
+    /// Answer from the snapshot of this date (YYYY-MM-DD: the latest one dated on or before
+    /// it), or a snapshot id [default: latest]
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<SnapshotRef>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A port (443), a range (8000-8100; overlapping records count), a service name (https),
+    /// or any of them with a protocol (443/tcp)
+    #[arg(value_name = "PORT|RANGE|NAME")]
+    pub what: Lookup,
+    /// Only this protocol: tcp, udp, sctp or dccp
+    #[arg(long, value_parser = parse_protocol)]
+    pub proto: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// Hide Unassigned, Reserved and de-assigned entries (records without a service name)
+    #[arg(long)]
+    pub assigned: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    pub text: String,
+    /// Only this protocol: tcp, udp, sctp or dccp
+    #[arg(long, value_parser = parse_protocol)]
+    pub proto: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// Hide Unassigned, Reserved and de-assigned entries (records without a service name)
+    #[arg(long)]
+    pub assigned: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// 443/tcp, 443, a range, or a service name
+    #[arg(value_name = "PORT|RANGE|NAME")]
+    pub what: Lookup,
+    /// Only this protocol: tcp, udp, sctp or dccp
+    #[arg(long, value_parser = parse_protocol)]
+    pub proto: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportKind {
+    /// A services(5) file: `name port/protocol # description`, assigned single ports only
+    Services,
+    /// IANA's own CSV layout (service-names-port-numbers.csv)
+    Csv,
+    /// A JSON array of records, as registry-model.md defines them
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub kind: ExportKind,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// Write to this file (atomically: a temp file renamed into place) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("statement").required(true).args(["query", "file"])))]
+pub struct SqlArgs {
+    /// One SQL statement
+    pub query: Option<String>,
+    /// Read the statement from a file (e.g. sql/changes_since.sql)
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Bind :NAME (or @NAME, $NAME) to VALUE, as text
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub param: Vec<(String, String)>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
+    let name = name.trim().trim_start_matches([':', '@', '$']);
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(format!("{name:?} is not a parameter name"));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// What `fetch` and `watch` share.

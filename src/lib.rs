@@ -6,9 +6,12 @@
 
 pub mod cli;
 pub mod diff;
+pub mod export;
 pub mod fetch;
 pub mod input;
+pub mod lookup;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod report;
 pub mod store;

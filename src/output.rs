@@ -3,7 +3,8 @@
 
 use crate::fetch::Outcome;
 use crate::model::{Change, ChangeKind, Record};
-use crate::store::{FetchAttempt, FetchStatus, SnapshotRow};
+use crate::report::{Group, Line};
+use crate::store::{FetchAttempt, FetchStatus, SnapshotRow, SqlAnswer, VersionSpan};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use std::io::{self, Write};
@@ -364,4 +365,301 @@ pub struct StatusReport {
     pub snapshots: i64,
     pub latest: Option<SnapshotRow>,
     pub fetch: FetchStatus,
+}
+
+/// Whether to colour: only on a terminal, and never with NO_COLOR set (https://no-color.org).
+pub fn color_wanted(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Bold and coloured (ANSI SGR `code`) when `color`, plain otherwise.
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[1;{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn list_text(list: &Option<Vec<String>>) -> String {
+    list.as_ref().map(|l| l.join(", ")).unwrap_or_default()
+}
+
+fn name_with_ordinal(record: &Record) -> String {
+    let mut name = record.name.clone().unwrap_or_default();
+    if record.ordinal > 1 {
+        name.push_str(&format!(" #{}", record.ordinal));
+    }
+    name
+}
+
+fn record_label(record: &Record) -> String {
+    key_label(
+        record.name.as_deref(),
+        record.protocol.as_deref(),
+        record.port.as_deref(),
+    )
+}
+
+/// CSV columns of a record: the contract's fields; lists as JSON arrays, so they parse back.
+const RECORD_CSV_HEADER: [&str; 13] = [
+    "name",
+    "protocol",
+    "port",
+    "ordinal",
+    "description",
+    "assignee",
+    "contact",
+    "references",
+    "registered",
+    "modified",
+    "service_code",
+    "unauthorized",
+    "notes",
+];
+
+fn record_csv_fields(record: &Record) -> Vec<String> {
+    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+    let list = |field: &Option<Vec<String>>| {
+        field
+            .as_ref()
+            .map(|l| serde_json::to_string(l).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    vec![
+        text(&record.name),
+        text(&record.protocol),
+        text(&record.port),
+        record.ordinal.to_string(),
+        text(&record.description),
+        list(&record.assignee),
+        list(&record.contact),
+        list(&record.references),
+        text(&record.registered),
+        text(&record.modified),
+        text(&record.service_code),
+        text(&record.unauthorized),
+        text(&record.notes),
+    ]
+}
+
+/// Records, as `show`, `search` and `export json` print them.
+pub fn records(out: &mut impl Write, records: &[Record], format: Format) -> io::Result<()> {
+    match format {
+        Format::Json => write_json(out, &records),
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(RECORD_CSV_HEADER).map_err(csv_error)?;
+            for record in records {
+                csv.write_record(record_csv_fields(record))
+                    .map_err(csv_error)?;
+            }
+            csv.flush()
+        }
+        Format::Table => {
+            if records.is_empty() {
+                return writeln!(out, "No records.");
+            }
+            let mut table = new_table(&[
+                "port",
+                "name",
+                "description",
+                "assignee",
+                "registered",
+                "modified",
+            ]);
+            for record in records {
+                table.add_row(vec![
+                    record_label(record),
+                    name_with_ordinal(record),
+                    summary(record),
+                    list_text(&record.assignee),
+                    record.registered.clone().unwrap_or_default(),
+                    record.modified.clone().unwrap_or_default(),
+                ]);
+            }
+            writeln!(out, "{table}")
+        }
+    }
+}
+
+/// `portreg history`: every version of the matching records with the snapshots it held in.
+pub fn history(out: &mut impl Write, spans: &[VersionSpan], format: Format) -> io::Result<()> {
+    match format {
+        Format::Json => write_json(out, &spans),
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            let mut header = RECORD_CSV_HEADER.to_vec();
+            header.extend([
+                "first_snapshot_id",
+                "first_registry_date",
+                "last_snapshot_id",
+                "last_registry_date",
+                "current",
+            ]);
+            csv.write_record(header).map_err(csv_error)?;
+            for span in spans {
+                let mut fields = record_csv_fields(&span.record);
+                fields.extend([
+                    span.first_snapshot_id.to_string(),
+                    span.first_registry_date.clone(),
+                    span.last_snapshot_id.to_string(),
+                    span.last_registry_date.clone(),
+                    span.current.to_string(),
+                ]);
+                csv.write_record(fields).map_err(csv_error)?;
+            }
+            csv.flush()
+        }
+        Format::Table => {
+            if spans.is_empty() {
+                return writeln!(out, "No records.");
+            }
+            let mut table = new_table(&["port", "name", "from", "to", "what"]);
+            let mut previous: Option<&VersionSpan> = None;
+            for span in spans {
+                let same_key = previous.filter(|p| p.key_id == span.key_id);
+                let what = match same_key {
+                    None => summary(&span.record),
+                    Some(before) => {
+                        let fields = before.record.changed_fields(&span.record);
+                        let mut lines: Vec<String> = fields
+                            .iter()
+                            .map(|f| {
+                                format!(
+                                    "{f}: {} -> {}",
+                                    field_value(&before.record, f),
+                                    field_value(&span.record, f)
+                                )
+                            })
+                            .collect();
+                        if fields.is_empty() {
+                            lines.push("back, unchanged".to_string());
+                        }
+                        lines.join("\n")
+                    }
+                };
+                let to = if span.current {
+                    "now".to_string()
+                } else {
+                    span.last_registry_date.clone()
+                };
+                table.add_row(vec![
+                    record_label(&span.record),
+                    name_with_ordinal(&span.record),
+                    span.first_registry_date.clone(),
+                    to,
+                    what,
+                ]);
+                previous = Some(span);
+            }
+            writeln!(out, "{table}")
+        }
+    }
+}
+
+/// `portreg changes` as a table for people (see [`crate::report`]).
+pub fn report(out: &mut impl Write, lines: &[Line], color: bool) -> io::Result<()> {
+    if lines.is_empty() {
+        return writeln!(out, "No changes.");
+    }
+    for group in Group::ALL {
+        let members: Vec<&Line> = lines.iter().filter(|l| l.group == group).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let code = match group {
+            Group::NewlyAssigned => "32",
+            Group::DeassignedOrReserved | Group::Removed => "31",
+            Group::Modified => "33",
+        };
+        let title = format!("{} ({})", group.title(), members.len());
+        writeln!(out, "{}", paint(&title, code, color))?;
+        let mut table = new_table(&["port", "name", "what"]);
+        for line in members {
+            let record = &line.record;
+            let what = match (group, &line.before) {
+                (Group::Modified, Some(before)) => line
+                    .changed_fields
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{f}: {} -> {}",
+                            field_value(before, f),
+                            field_value(record, f)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                (Group::Modified, None) => format!(
+                    "modified {} (old values not in this history): {}",
+                    record.modified.as_deref().unwrap_or("?"),
+                    summary(record)
+                ),
+                (Group::NewlyAssigned, Some(before)) => format!(
+                    "{} (was {} {})",
+                    summary(record),
+                    record_label(before),
+                    before
+                        .name
+                        .as_deref()
+                        .or(before.description.as_deref())
+                        .unwrap_or("Unassigned")
+                ),
+                (Group::DeassignedOrReserved, Some(before)) => format!(
+                    "{} (was {} {})",
+                    summary(record),
+                    record_label(before),
+                    before.name.as_deref().unwrap_or_default()
+                ),
+                _ => summary(record),
+            };
+            table.add_row(vec![record_label(record), name_with_ordinal(record), what]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    Ok(())
+}
+
+/// The answer to `portreg sql`: JSON objects keep the column order.
+pub fn sql(out: &mut impl Write, answer: &SqlAnswer, format: Format) -> io::Result<()> {
+    let plain = |value: &serde_json::Value| match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match format {
+        Format::Json => {
+            let objects: Vec<serde_json::Map<String, serde_json::Value>> = answer
+                .rows
+                .iter()
+                .map(|row| {
+                    answer
+                        .columns
+                        .iter()
+                        .cloned()
+                        .zip(row.iter().cloned())
+                        .collect()
+                })
+                .collect();
+            write_json(out, &objects)
+        }
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(&answer.columns).map_err(csv_error)?;
+            for row in &answer.rows {
+                csv.write_record(row.iter().map(plain)).map_err(csv_error)?;
+            }
+            csv.flush()
+        }
+        Format::Table => {
+            let header: Vec<&str> = answer.columns.iter().map(String::as_str).collect();
+            let mut table = new_table(&header);
+            for row in &answer.rows {
+                table.add_row(row.iter().map(plain).collect::<Vec<_>>());
+            }
+            writeln!(out, "{table}")?;
+            writeln!(out, "({} rows)", answer.rows.len())
+        }
+    }
 }

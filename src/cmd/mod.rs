@@ -1,16 +1,22 @@
 //! One module per subcommand; this one builds the shared context and dispatches.
 
+mod changes;
+mod completions;
 mod diff;
+mod export;
 mod fetch;
+mod history;
 mod import;
 mod raw;
+mod show;
 mod snapshots;
+mod sql;
 mod status;
 mod watch;
 
 use anyhow::{Context as _, Result};
 use portreg::cli::{Cli, Command};
-use portreg::store::Store;
+use portreg::store::{Store, StoreError};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +34,25 @@ impl Context {
         }
         Store::open(&self.db_path)
             .with_context(|| format!("cannot open database {}", self.db_path.display()))
+    }
+}
+
+impl Context {
+    /// Opens the database for queries: read-only, and never created. A database from an
+    /// older portreg is migrated first (that is the one write a query may cause).
+    pub fn open_reader(&self) -> Result<Store> {
+        if !self.db_path.exists() {
+            anyhow::bail!(
+                "no database at {} yet: run `portreg fetch` or `portreg import FILE` first",
+                self.db_path.display()
+            );
+        }
+        match Store::open_read_only(&self.db_path) {
+            Err(StoreError::Migration(_)) => self.open_store(),
+            other => {
+                other.with_context(|| format!("cannot open database {}", self.db_path.display()))
+            }
+        }
     }
 }
 
@@ -53,6 +78,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fetch(args) => fetch::run(args, &ctx, &mut out)?,
         Command::Watch(args) => watch::run(args, &ctx, &mut out)?,
         Command::Status(args) => status::run(args, &ctx, &mut out)?,
+        Command::Changes(args) => changes::run(args, &ctx, &mut out)?,
+        Command::Show(args) => show::show(args, &ctx, &mut out)?,
+        Command::Search(args) => show::search(args, &ctx, &mut out)?,
+        Command::History(args) => history::run(args, &ctx, &mut out)?,
+        Command::Export(args) => export::run(args, &ctx, &mut out)?,
+        Command::Sql(args) => sql::run(args, &ctx, &mut out)?,
+        Command::Completions(args) => completions::run(args, &mut out)?,
     };
     out.flush()?;
     Ok(code)

@@ -18,14 +18,16 @@
 //! Every import runs in one IMMEDIATE transaction: a snapshot is stored whole or not at all,
 //! and a second writer waits (busy timeout) instead of interleaving.
 
+mod adhoc;
 mod fetch_log;
 mod history;
 mod query;
 pub mod raw;
 
+pub use adhoc::{SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use history::{ImportOutcome, NewSnapshot};
-pub use query::{SnapshotRef, SnapshotRow};
+pub use query::{RecordFilter, SnapshotRef, SnapshotRow, VersionSpan};
 
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OpenFlags};

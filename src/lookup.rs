@@ -1,0 +1,253 @@
+//! What users type to name records and dates: `443`, `8000-8100`, `https`, `443/tcp`, `2024`,
+//! `2024-06`, `2024-06-15`. Pure parsers, so they can be fuzzed and tested alone.
+
+use chrono::NaiveDate;
+use std::fmt;
+use std::str::FromStr;
+
+/// The highest port number.
+pub const MAX_PORT: u32 = 65535;
+
+/// Transport protocols the registry uses.
+pub const PROTOCOLS: [&str; 4] = ["tcp", "udp", "sctp", "dccp"];
+
+/// Which records a lookup asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// Records whose port or range overlaps `lo..=hi`, optionally of one protocol.
+    Ports {
+        lo: u32,
+        hi: u32,
+        protocol: Option<String>,
+    },
+    /// A service name (case-insensitive), optionally of one protocol.
+    Name {
+        name: String,
+        protocol: Option<String>,
+    },
+}
+
+impl Lookup {
+    pub fn protocol(&self) -> Option<&str> {
+        match self {
+            Lookup::Ports { protocol, .. } | Lookup::Name { protocol, .. } => protocol.as_deref(),
+        }
+    }
+
+    /// The same lookup restricted to `protocol` (an explicit `--proto` wins over `443/tcp`).
+    pub fn with_protocol(mut self, wanted: Option<String>) -> Lookup {
+        if let Some(wanted) = wanted {
+            match &mut self {
+                Lookup::Ports { protocol, .. } | Lookup::Name { protocol, .. } => {
+                    *protocol = Some(wanted)
+                }
+            }
+        }
+        self
+    }
+}
+
+impl fmt::Display for Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lookup::Ports { lo, hi, .. } if lo == hi => write!(f, "port {lo}")?,
+            Lookup::Ports { lo, hi, .. } => write!(f, "ports {lo}-{hi}")?,
+            Lookup::Name { name, .. } => write!(f, "{name:?}")?,
+        }
+        match self.protocol() {
+            Some(protocol) => write!(f, "/{protocol}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A protocol name as the registry writes it (lower-case), or an error naming the known ones.
+pub fn parse_protocol(text: &str) -> Result<String, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    if PROTOCOLS.contains(&lower.as_str()) {
+        Ok(lower)
+    } else {
+        Err(format!(
+            "unknown protocol {text:?}: expected one of {}",
+            PROTOCOLS.join(", ")
+        ))
+    }
+}
+
+/// A port `443` or a range `8000-8100`, each within 0..=65535 and ascending.
+pub fn parse_ports(text: &str) -> Result<(u32, u32), String> {
+    let number = |part: &str| -> Result<u32, String> {
+        let part = part.trim();
+        if part.is_empty() || part.len() > 5 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{text:?} is not a port or a range like 8000-8100"));
+        }
+        let port: u32 = part
+            .parse()
+            .map_err(|_| format!("{text:?} is not a port"))?;
+        if port > MAX_PORT {
+            return Err(format!("port {port} is above {MAX_PORT}"));
+        }
+        Ok(port)
+    };
+    match text.split_once('-') {
+        None => number(text).map(|p| (p, p)),
+        Some((lo, hi)) => {
+            let (lo, hi) = (number(lo)?, number(hi)?);
+            if lo > hi {
+                return Err(format!("range {text:?} runs backwards"));
+            }
+            Ok((lo, hi))
+        }
+    }
+}
+
+impl FromStr for Lookup {
+    type Err = String;
+
+    /// `443`, `8000-8100`, `443/tcp`, `https`, `https/tcp`.
+    fn from_str(text: &str) -> Result<Lookup, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("give a port, a range like 8000-8100, or a service name".into());
+        }
+        let (what, protocol) = match text.rsplit_once('/') {
+            Some((what, protocol)) if !what.is_empty() => (what, Some(parse_protocol(protocol)?)),
+            _ => (text, None),
+        };
+        let looks_numeric = what
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b.is_ascii_whitespace());
+        if looks_numeric && what.bytes().any(|b| b.is_ascii_digit()) {
+            let (lo, hi) = parse_ports(what)?;
+            Ok(Lookup::Ports { lo, hi, protocol })
+        } else {
+            Ok(Lookup::Name {
+                name: what.to_string(),
+                protocol,
+            })
+        }
+    }
+}
+
+/// A day, a month or a year, meaning its first day: `2024` is 2024-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinceDate(pub NaiveDate);
+
+impl FromStr for SinceDate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SinceDate, String> {
+        let text = text.trim();
+        let bad = || format!("{text:?} is not a date: expected YYYY, YYYY-MM or YYYY-MM-DD");
+        let parts: Vec<&str> = text.split('-').collect();
+        let widths_ok = match parts.as_slice() {
+            [y] => y.len() == 4,
+            [y, m] => y.len() == 4 && m.len() == 2,
+            [y, m, d] => y.len() == 4 && m.len() == 2 && d.len() == 2,
+            _ => false,
+        };
+        if !widths_ok || !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(bad());
+        }
+        let number = |i: usize| parts.get(i).map_or(Ok(1), |p| p.parse::<u32>());
+        let (year, month, day) = (
+            number(0).map_err(|_| bad())?,
+            number(1).map_err(|_| bad())?,
+            number(2).map_err(|_| bad())?,
+        );
+        NaiveDate::from_ymd_opt(year as i32, month, day)
+            .map(SinceDate)
+            .ok_or_else(|| format!("{text:?} is not a real date"))
+    }
+}
+
+impl fmt::Display for SinceDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+/// Whether a registry date as IANA writes it (`YYYY-MM-DD` or, for old records, `YYYY-MM`)
+/// is on or after `since`. A month-only date counts when its month is since's month or later,
+/// since it may be any day of it.
+pub fn registry_date_on_or_after(date: &str, since: SinceDate) -> bool {
+    let since = since.to_string();
+    let date = date.trim();
+    if date.len() < 7 {
+        return false;
+    }
+    let width = date.len().min(since.len());
+    date[..width] >= since[..width]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups() {
+        let ports = |lo, hi, p: Option<&str>| Lookup::Ports {
+            lo,
+            hi,
+            protocol: p.map(str::to_string),
+        };
+        assert_eq!("443".parse(), Ok(ports(443, 443, None)));
+        assert_eq!("443/TCP".parse(), Ok(ports(443, 443, Some("tcp"))));
+        assert_eq!("8000-8100".parse(), Ok(ports(8000, 8100, None)));
+        assert_eq!("0".parse(), Ok(ports(0, 0, None)));
+        assert_eq!(
+            "https".parse(),
+            Ok(Lookup::Name {
+                name: "https".into(),
+                protocol: None
+            })
+        );
+        assert_eq!(
+            "whois++/tcp".parse(),
+            Ok(Lookup::Name {
+                name: "whois++".into(),
+                protocol: Some("tcp".into())
+            })
+        );
+        for bad in [
+            "65536",
+            "100-1",
+            "443/icmp",
+            "",
+            "1-2-3",
+            "99999999999999999999",
+        ] {
+            assert!(bad.parse::<Lookup>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn since_dates() {
+        let day = |y, m, d| Ok(SinceDate(NaiveDate::from_ymd_opt(y, m, d).unwrap()));
+        assert_eq!("2024".parse(), day(2024, 1, 1));
+        assert_eq!("2024-06".parse(), day(2024, 6, 1));
+        assert_eq!("2024-06-15".parse(), day(2024, 6, 15));
+        for bad in [
+            "24",
+            "2024-6",
+            "2024-13",
+            "2024-02-30",
+            "2024/06",
+            "x",
+            "",
+            "2024-06-15x",
+        ] {
+            assert!(bad.parse::<SinceDate>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn month_only_registry_dates() {
+        let since: SinceDate = "2024-06-15".parse().unwrap();
+        assert!(registry_date_on_or_after("2024-06", since));
+        assert!(registry_date_on_or_after("2024-06-15", since));
+        assert!(!registry_date_on_or_after("2024-06-14", since));
+        assert!(!registry_date_on_or_after("2024-05", since));
+        assert!(!registry_date_on_or_after("", since));
+    }
+}
