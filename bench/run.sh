@@ -73,3 +73,6 @@ if cmp -s <("$bin" --db "$work/h.db" snapshots --format json | grep -v '"id"') \
 else
   echo "MISMATCH between shuffled and date-order snapshots"; exit 1
 fi
+
+echo "queries on the whole history (whole processes, medians):"
+python3 bench/queries.py "$work/h.db"

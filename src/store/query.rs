@@ -291,6 +291,16 @@ pub struct VersionSpan {
     pub first_seq: i64,
 }
 
+/// The tables of a filtered query. With a lookup, keys come first (few, by index) and their
+/// versions after; the planner otherwise walks every version by its interval.
+fn filter_from(filter: &RecordFilter) -> &'static str {
+    if filter.lookup.is_some() {
+        "record_key k CROSS JOIN record_version v ON v.key_id = k.id"
+    } else {
+        "record_version v JOIN record_key k ON k.id = v.key_id"
+    }
+}
+
 /// The SQL condition and named parameters for a filter, on `k` (record_key) and `v`
 /// (record_version).
 fn filter_sql(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
@@ -298,7 +308,14 @@ fn filter_sql(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
     let mut params: Vec<(&'static str, Value)> = Vec::new();
     match filter.lookup {
         Some(Lookup::Ports { lo, hi, .. }) => {
-            conditions.push("k.port_lo <= :hi AND k.port_hi >= :lo");
+            // Keys starting inside lo..=hi, plus ranges starting below it that reach into it;
+            // both by index (see migrations/0003_port_range_index.sql).
+            conditions.push(
+                "k.id IN (SELECT id FROM record_key WHERE port_lo BETWEEN :lo AND :hi
+                          UNION ALL
+                          SELECT id FROM record_key WHERE port_hi > port_lo
+                              AND port_hi >= :lo AND port_lo < :lo)",
+            );
             params.push((":lo", Value::Integer(i64::from(*lo))));
             params.push((":hi", Value::Integer(i64::from(*hi))));
         }
@@ -333,9 +350,10 @@ impl Store {
     pub fn find_records(&self, seq: i64, filter: &RecordFilter) -> Result<Vec<Record>> {
         let (condition, mut params) = filter_sql(filter);
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM record_version v JOIN record_key k ON k.id = v.key_id
+            "SELECT {RECORD_COLUMNS} FROM {from}
              WHERE v.first_seq <= :seq AND (v.last_seq IS NULL OR v.last_seq >= :seq)
-               AND {condition}"
+               AND {condition}",
+            from = filter_from(filter)
         );
         params.push((":seq", Value::Integer(seq)));
         let mut stmt = self.conn.prepare(&sql)?;
@@ -352,17 +370,19 @@ impl Store {
     /// Every version of the records a lookup names, across all snapshots: by key in display
     /// order, then oldest first.
     pub fn history(&self, lookup: &Lookup) -> Result<Vec<VersionSpan>> {
-        let (condition, params) = filter_sql(&RecordFilter {
+        let filter = RecordFilter {
             lookup: Some(lookup),
             ..RecordFilter::default()
-        });
+        };
+        let (condition, params) = filter_sql(&filter);
         let sql = format!(
             "SELECT {RECORD_COLUMNS}, f.id, f.registry_date, l.id, l.registry_date,
                     v.last_seq IS NULL, k.id, v.first_seq
-             FROM record_version v JOIN record_key k ON k.id = v.key_id
+             FROM {from}
              JOIN snapshot f ON f.seq = v.first_seq
              JOIN snapshot l ON l.seq = ifnull(v.last_seq, (SELECT max(seq) FROM snapshot))
-             WHERE {condition}"
+             WHERE {condition}",
+            from = filter_from(&filter)
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
