@@ -701,3 +701,34 @@ fn watch_fetches_at_once_and_stops_cleanly_on_sigterm() {
     );
     assert_eq!(assert_consistent(&db), 1);
 }
+
+#[test]
+fn a_body_over_the_size_cap_is_refused_without_retrying() {
+    use portreg::fetch::http::{HttpConfig, HttpError, Validators, build_client, download};
+    let body = version(20);
+    let server = TestServer::start(move |_, _| Reply::Body {
+        bytes: body.clone(),
+        etag: None,
+    });
+    let config = HttpConfig {
+        max_bytes: 1_000_000,
+        backoff: Duration::from_millis(10),
+        ..HttpConfig::default()
+    };
+    let client = build_client(&config).unwrap();
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let result = download(
+        &client,
+        &server.url,
+        &Validators::default(),
+        &config,
+        &never,
+        |_| {},
+    );
+    assert!(
+        matches!(result.result, Err(HttpError::TooLarge { limit: 1_000_000 })),
+        "{:?}",
+        result.result.map(|_| ())
+    );
+    assert_eq!(result.tries, 1);
+}
