@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use portreg::cli::ImportArgs;
 use portreg::input::{Input, read_head, read_input};
 use portreg::model::Registry;
-use portreg::parse::{parse_registry, peek_updated};
+use portreg::parse::{ParseMemo, parse_registry_with_memo, peek_updated};
 use portreg::store::{ImportOutcome, NewSnapshot};
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,12 +22,14 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
     let files = in_history_order(args.files);
     let observed_override = args.observed_at.map(|t| t.with_timezone(&Utc));
 
-    let (sender, receiver) = sync_channel::<(String, Result<(Input, Registry)>)>(2);
+    let (sender, receiver) = sync_channel::<(String, Result<(Input, Registry)>)>(1);
     let (mut stored, mut skipped, mut failed) = (0usize, 0usize, 0usize);
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
+            // Consecutive versions share almost every element: parse only what changed.
+            let mut memo = ParseMemo::default();
             for path in files {
-                let loaded = load(&path);
+                let loaded = load(&path, &mut memo);
                 if sender.send((path, loaded)).is_err() {
                     break;
                 }
@@ -101,9 +103,10 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
     })
 }
 
-fn load(path: &str) -> Result<(Input, Registry)> {
+fn load(path: &str, memo: &mut ParseMemo) -> Result<(Input, Registry)> {
     let input = read_input(path).with_context(|| format!("{path}: cannot read"))?;
-    let registry = parse_registry(&input.bytes).with_context(|| format!("{path}: refused"))?;
+    let registry =
+        parse_registry_with_memo(&input.bytes, memo).with_context(|| format!("{path}: refused"))?;
     Ok((input, registry))
 }
 

@@ -12,7 +12,7 @@ use crate::model::{Person, Record, Registry};
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::hash::BuildHasher;
 use text::{normalise, push_entity};
 
@@ -44,13 +44,119 @@ pub enum ParseError {
 
 /// Parses a whole registry document.
 pub fn parse_registry(bytes: &[u8]) -> Result<Registry, ParseError> {
+    check_not_empty_or_html(bytes)?;
+    Parser::default().run(bytes)
+}
+
+fn check_not_empty_or_html(bytes: &[u8]) -> Result<(), ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
     if looks_like_html(bytes) {
         return Err(ParseError::Html);
     }
-    Parser::default().run(bytes)
+    Ok(())
+}
+
+/// Parses a document, reusing the records and people of the previous document parsed with
+/// the same memo whose bytes are identical: consecutive versions share all but a few hundred
+/// of their 20,000 elements, so a batch parses only what changed.
+///
+/// The result is exactly that of [`parse_registry`]: an element is reused only when its bytes
+/// equal (compared in full, not by hash) those of an element that was parsed in the same
+/// context (a `<record>` child of the root, or a `<person>` in `<people>`, unprefixed, with the
+/// root binding no prefixes). Every other element, and all the rest of the document, is parsed
+/// as usual, and the bytes of a reused element are still read as XML to find where it ends.
+pub fn parse_registry_with_memo(
+    bytes: &[u8],
+    memo: &mut ParseMemo,
+) -> Result<Registry, ParseError> {
+    check_not_empty_or_html(bytes)?;
+    let mut spare = std::mem::take(&mut memo.spare);
+    spare.clear();
+    let mut parser = Parser {
+        memo: Some(std::mem::take(memo)),
+        new_entries: spare,
+        ..Parser::default()
+    };
+    let result = parser.run(bytes);
+    let mut old = parser.memo.take().unwrap_or_default();
+    if result.is_ok() {
+        // The buffers are reused from one document to the next: a fresh 4 MB copy and map
+        // each time cost more than the parse they save.
+        old.bytes.clear();
+        old.bytes.extend_from_slice(bytes);
+        old.spare = std::mem::replace(&mut old.entries, std::mem::take(&mut parser.new_entries));
+    }
+    *memo = old;
+    result
+}
+
+/// What [`parse_registry_with_memo`] keeps of the previous document: its bytes, and the
+/// parsed elements by a hash of their bytes (start, end, result).
+#[derive(Default)]
+pub struct ParseMemo {
+    bytes: Vec<u8>,
+    entries: MemoEntries,
+    /// An emptied map to fill with the next document's entries.
+    spare: MemoEntries,
+}
+
+/// Parsed elements by the hash of their bytes: one arena, with a chain per hash for the
+/// (rare) repeats and collisions. A map of vectors cost 25 MB more for a whole registry.
+#[derive(Default)]
+struct MemoEntries {
+    heads: FxHashMap<u64, u32>,
+    items: Vec<MemoEntry>,
+}
+
+struct MemoEntry {
+    start: usize,
+    end: usize,
+    next: u32,
+    /// Taken when reused.
+    item: Option<Memoized>,
+}
+
+const NO_ENTRY: u32 = u32::MAX;
+
+impl MemoEntries {
+    fn clear(&mut self) {
+        self.heads.clear();
+        self.items.clear();
+    }
+
+    fn insert(&mut self, digest: u64, start: usize, end: usize, item: Memoized) {
+        let Ok(index) = u32::try_from(self.items.len()) else {
+            return;
+        };
+        let next = self.heads.insert(digest, index).unwrap_or(NO_ENTRY);
+        self.items.push(MemoEntry {
+            start,
+            end,
+            next,
+            item: Some(item),
+        });
+    }
+
+    /// Takes the first entry with this digest whose span `same` accepts.
+    fn take(&mut self, digest: u64, same: impl Fn(usize, usize) -> bool) -> Option<Memoized> {
+        let mut index = *self.heads.get(&digest)?;
+        while let Some(entry) = self.items.get_mut(index as usize) {
+            if entry.item.is_some() && same(entry.start, entry.end) {
+                return entry.item.take();
+            }
+            index = entry.next;
+        }
+        None
+    }
+}
+
+#[derive(Clone)]
+enum Memoized {
+    Record(Record),
+    /// None: a person without an id, which is not kept.
+    Person(Option<Person>),
 }
 
 /// The registry date from the start of a document, without parsing it: enough to put a batch
@@ -127,6 +233,8 @@ struct Frame {
     sink: Sink,
     /// The element's name when [`Elem`] does not say it (unknown elements), for messages.
     unknown_name: Option<Box<str>>,
+    /// Where its qualified name is in the document, to match its end tag.
+    qname: Option<(usize, usize)>,
 }
 
 impl Frame {
@@ -180,50 +288,191 @@ struct Parser {
     xref_text: String,
     /// Digests of the keys seen so far; a repeat (rare) is then counted exactly.
     key_digests: FxHashSet<u64>,
+    /// The previous document's elements, when reuse is allowed for this document.
+    memo: Option<ParseMemo>,
+    /// Whether this document's context allows reuse (see [`parse_registry_with_memo`]).
+    reuse_allowed: bool,
+    /// This document's elements, for the next one.
+    new_entries: MemoEntries,
+    /// Where the reusable element being parsed started.
+    element_start: Option<usize>,
+    /// Whether `<people>` declares no namespace (persons in it may then be reused).
+    people_plain: bool,
 }
 
 impl Parser {
-    fn run(mut self, bytes: &[u8]) -> Result<Registry, ParseError> {
-        let mut reader = NsReader::from_reader(bytes);
-        reader.config_mut().check_end_names = true;
-        loop {
-            let event = reader.read_resolved_event();
-            let (namespace, event) = match event {
-                Ok(ok) => ok,
-                Err(error) => {
-                    let position = reader.error_position();
-                    return Err(self.syntax_error(position, bytes, error));
+    fn run(&mut self, bytes: &[u8]) -> Result<Registry, ParseError> {
+        // Sized from the start (a record takes about 260 bytes of XML, a person 150 after the
+        // records): growing a 5 MB vector by doubling copies it and faults in fresh pages.
+        self.records.reserve(bytes.len() / 260);
+        self.people.reserve(bytes.len() / 600);
+        self.feed(bytes, 0..bytes.len(), true)?;
+        self.finish()
+    }
+
+    /// Parses `document[range]`, reusing memoised elements when `reuse` is set.
+    ///
+    /// A reused element is skipped at the byte level, and reading goes on with a new reader
+    /// after it. So end tags are matched here, against the names the frames keep, rather than
+    /// by quick-xml (whose record of open elements a new reader would not have).
+    fn feed(
+        &mut self,
+        document: &[u8],
+        range: std::ops::Range<usize>,
+        reuse: bool,
+    ) -> Result<(), ParseError> {
+        let mut pos = range.start;
+        'readers: loop {
+            let mut reader = NsReader::from_reader(&document[pos..range.end]);
+            let config = reader.config_mut();
+            config.check_end_names = false;
+            config.allow_unmatched_ends = true;
+            loop {
+                let event_start = pos + reader.buffer_position() as usize;
+                let event = reader.read_resolved_event();
+                let (namespace, event) = match event {
+                    Ok(ok) => ok,
+                    Err(error) => {
+                        let position = pos as u64 + reader.error_position();
+                        return Err(self.syntax_error(position, document, error));
+                    }
+                };
+                let in_iana = match namespace {
+                    ResolveResult::Bound(Namespace(ns)) => ns == IANA_NAMESPACE,
+                    ResolveResult::Unbound => true,
+                    ResolveResult::Unknown(_) => false,
+                };
+                match event {
+                    Event::Start(start) => {
+                        if reuse && let Some(close_tag) = self.reusable(&start, in_iana) {
+                            let after = &document[event_start..range.end];
+                            let end = memchr::memmem::find(after, close_tag)
+                                .map(|i| event_start + i + close_tag.len());
+                            if let Some(end) = end
+                                && self.reuse(document, event_start, end)
+                            {
+                                pos = end;
+                                continue 'readers;
+                            }
+                            self.element_start = Some(event_start);
+                        }
+                        self.open(&start, in_iana, false)?;
+                        let qname = name_span(document, start.name().as_ref().as_bytes());
+                        if let Some(frame) = self.stack.last_mut() {
+                            frame.qname = qname;
+                        }
+                    }
+                    Event::Empty(start) => {
+                        self.open(&start, in_iana, true)?;
+                        self.close();
+                    }
+                    Event::End(end) => {
+                        self.check_end(document, end.name().as_ref().as_bytes(), event_start)?;
+                        let closing = self.stack.last().map(|f| f.elem);
+                        let people = self.people.len();
+                        self.close();
+                        if let (Some(at), Some(Elem::Record | Elem::Person)) =
+                            (self.element_start, closing)
+                        {
+                            self.element_start = None;
+                            let end = pos + reader.buffer_position() as usize;
+                            let item = if closing == Some(Elem::Record) {
+                                let mut record = self.records.last().cloned().unwrap_or_default();
+                                record.ordinal = 1;
+                                Memoized::Record(record)
+                            } else {
+                                Memoized::Person(self.people.get(people).cloned())
+                            };
+                            self.remember(document, at, end, item);
+                        }
+                    }
+                    Event::Text(text) => {
+                        let content = text.xml10_content();
+                        self.characters(&content)?;
+                    }
+                    Event::CData(cdata) => {
+                        let content = cdata.xml10_content();
+                        self.characters(&content)?;
+                    }
+                    Event::GeneralRef(reference) => {
+                        let mut resolved = String::new();
+                        push_entity(&mut resolved, &reference);
+                        self.characters(&resolved)?;
+                    }
+                    Event::Eof => break 'readers,
+                    Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
                 }
-            };
-            let in_iana = match namespace {
-                ResolveResult::Bound(Namespace(ns)) => ns == IANA_NAMESPACE,
-                ResolveResult::Unbound => true,
-                ResolveResult::Unknown(_) => false,
-            };
-            match event {
-                Event::Start(start) => self.open(&start, in_iana, false)?,
-                Event::Empty(start) => {
-                    self.open(&start, in_iana, true)?;
-                    self.close();
-                }
-                Event::End(_) => self.close(),
-                Event::Text(text) => {
-                    let content = text.xml10_content();
-                    self.characters(&content)?;
-                }
-                Event::CData(cdata) => {
-                    let content = cdata.xml10_content();
-                    self.characters(&content)?;
-                }
-                Event::GeneralRef(reference) => {
-                    let mut resolved = String::new();
-                    push_entity(&mut resolved, &reference);
-                    self.characters(&resolved)?;
-                }
-                Event::Eof => break,
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
             }
         }
+        Ok(())
+    }
+
+    /// An end tag must close the innermost open element, by the same name.
+    fn check_end(&self, document: &[u8], name: &[u8], at: usize) -> Result<(), ParseError> {
+        let found = String::from_utf8_lossy(name);
+        let Some(frame) = self.stack.last() else {
+            return Err(ParseError::Malformed {
+                position: at as u64,
+                message: format!("end tag </{found}> without a start tag"),
+            });
+        };
+        match frame.qname {
+            Some((start, len)) if document.get(start..start + len) != Some(name) => {
+                Err(ParseError::Malformed {
+                    position: at as u64,
+                    message: format!(
+                        "expected </{}>, found </{found}>",
+                        String::from_utf8_lossy(&document[start..start + len])
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this start tag opens an element that may be reused, and if so the end tag to
+    /// look for: a `<record>` child of the root or a `<person>` in `<people>`, unprefixed,
+    /// where no ancestor declares a namespace but the root's default (see
+    /// [`parse_registry_with_memo`]).
+    fn reusable(&self, start: &BytesStart, in_iana: bool) -> Option<&'static [u8]> {
+        if !self.reuse_allowed || !in_iana {
+            return None;
+        }
+        let parent = self.stack.last().map(|f| f.elem);
+        match start.name().as_ref() {
+            "record" if parent == Some(Elem::Registry) => Some(b"</record>"),
+            "person" if parent == Some(Elem::People) && self.people_plain => Some(b"</person>"),
+            _ => None,
+        }
+    }
+
+    /// Takes the element at `document[at..end]` from the memo if its exact bytes are there.
+    fn reuse(&mut self, document: &[u8], at: usize, end: usize) -> bool {
+        let element = &document[at..end];
+        let digest = FxBuildHasher.hash_one(element);
+        let Some(item) = self.memo.as_mut().and_then(|memo| {
+            let previous = &memo.bytes;
+            memo.entries.take(digest, |start, stop| {
+                previous.get(start..stop) == Some(element)
+            })
+        }) else {
+            return false;
+        };
+        match &item {
+            Memoized::Record(record) => self.push_record(record.clone()),
+            Memoized::Person(Some(person)) => self.people.push(person.clone()),
+            Memoized::Person(None) => {}
+        }
+        self.new_entries.insert(digest, at, end, item);
+        true
+    }
+
+    fn remember(&mut self, document: &[u8], at: usize, end: usize, item: Memoized) {
+        let digest = FxBuildHasher.hash_one(&document[at..end]);
+        self.new_entries.insert(digest, at, end, item);
+    }
+
+    fn finish(&mut self) -> Result<Registry, ParseError> {
         if !self.seen_root {
             return Err(ParseError::Malformed {
                 position: 0,
@@ -235,7 +484,7 @@ impl Parser {
                 inside: frame.name().to_owned(),
             });
         }
-        let updated = self.updated.ok_or(ParseError::NoUpdatedDate)?;
+        let updated = self.updated.take().ok_or(ParseError::NoUpdatedDate)?;
         if chrono::NaiveDate::parse_from_str(&updated, "%Y-%m-%d").is_err() || updated.len() != 10 {
             return Err(ParseError::BadUpdatedDate(updated));
         }
@@ -243,11 +492,16 @@ impl Parser {
             return Err(ParseError::NoRecords);
         }
         Ok(Registry {
-            title: self.title,
+            title: self.title.take(),
             updated,
-            records: self.records,
-            people: self.people,
+            records: std::mem::take(&mut self.records),
+            people: std::mem::take(&mut self.people),
         })
+    }
+
+    fn push_record(&mut self, mut record: Record) {
+        record.ordinal = self.ordinal_of(&record);
+        self.records.push(record);
     }
 
     /// 1 + the number of earlier records with the same (name, protocol, port).
@@ -304,6 +558,15 @@ impl Parser {
                 if id != REGISTRY_ID {
                     return Err(ParseError::WrongRegistry { id });
                 }
+                // Reuse needs elements to mean the same wherever they stand: an unprefixed
+                // root that binds no prefix (the real registry binds only the default).
+                self.reuse_allowed = self.memo.is_some()
+                    && start.name().as_ref() == "registry"
+                    && start.attributes().flatten().all(|a| {
+                        let key: &str = a.key.as_ref();
+                        key != "xmlns" && !key.starts_with("xmlns:")
+                            || key == "xmlns" && a.value.as_ref() == IANA_NAMESPACE
+                    });
                 Elem::Registry
             }
             Some((parent, _)) => self.classify(parent, local, in_iana),
@@ -382,7 +645,14 @@ impl Parser {
                 }
                 parent_sink
             }
-            Elem::Registry | Elem::Assignee | Elem::Contact | Elem::People => Sink::Nowhere,
+            Elem::People => {
+                self.people_plain = start.attributes().flatten().all(|a| {
+                    let key: &str = a.key.as_ref();
+                    !key.starts_with("xmlns")
+                });
+                Sink::Nowhere
+            }
+            Elem::Registry | Elem::Assignee | Elem::Contact => Sink::Nowhere,
             Elem::Other => Sink::Nowhere,
         };
         let _ = empty;
@@ -396,6 +666,7 @@ impl Parser {
             elem,
             sink,
             unknown_name,
+            qname: None,
         });
     }
 
@@ -542,9 +813,8 @@ impl Parser {
                 }
             }
             Elem::Record => {
-                let mut record = std::mem::take(&mut self.record);
-                record.ordinal = self.ordinal_of(&record);
-                self.records.push(record);
+                let record = std::mem::take(&mut self.record);
+                self.push_record(record);
             }
             Elem::Person => {
                 let person = std::mem::take(&mut self.person);
@@ -601,6 +871,12 @@ fn join_into(slot: &mut Option<String>, value: Option<String>) {
 fn non_empty(value: String) -> Option<String> {
     let trimmed = value.trim_matches(text::is_xml_space);
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// Where `name` (borrowed from the document by the reader) lies in `document`.
+fn name_span(document: &[u8], name: &[u8]) -> Option<(usize, usize)> {
+    let start = (name.as_ptr() as usize).checked_sub(document.as_ptr() as usize)?;
+    (start + name.len() <= document.len()).then_some((start, name.len()))
 }
 
 /// The unescaped value of the attribute with this local name, if present and readable.

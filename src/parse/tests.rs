@@ -204,3 +204,87 @@ fn a_document_cut_anywhere_is_refused() {
         assert!(result.is_err(), "a cut at byte {cut} was accepted");
     }
 }
+
+mod memo {
+    use super::super::{ParseMemo, parse_registry, parse_registry_with_memo};
+
+    const HEAD: &str = r#"<?xml version='1.0' encoding='UTF-8'?>
+<registry xmlns="http://www.iana.org/assignments" id="service-names-port-numbers">
+  <title>Service Name and Transport Protocol Port Number Registry</title>
+  <updated>2024-01-02</updated>
+"#;
+
+    fn doc(head: &str, body: &str) -> Vec<u8> {
+        format!("{head}{body}\n  <people>\n    <person id=\"A\"><name>A</name></person>\n    <person id=\"\"><name>nobody</name></person>\n  </people>\n</registry>\n").into_bytes()
+    }
+
+    const ONE: &str = "<record date=\"2001-01\"><name>one</name><protocol>tcp</protocol><number>1</number><description>One &amp; <xref type=\"rfc\" data=\"rfc1\"/></description></record>\n";
+    const TWO: &str = "<record><name>two</name><protocol>udp</protocol><number>2</number><note>a<br/>b</note></record>\n";
+
+    /// Parses `docs` in order with one memo; each result must equal a fresh parse.
+    fn same_as_fresh(docs: &[Vec<u8>]) {
+        let mut memo = ParseMemo::default();
+        for (i, bytes) in docs.iter().enumerate() {
+            let fresh = parse_registry(bytes);
+            let memoised = parse_registry_with_memo(bytes, &mut memo);
+            assert_eq!(memoised, fresh, "document {i}");
+        }
+    }
+
+    #[test]
+    fn reused_elements_give_what_a_fresh_parse_gives() {
+        let changed = TWO.replace("udp", "tcp");
+        same_as_fresh(&[
+            doc(HEAD, &[ONE, TWO].concat()),
+            doc(HEAD, &[ONE, TWO, ONE].concat()),
+            doc(HEAD, &[TWO, ONE, &changed].concat()),
+            doc(HEAD, &[ONE, ONE, ONE].concat()),
+        ]);
+    }
+
+    #[test]
+    fn an_element_hidden_in_a_comment_or_cut_is_not_reused() {
+        let whole = doc(HEAD, &[ONE, TWO].concat());
+        let in_comment = doc(HEAD, &["<!-- ", ONE, " -->", TWO].concat());
+        let mut cut = whole.clone();
+        cut.truncate(HEAD.len() + ONE.len() / 2);
+        let mut cut_second = whole.clone();
+        cut_second.truncate(HEAD.len() + ONE.len() + TWO.len() - 3);
+        same_as_fresh(&[
+            whole.clone(),
+            in_comment,
+            whole.clone(),
+            cut,
+            whole.clone(),
+            cut_second,
+        ]);
+    }
+
+    #[test]
+    fn a_root_binding_prefixes_turns_reuse_off() {
+        let prefixed = HEAD.replace(
+            "id=\"service-names-port-numbers\"",
+            "xmlns:i=\"http://www.iana.org/assignments\" id=\"service-names-port-numbers\"",
+        );
+        let first = doc(&prefixed, &[ONE, TWO].concat());
+        let second = doc(
+            &prefixed,
+            &[
+                ONE,
+                TWO.replace("<note>", "<i:note>")
+                    .replace("</note>", "</i:note>")
+                    .as_str(),
+            ]
+            .concat(),
+        );
+        same_as_fresh(&[first.clone(), second.clone(), doc(HEAD, ONE), second]);
+    }
+
+    #[test]
+    fn a_malformed_element_with_a_known_start_is_refused() {
+        let good = doc(HEAD, &[ONE, TWO].concat());
+        let bad = doc(HEAD, &[ONE, &TWO.replace("</note>", "</nope>")].concat());
+        same_as_fresh(&[good.clone(), bad.clone(), good]);
+        assert!(parse_registry(&bad).is_err());
+    }
+}

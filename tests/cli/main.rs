@@ -343,3 +343,24 @@ fn the_database_defaults_to_the_user_data_directory() {
     );
     assert!(home.path().join("data/portreg/portreg.sqlite3").exists());
 }
+
+#[test]
+fn parsing_with_a_memo_gives_what_a_fresh_parse_gives_on_real_versions() {
+    use portreg::parse::{ParseMemo, parse_registry_with_memo};
+    let versions = real_versions();
+    let bytes: Vec<Vec<u8>> = versions
+        .iter()
+        .map(|v| std::fs::read(&v.path).unwrap())
+        .collect();
+    let fresh: Vec<_> = bytes.iter().map(|b| parse_registry(b).unwrap()).collect();
+    for order in [
+        (0..bytes.len()).collect::<Vec<_>>(),
+        shuffled(bytes.len(), 7),
+    ] {
+        let mut memo = ParseMemo::default();
+        for &i in &order {
+            let memoised = parse_registry_with_memo(&bytes[i], &mut memo).unwrap();
+            assert!(memoised == fresh[i], "version {i} differs with a memo");
+        }
+    }
+}
