@@ -47,6 +47,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Run one read-only SQL query on the database (schema: README)
     Sql(SqlArgs),
+    /// Check the database: SQLite's integrity, and every snapshot's raw bytes re-parsed
+    /// against the stored history (exit 1 on any mismatch)
+    Verify,
     /// Print shell completions (e.g. `portreg completions bash > /etc/bash_completion.d/portreg`)
     Completions(CompletionsArgs),
 }

@@ -15,3 +15,4 @@ pub mod output;
 pub mod parse;
 pub mod report;
 pub mod store;
+pub mod verify;

@@ -12,6 +12,7 @@ mod show;
 mod snapshots;
 mod sql;
 mod status;
+mod verify;
 mod watch;
 
 use anyhow::{Context as _, Result};
@@ -85,9 +86,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => export::run(args, &ctx, &mut out)?,
         Command::Sql(args) => sql::run(args, &ctx, &mut out)?,
         Command::Completions(args) => completions::run(args, &mut out)?,
+        Command::Verify => verify::run(&ctx, &mut out)?,
     };
     out.flush()?;
     Ok(code)
+}
+
+/// A progress bar with count and ETA on stderr, drawn only on a terminal (cron and pipes get
+/// nothing from it).
+pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} {bar:30} {pos}/{len} [{elapsed_precise}, ETA {eta}]",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what.to_string());
+    bar
 }
 
 /// `portreg diff ... | head` closes the pipe early: that is not an error.

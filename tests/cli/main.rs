@@ -3,6 +3,7 @@
 mod fetch;
 mod fixtures;
 mod queries;
+mod safety;
 mod support;
 
 use fixtures::{FIXTURES, real_versions};
