@@ -333,7 +333,10 @@ impl Parser {
                 let (namespace, event) = match event {
                     Ok(ok) => ok,
                     Err(error) => {
-                        let position = pos as u64 + reader.error_position();
+                        // quick-xml sets error_position for syntax errors only; a text that is
+                        // not UTF-8 is reported at the start of its event.
+                        let position =
+                            (pos as u64 + reader.error_position()).max(event_start as u64);
                         return Err(self.syntax_error(position, document, error));
                     }
                 };

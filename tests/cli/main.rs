@@ -2,6 +2,7 @@
 
 mod fetch;
 mod fixtures;
+mod properties;
 mod queries;
 mod safety;
 mod support;
