@@ -10,6 +10,7 @@ mod cmd;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    cmd::survive_file_size_limits();
     let cli = Cli::parse();
     match cmd::run(cli) {
         Ok(code) => code,

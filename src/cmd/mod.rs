@@ -33,8 +33,15 @@ impl Context {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        Store::open(&self.db_path)
-            .with_context(|| format!("cannot open database {}", self.db_path.display()))
+        match Store::open(&self.db_path) {
+            Err(error) if error.is_read_only() => Err(anyhow::anyhow!(
+                "cannot write to database {}: the file or its directory is read-only",
+                self.db_path.display()
+            )),
+            other => {
+                other.with_context(|| format!("cannot open database {}", self.db_path.display()))
+            }
+        }
     }
 }
 
@@ -90,6 +97,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     out.flush()?;
     Ok(code)
+}
+
+/// A file-size limit (`ulimit -f`) reached while writing should fail that write, so SQLite rolls
+/// the transaction back and portreg says so, rather than kill the process with SIGXFSZ.
+pub fn survive_file_size_limits() {
+    let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Without the handler the default (terminate) stays: no worse than before.
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, ignored);
 }
 
 /// A progress bar with count and ETA on stderr, drawn only on a terminal (cron and pipes get

@@ -58,8 +58,9 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite's own message, once (rusqlite's source chain would repeat it).
     #[error("{0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error(
         "the database was written by a newer portreg (schema {found}, this one knows {known}); upgrade portreg"
     )]
@@ -95,11 +96,25 @@ impl Store {
 
     /// Opens an existing database without writing to it (no migration, queries only).
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        Self::from_connection(conn, false)
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        match Self::from_connection(conn, false) {
+            // A WAL database in a directory nobody may write to: SQLite cannot make its
+            // shared-memory file. Nothing can change such a file, so read it as immutable.
+            Err(error) if error.is_read_only() => {
+                let uri = format!(
+                    "file:{}?immutable=1",
+                    path.display()
+                        .to_string()
+                        .replace('%', "%25")
+                        .replace('?', "%3f")
+                        .replace('#', "%23")
+                );
+                let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?;
+                Self::from_connection(conn, false)
+            }
+            other => other,
+        }
     }
 
     pub fn open_in_memory() -> Result<Store> {
@@ -177,7 +192,22 @@ fn try_set_up_for_writing(conn: &mut Connection) -> Result<()> {
     })
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Sqlite(error)
+    }
+}
+
 impl StoreError {
+    /// The file or its directory cannot be written.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::ReadOnly
+        )
+    }
+
     /// Another connection holds a lock this one needs.
     pub fn is_busy(&self) -> bool {
         matches!(

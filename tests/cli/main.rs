@@ -243,7 +243,43 @@ fn bad_inputs_are_refused_with_one_line_and_change_nothing() {
             PROTOCOL_NUMBERS.as_bytes().to_vec(),
             "\"protocol-numbers\"",
         ),
-        ("no-records.xml", no_records.into_bytes(), "no records"),
+        ("no-records.xml", no_records.clone().into_bytes(), "no records"),
+        (
+            "no-date.xml",
+            no_records.replace("<updated>", "<!--").replace("</updated>", "-->").into_bytes(),
+            "no <updated> date",
+        ),
+        (
+            "bad-date.xml",
+            {
+                let at = no_records.find("<updated>").unwrap() + "<updated>".len();
+                format!("{}2024-02-30{}", &no_records[..at], &no_records[at + 10..]).into_bytes()
+            },
+            "not a YYYY-MM-DD date",
+        ),
+        (
+            "feed.xml",
+            b"<?xml version='1.0'?>\n<feed xmlns='http://www.w3.org/2005/Atom'><title>x</title></feed>\n".to_vec(),
+            "root element is <feed>",
+        ),
+        (
+            "huge.xml",
+            vec![b' '; portreg::input::MAX_DOCUMENT_BYTES as usize + 1],
+            "larger than 67108864 bytes",
+        ),
+        (
+            "bomb.xml.gz",
+            {
+                use std::io::Write;
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                let zeros = vec![b' '; 1 << 20];
+                for _ in 0..65 {
+                    gz.write_all(&zeros).unwrap();
+                }
+                gz.finish().unwrap()
+            },
+            "larger than 67108864 bytes",
+        ),
         (
             "cut.xml.gz",
             {
@@ -365,4 +401,49 @@ fn parsing_with_a_memo_gives_what_a_fresh_parse_gives_on_real_versions() {
             assert!(memoised == fresh[i], "version {i} differs with a memo");
         }
     }
+}
+
+#[test]
+fn odd_records_are_kept_as_written() {
+    let (_dir, db) = temp_db();
+    let doc = r#"<?xml version='1.0' encoding='UTF-8'?>
+<registry xmlns="http://www.iana.org/assignments" id="service-names-port-numbers">
+  <updated>2024-05-06</updated>
+  <record><name>rdp</name><description>first</description></record>
+  <record><name>rdp</name><description>second, same key</description></record>
+  <record date="2024-13-45" updated="sometime"><name>odd-dates</name><protocol>TCP</protocol><number>4711</number></record>
+  <record><name>bad-port</name><protocol>udp</protocol><number>70000</number></record>
+  <record><name>worse-port</name><protocol>udp</protocol><number>12ab</number></record>
+  <record><name>Apple Remote Desktop (Net Assistant)</name><protocol>tcp</protocol><number>3283</number></record>
+  <record><number>225-241</number><description>Reserved</description></record>
+  <record><name>future</name><protocol>quic</protocol><number>443</number><shiny>new element</shiny></record>
+</registry>
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.xml");
+    std::fs::write(&path, doc).unwrap();
+    import(&db, &[path.display().to_string()]);
+    let records: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(portreg(&db, &["export", "json"]))).unwrap();
+    assert_eq!(records.len(), 8);
+    let named = |name: &str| -> Vec<&serde_json::Value> {
+        records.iter().filter(|r| r["name"] == name).collect()
+    };
+    assert_eq!(named("rdp").len(), 2);
+    assert_eq!(named("rdp")[1]["ordinal"], 2);
+    assert_eq!(named("odd-dates")[0]["registered"], "2024-13-45");
+    assert_eq!(named("odd-dates")[0]["modified"], "sometime");
+    assert_eq!(named("odd-dates")[0]["protocol"], "tcp");
+    assert_eq!(named("bad-port")[0]["port"], "70000");
+    assert_eq!(named("worse-port")[0]["port"], "12ab");
+    assert_eq!(named("future")[0]["protocol"], "quic");
+    // Lookups by port still find what has a usable port, and nothing breaks on the rest.
+    let shown: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(portreg(&db, &["show", "230", "--format", "json"]))).unwrap();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0]["port"], "225-241");
+    let services = ok(portreg(&db, &["export", "services"]));
+    assert!(services.contains("odd-dates       4711/tcp"), "{services}");
+    assert!(!services.contains("bad-port") && !services.contains("future"));
+    assert!(ok(portreg(&db, &["verify"])).contains("verified 1 snapshots"));
 }

@@ -411,3 +411,94 @@ fn a_database_locked_by_another_writer_is_waited_for() {
     );
     verified(&db);
 }
+
+/// Runs portreg so it cannot write to `db` (nor its directory): as another user when the tests
+/// run as root (who ignores permissions), else with the permission bits.
+fn without_write_access(db: &Path, args: &[&str]) -> Run {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = db.parent().unwrap();
+    std::fs::set_permissions(db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let output = if unsafe { libc::geteuid() } == 0 {
+        let mut command = std::process::Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        command.arg(env!("CARGO_BIN_EXE_portreg"));
+        command
+            .args(args)
+            .env("PORTREG_DB", db)
+            .env("NO_COLOR", "1");
+        command.output().unwrap()
+    } else {
+        portreg_command(db, args).output().unwrap()
+    };
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn a_read_only_database_answers_queries_and_refuses_writes_in_one_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, db) = temp_db();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    import(&db, &paths(&[0]));
+    let before = fingerprint(&db);
+    let file = paths(&[1]).remove(0);
+    // The file must be readable by the other user the test may switch to.
+    let copy = std::env::temp_dir().join(format!("portreg-ro-{}.xml", std::process::id()));
+    std::fs::copy(&file, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let shown = without_write_access(&db, &["show", "443", "--format", "json"]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(shown.stdout.contains("\"https\""));
+    let refused = without_write_access(&db, &["import", copy.to_str().unwrap()]);
+    std::fs::remove_file(&copy).unwrap();
+    assert_ne!(refused.code, 0);
+    assert_eq!(
+        refused.stderr.trim(),
+        format!(
+            "portreg: cannot write to database {}: the file or its directory is read-only",
+            db.display()
+        )
+    );
+    assert_eq!(fingerprint(&db), before);
+    verified(&db);
+}
+
+#[test]
+fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
+    use std::os::unix::process::CommandExt;
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[0]));
+    let before = fingerprint(&db);
+    // No file may grow past 64 KB: the write-ahead log of the next snapshot cannot be written,
+    // as on a full disk.
+    let output = unsafe {
+        portreg_command(&db, &["import", &paths(&[20])[0]])
+            .pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 64 * 1024,
+                    rlim_max: 64 * 1024,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            })
+            .output()
+            .unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot store"), "{stderr}");
+    assert_eq!(fingerprint(&db), before);
+    verified(&db);
+    import(&db, &paths(&[20]));
+    verified(&db);
+}
