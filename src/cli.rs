@@ -246,12 +246,23 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("documents").required(true).args(["files", "git"])))]
 pub struct ImportArgs {
-    /// Registry documents; `-` reads standard input
-    #[arg(required = true, value_name = "FILE")]
+    /// Registry documents (.xml or .xml.gz); `-` reads standard input
+    #[arg(value_name = "FILE", conflicts_with = "git")]
     pub files: Vec<String>,
-    /// When the documents were seen (RFC 3339) [default: each file's modification time, or now
-    /// for standard input]
+    /// Import every version of the file in the history of this git repository (a clone, a bare
+    /// repository or a bundle), each observed at its commit time
+    #[arg(long, value_name = "REPO")]
+    pub git: Option<PathBuf>,
+    /// The file's path in the repository (with --git)
+    #[arg(long, value_name = "FILE", default_value = crate::git::DEFAULT_PATH, requires = "git")]
+    pub path: String,
+    /// The revision whose history is read (with --git)
+    #[arg(long, value_name = "REV", default_value = "HEAD", requires = "git")]
+    pub rev: String,
+    /// When the documents were seen (RFC 3339) [default: each file's modification time, the
+    /// commit time with --git, or now for standard input]
     #[arg(long, value_name = "TIME")]
     pub observed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }

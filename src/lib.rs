@@ -8,6 +8,7 @@ pub mod cli;
 pub mod diff;
 pub mod export;
 pub mod fetch;
+pub mod git;
 pub mod input;
 pub mod lookup;
 pub mod model;

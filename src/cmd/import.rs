@@ -1,95 +1,103 @@
-//! `portreg import FILE...`: each file is read and parsed on a worker thread while the main
-//! thread stores the previous one, so a batch uses both cores.
+//! `portreg import FILE...` and `portreg import --git REPO`: documents are read and parsed on
+//! a worker thread while the main thread stores the previous one, so a batch uses both cores.
 
-use super::Context;
+use super::{Context, progress_bar};
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use portreg::cli::ImportArgs;
-use portreg::input::{Input, read_head, read_input};
+use portreg::git::{GitHistory, GitVersion};
+use portreg::input::{read_head, read_input};
 use portreg::model::Registry;
 use portreg::parse::{ParseMemo, parse_registry_with_memo, peek_updated};
+use portreg::store::raw::sha256_hex;
 use portreg::store::{ImportOutcome, NewSnapshot};
-use std::io::Write;
+use rustc_hash::FxHashSet;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::mpsc::sync_channel;
 
 /// How far into a document its `<updated>` date is looked for when ordering a batch.
 const HEAD_BYTES: u64 = 64 * 1024;
 
+/// One document to import, as a source produces it.
+struct Document {
+    /// How messages name it (a path, or `REPO@commit`).
+    label: String,
+    /// What the snapshot records as its source.
+    source: String,
+    bytes: Result<Vec<u8>>,
+    observed_at: Option<DateTime<Utc>>,
+}
+
+/// What the worker hands to the storing thread.
+enum Loaded {
+    /// Bytes already stored: not parsed again.
+    Known {
+        label: String,
+        sha256: String,
+    },
+    Parsed {
+        document: Box<(Document, Vec<u8>, Registry)>,
+    },
+    Failed {
+        error: anyhow::Error,
+    },
+}
+
 pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let mut store = ctx.open_store()?;
-    let now = Utc::now();
-    let files = in_history_order(args.files);
     let observed_override = args.observed_at.map(|t| t.with_timezone(&Utc));
-
-    let (sender, receiver) = sync_channel::<(String, Result<(Input, Registry)>)>(1);
-    let (mut stored, mut skipped, mut failed) = (0usize, 0usize, 0usize);
-    std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || {
-            // Consecutive versions share almost every element: parse only what changed.
-            let mut memo = ParseMemo::default();
-            for path in files {
-                let loaded = load(&path, &mut memo);
-                if sender.send((path, loaded)).is_err() {
-                    break;
-                }
-            }
-        });
-        for (path, loaded) in receiver {
-            let (input, registry) = match loaded {
-                Ok(loaded) => loaded,
-                Err(error) => {
-                    eprintln!("portreg: {error:#}");
-                    failed += 1;
-                    continue;
-                }
-            };
-            let source = if path == "-" {
-                "-".to_string()
-            } else {
-                path.clone()
-            };
-            let observed_at = observed_override.or(input.modified).unwrap_or(now);
-            let outcome = store.import(&NewSnapshot {
-                bytes: &input.bytes,
-                registry: &registry,
-                source: &source,
-                observed_at,
-                imported_at: now,
+    let known: FxHashSet<String> = store.snapshot_shas()?.into_iter().collect();
+    let counts = match &args.git {
+        Some(repo) => {
+            let history = GitHistory::open(repo, &args.path, &args.rev)
+                .with_context(|| format!("cannot read the history of {}", repo.display()))?;
+            let total = history.len();
+            let label = repo.display().to_string();
+            let documents = history.versions().map(move |version| match version {
+                Ok(GitVersion {
+                    commit,
+                    time,
+                    bytes,
+                }) => Document {
+                    label: format!("{label}@{}", &commit[..12.min(commit.len())]),
+                    source: format!("git:{label}@{commit}"),
+                    bytes: Ok(bytes),
+                    observed_at: Some(time),
+                },
+                Err(error) => Document {
+                    label: label.clone(),
+                    source: label.clone(),
+                    bytes: Err(anyhow::Error::new(error).context(label.clone())),
+                    observed_at: None,
+                },
             });
-            match outcome {
-                Ok(ImportOutcome::Stored {
-                    id,
-                    registry_date,
-                    latest,
-                }) => {
-                    stored += 1;
-                    let place = if latest {
-                        ""
-                    } else {
-                        ", placed before the latest"
-                    };
-                    writeln!(
-                        out,
-                        "stored {path} as snapshot {id} (registry {registry_date}, {} records{place})",
-                        registry.records.len()
-                    )?;
-                }
-                Ok(ImportOutcome::AlreadyStored { id, registry_date }) => {
-                    skipped += 1;
-                    writeln!(
-                        out,
-                        "skipped {path}: already stored as snapshot {id} (registry {registry_date})"
-                    )?;
-                }
-                Err(error) => {
-                    eprintln!("portreg: {path}: cannot store: {error}");
-                    failed += 1;
-                }
-            }
+            pipeline(&mut store, documents, total, known, observed_override, out)?
         }
-        Ok(())
-    })?;
+        None => {
+            let files = in_history_order(args.files);
+            let total = files.len();
+            let documents = files.into_iter().map(|path| {
+                let input = read_input(&path).with_context(|| format!("{path}: cannot read"));
+                let (bytes, observed_at) = match input {
+                    Ok(input) => (Ok(input.bytes), input.modified),
+                    Err(error) => (Err(error), None),
+                };
+                Document {
+                    label: path.clone(),
+                    source: path,
+                    bytes,
+                    observed_at,
+                }
+            });
+            pipeline(&mut store, documents, total, known, observed_override, out)?
+        }
+    };
+    let Counts {
+        stored,
+        skipped,
+        failed,
+    } = counts;
     if stored + skipped + failed > 1 {
         writeln!(
             out,
@@ -103,11 +111,137 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
     })
 }
 
-fn load(path: &str, memo: &mut ParseMemo) -> Result<(Input, Registry)> {
-    let input = read_input(path).with_context(|| format!("{path}: cannot read"))?;
-    let registry =
-        parse_registry_with_memo(&input.bytes, memo).with_context(|| format!("{path}: refused"))?;
-    Ok((input, registry))
+#[derive(Default)]
+struct Counts {
+    stored: usize,
+    skipped: usize,
+    failed: usize,
+}
+
+/// Parses on a worker (skipping bytes already stored) and stores on this thread, printing a
+/// line per document; a progress bar on a terminal for batches.
+fn pipeline(
+    store: &mut portreg::store::Store,
+    documents: impl Iterator<Item = Document> + Send,
+    total: usize,
+    known: FxHashSet<String>,
+    observed_override: Option<DateTime<Utc>>,
+    out: &mut impl Write,
+) -> Result<Counts> {
+    let now = Utc::now();
+    let bar = (total > 1 && std::io::stderr().is_terminal())
+        .then(|| progress_bar(total as u64, "importing"));
+    let (sender, receiver) = sync_channel::<Loaded>(1);
+    let mut counts = Counts::default();
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || {
+            // Consecutive versions share almost every element: parse only what changed.
+            let mut memo = ParseMemo::default();
+            for document in documents {
+                let loaded = load(document, &known, &mut memo);
+                if sender.send(loaded).is_err() {
+                    break;
+                }
+            }
+        });
+        for loaded in receiver {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            let (document, bytes, registry) = match loaded {
+                Loaded::Known { label, sha256 } => {
+                    counts.skipped += 1;
+                    let id = store.snapshot_by_sha256(&sha256)?;
+                    let what = id
+                        .map(|s| format!("snapshot {} (registry {})", s.id, s.registry_date))
+                        .unwrap_or_else(|| "a snapshot".into());
+                    writeln!(out, "skipped {label}: already stored as {what}")?;
+                    continue;
+                }
+                Loaded::Failed { error, .. } => {
+                    counts.failed += 1;
+                    let line = format!("portreg: {error:#}");
+                    match &bar {
+                        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                        None => eprintln!("{line}"),
+                    }
+                    continue;
+                }
+                Loaded::Parsed { document } => *document,
+            };
+            let observed_at = observed_override.or(document.observed_at).unwrap_or(now);
+            let outcome = store.import(&NewSnapshot {
+                bytes: &bytes,
+                registry: &registry,
+                source: &document.source,
+                observed_at,
+                imported_at: now,
+            });
+            let label = &document.label;
+            match outcome {
+                Ok(ImportOutcome::Stored {
+                    id,
+                    registry_date,
+                    latest,
+                }) => {
+                    counts.stored += 1;
+                    let place = if latest {
+                        ""
+                    } else {
+                        ", placed before the latest"
+                    };
+                    writeln!(
+                        out,
+                        "stored {label} as snapshot {id} (registry {registry_date}, {} records{place})",
+                        registry.records.len()
+                    )?;
+                }
+                Ok(ImportOutcome::AlreadyStored { id, registry_date }) => {
+                    counts.skipped += 1;
+                    writeln!(
+                        out,
+                        "skipped {label}: already stored as snapshot {id} (registry {registry_date})"
+                    )?;
+                }
+                Err(error) => {
+                    counts.failed += 1;
+                    eprintln!("portreg: {label}: cannot store: {error}");
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(counts)
+}
+
+fn load(document: Document, known: &FxHashSet<String>, memo: &mut ParseMemo) -> Loaded {
+    let label = document.label.clone();
+    let bytes = match document.bytes {
+        Ok(bytes) => bytes,
+        Err(error) => return Loaded::Failed { error },
+    };
+    let sha256 = sha256_hex(&bytes);
+    if known.contains(&sha256) {
+        return Loaded::Known { label, sha256 };
+    }
+    match parse_registry_with_memo(&bytes, memo) {
+        Ok(registry) => Loaded::Parsed {
+            document: Box::new((
+                Document {
+                    bytes: Ok(Vec::new()),
+                    ..document
+                },
+                bytes,
+                registry,
+            )),
+        },
+        Err(error) => Loaded::Failed {
+            error: anyhow::Error::new(error).context(format!("{label}: refused")),
+        },
+    }
 }
 
 /// Sorts a batch by registry date and modification time, as history will order it, so that

@@ -497,3 +497,12 @@ impl Store {
         Ok(problems)
     }
 }
+
+impl Store {
+    /// The sha256 of every stored document.
+    pub fn snapshot_shas(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT sha256 FROM snapshot")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
