@@ -35,6 +35,8 @@ pub enum Command {
     Watch(WatchArgs),
     /// When the registry was last checked and last changed, and whether the last fetch failed
     Status(StatusArgs),
+    /// Fill the history with old versions from the Internet Archive's captures of the registry
+    Backfill(BackfillArgs),
     /// What changed since a date: from the registry as of DATE to the latest snapshot
     Changes(ChangesArgs),
     /// What a port, a port range or a service name is (now, or as of a date)
@@ -226,6 +228,27 @@ pub struct WatchArgs {
     /// Time between two fetches (e.g. 24h, 6h, 30m)
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_interval)]
     pub every: Duration,
+    #[command(flatten)]
+    pub options: FetchOptionArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BackfillArgs {
+    /// From the Wayback Machine's captures (the one source so far)
+    #[arg(long, required = true)]
+    pub wayback: bool,
+    /// Only captures made on or after this day (YYYY, YYYY-MM or YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<SinceDate>,
+    /// Only captures made on or before this day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// The Wayback Machine's address (CDX index and captures)
+    #[arg(long, env = "PORTREG_WAYBACK_URL", default_value = crate::backfill::WAYBACK_URL)]
+    pub wayback_url: String,
+    /// The delay between two downloads, to be polite to the archive
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub delay: Duration,
     #[command(flatten)]
     pub options: FetchOptionArgs,
 }

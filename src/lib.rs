@@ -4,6 +4,7 @@
 //! [`store`] keeps its history, [`diff`] compares versions, [`output`] renders answers.
 //! The binary's `cmd` modules wire them together.
 
+pub mod backfill;
 pub mod cli;
 pub mod diff;
 pub mod export;

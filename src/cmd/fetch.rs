@@ -30,6 +30,18 @@ pub fn run(args: FetchArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitC
     })
 }
 
+/// The HTTP behaviour the options ask for.
+pub fn http_config(args: &FetchOptionArgs) -> HttpConfig {
+    HttpConfig {
+        connect_timeout: args.connect_timeout,
+        timeout: args.timeout,
+        max_tries: args.retries + 1,
+        backoff: args.retry_wait,
+        retry_budget: args.retry_budget,
+        ..HttpConfig::default()
+    }
+}
+
 /// One cycle with its output: the summary on `out`, retries and errors on stderr. Only an
 /// error writing the output itself is returned as an error.
 pub fn cycle(
@@ -40,14 +52,7 @@ pub fn cycle(
 ) -> Result<Cycle> {
     let options = FetchOptions {
         url: args.url.clone(),
-        http: HttpConfig {
-            connect_timeout: args.connect_timeout,
-            timeout: args.timeout,
-            max_tries: args.retries + 1,
-            backoff: args.retry_wait,
-            retry_budget: args.retry_budget,
-            ..HttpConfig::default()
-        },
+        http: http_config(args),
         force: args.force,
     };
     let quiet = args.quiet;

@@ -1,5 +1,6 @@
 //! One module per subcommand; this one builds the shared context and dispatches.
 
+mod backfill;
 mod changes;
 mod completions;
 mod diff;
@@ -86,6 +87,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fetch(args) => fetch::run(args, &ctx, &mut out)?,
         Command::Watch(args) => watch::run(args, &ctx, &mut out)?,
         Command::Status(args) => status::run(args, &ctx, &mut out)?,
+        Command::Backfill(args) => backfill::run(args, &ctx, &mut out)?,
         Command::Changes(args) => changes::run(args, &ctx, &mut out)?,
         Command::Show(args) => show::show(args, &ctx, &mut out)?,
         Command::Search(args) => show::search(args, &ctx, &mut out)?,

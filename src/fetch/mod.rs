@@ -165,7 +165,7 @@ pub fn fetch_once(
             attempt.etag = validators.etag;
             attempt.last_modified = validators.last_modified;
             attempt.final_url = Some(final_url.clone());
-            store_body(store, bytes, &final_url, options, started_at)
+            store_document(store, bytes, &final_url, options.force, started_at)
         }
     };
     attempt.finished_at = timestamp(Utc::now());
@@ -186,12 +186,13 @@ pub fn fetch_once(
     result
 }
 
-/// Validates a 200's body and stores it unless it is already stored.
-fn store_body(
+/// Validates a downloaded document (complete, one registry, its record count not collapsed
+/// unless `force`) and stores it unless its bytes are already stored.
+pub fn store_document(
     store: &mut Store,
     bytes: Vec<u8>,
     url: &str,
-    options: &FetchOptions,
+    force: bool,
     observed_at: DateTime<Utc>,
 ) -> Result<Outcome, FetchError> {
     // Some mirrors serve the .xml.gz bytes as they are.
@@ -207,7 +208,7 @@ fn store_body(
         error,
     })?;
     if let Some(latest) = store.latest_snapshot()?
-        && !options.force
+        && !force
         && (registry.records.len() as f64) < latest.records as f64 * MIN_RECORD_SHARE
     {
         return Err(FetchError::Collapsed {

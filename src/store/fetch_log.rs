@@ -130,3 +130,44 @@ fn attempt_from_row(row: &Row) -> rusqlite::Result<FetchAttempt> {
         byte_size: row.get(11)?,
     })
 }
+
+impl Store {
+    /// Whether a capture with this digest was checked by an earlier backfill.
+    pub fn wayback_checked(&self, digest: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM wayback_capture WHERE digest = ?1",
+                [digest],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Remembers a checked capture (a failed download is not remembered: it is tried again).
+    pub fn record_wayback(
+        &self,
+        capture: &crate::backfill::Capture,
+        url: &str,
+        outcome: &str,
+        message: Option<&str>,
+        snapshot_id: Option<i64>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO wayback_capture
+                 (digest, timestamp, url, outcome, message, snapshot_id, checked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                capture.digest,
+                capture.timestamp,
+                url,
+                outcome,
+                message,
+                snapshot_id,
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ],
+        )?;
+        Ok(())
+    }
+}

@@ -171,3 +171,212 @@ fn import_git_names_a_bad_repository_or_path_in_one_line() {
         wrong_path.stderr
     );
 }
+
+/// A Wayback Machine on 127.0.0.1: a CDX index of `captures` and their bytes.
+struct Archive {
+    server: std::sync::Arc<tiny_http::Server>,
+    url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Archive {
+    fn start(captures: Vec<(&'static str, &'static str, Vec<u8>)>) -> Archive {
+        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let url = format!(
+            "http://127.0.0.1:{}",
+            server.server_addr().to_ip().unwrap().port()
+        );
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let thread = {
+            let (server, requests) = (server.clone(), requests.clone());
+            std::thread::spawn(move || {
+                let original = portreg::fetch::IANA_URL;
+                for request in server.incoming_requests() {
+                    let path = request.url().to_string();
+                    requests.lock().unwrap().push(path.clone());
+                    let response = if path.starts_with("/cdx/search/cdx?") {
+                        let mut rows = vec![serde_json::json!([
+                            "urlkey",
+                            "timestamp",
+                            "original",
+                            "mimetype",
+                            "statuscode",
+                            "digest",
+                            "length"
+                        ])];
+                        for (timestamp, digest, bytes) in &captures {
+                            rows.push(serde_json::json!([
+                                "org,iana)/assignments",
+                                timestamp,
+                                original,
+                                "text/xml",
+                                "200",
+                                digest,
+                                bytes.len().to_string()
+                            ]));
+                        }
+                        tiny_http::Response::from_data(serde_json::to_vec(&rows).unwrap())
+                    } else {
+                        match captures.iter().find(|(timestamp, _, _)| {
+                            path == format!("/web/{timestamp}id_/{original}")
+                        }) {
+                            Some((_, _, bytes)) => tiny_http::Response::from_data(bytes.clone()),
+                            None => tiny_http::Response::from_data(b"not here".to_vec())
+                                .with_status_code(404),
+                        }
+                    };
+                    let _ = request.respond(response);
+                }
+            })
+        };
+        Archive {
+            server,
+            url,
+            requests,
+            thread: Some(thread),
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Archive {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn backfill_from_the_wayback_machine_stores_the_good_captures_once() {
+    let read = |i: usize| std::fs::read(&real_versions()[i].path).unwrap();
+    let truncated = {
+        let bytes = read(13);
+        bytes[..bytes.len() / 2].to_vec()
+    };
+    let archive = Archive::start(vec![
+        ("20170310120000", "AAAA", read(0)),
+        (
+            "20180101000000",
+            "HTML",
+            b"<!DOCTYPE html><html><body>Wayback Machine error</body></html>".to_vec(),
+        ),
+        ("20190101000000", "CCCC", read(5)),
+        ("20200101000000", "CUT0", truncated),
+        ("20251220000000", "LAST", read(20)),
+    ]);
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[20]));
+    let args = [
+        "backfill",
+        "--wayback",
+        "--wayback-url",
+        &archive.url,
+        "--delay",
+        "0s",
+        "--retry-wait",
+        "10ms",
+    ];
+    let run = portreg(&db, &args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.ends_with("2 stored, 1 already stored, 2 refused, 0 failed (tried again next time), 0 checked before\n"),
+        "{}",
+        run.stdout
+    );
+    let warnings: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{}", run.stderr);
+    assert!(
+        warnings[0].contains("skipped capture 20180101000000") && warnings[0].contains("HTML page")
+    );
+    assert!(
+        warnings[1].contains("skipped capture 20200101000000") && warnings[1].contains("truncated")
+    );
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let shas: Vec<(String, String)> = conn
+        .prepare("SELECT sha256, observed_at FROM snapshot ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let expected: Vec<String> = [0, 5, 20]
+        .iter()
+        .map(|&i| real_versions()[i].sha256.clone())
+        .collect();
+    assert_eq!(
+        shas.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(shas[0].1, "2017-03-10T12:00:00Z", "observed when captured");
+    assert!(ok(portreg(&db, &["verify"])).contains("verified 3 snapshots"));
+
+    // A second run asks the index again and downloads nothing.
+    let before = archive.requests().len();
+    let again = portreg(&db, &args);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("5 checked before"),
+        "{}",
+        again.stdout
+    );
+    let new_requests = &archive.requests()[before..];
+    assert_eq!(new_requests.len(), 1, "{new_requests:?}");
+    assert!(new_requests[0].starts_with("/cdx/search/cdx?url=https%3A%2F%2Fwww.iana.org"));
+    assert!(
+        new_requests[0].contains("filter=statuscode%3A200")
+            && new_requests[0].contains("collapse=digest")
+    );
+
+    // Dates bound the query.
+    ok(portreg(
+        &db,
+        &[
+            "backfill",
+            "--wayback",
+            "--wayback-url",
+            &archive.url,
+            "--from",
+            "2019",
+            "--to",
+            "2020-06-30",
+        ],
+    ));
+    let last = archive.requests().last().unwrap().clone();
+    assert!(
+        last.contains("from=20190101") && last.contains("to=20200630235959"),
+        "{last}"
+    );
+}
+
+#[test]
+fn an_unreachable_archive_is_one_line_and_changes_nothing() {
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[0]));
+    let before = fingerprint(&db);
+    let run = portreg(
+        &db,
+        &[
+            "backfill",
+            "--wayback",
+            "--wayback-url",
+            "http://127.0.0.1:9",
+            "--retries",
+            "0",
+        ],
+    );
+    assert_ne!(run.code, 0);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot list the captures"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fingerprint(&db), before);
+}
