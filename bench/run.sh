@@ -74,5 +74,15 @@ else
   echo "MISMATCH between shuffled and date-order snapshots"; exit 1
 fi
 
+git_runs=(); git_mem=()
+for r in $(seq "${HISTORY_RUNS:-3}"); do
+  rm -f "$work/g.db"*
+  read -r s kb < <(measure "$bin" --db "$work/g.db" import --git "$bundle")
+  git_runs+=("$s"); git_mem+=("$kb")
+done
+echo "whole history with import --git (bundle cloned included): median $(printf '%s\n' "${git_runs[@]}" | median)s, peak $(printf '%s\n' "${git_mem[@]}" | median) KB (git's own processes included)"
+read -r s kb < <(measure "$bin" --db "$work/g.db" import --git "$bundle")
+echo "import --git again (all stored, resumed): ${s}s"
+
 echo "queries on the whole history (whole processes, medians):"
 python3 bench/queries.py "$work/h.db"
