@@ -38,6 +38,7 @@ enum Loaded {
     },
     Parsed {
         document: Box<(Document, Vec<u8>, Registry)>,
+        sha256: String,
     },
     Failed {
         error: anyhow::Error,
@@ -148,7 +149,7 @@ fn pipeline(
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            let (document, bytes, registry) = match loaded {
+            let (document, bytes, registry, sha256) = match loaded {
                 Loaded::Known { label, sha256 } => {
                     counts.skipped += 1;
                     let id = store.snapshot_by_sha256(&sha256)?;
@@ -167,7 +168,10 @@ fn pipeline(
                     }
                     continue;
                 }
-                Loaded::Parsed { document } => *document,
+                Loaded::Parsed { document, sha256 } => {
+                    let (document, bytes, registry) = *document;
+                    (document, bytes, registry, sha256)
+                }
             };
             let observed_at = observed_override.or(document.observed_at).unwrap_or(now);
             let outcome = store.import(&NewSnapshot {
@@ -176,6 +180,7 @@ fn pipeline(
                 source: &document.source,
                 observed_at,
                 imported_at: now,
+                sha256: Some(&sha256),
             });
             let label = &document.label;
             match outcome {
@@ -237,6 +242,7 @@ fn load(document: Document, known: &FxHashSet<String>, memo: &mut ParseMemo) -> 
                 bytes,
                 registry,
             )),
+            sha256,
         },
         Err(error) => Loaded::Failed {
             error: anyhow::Error::new(error).context(format!("{label}: refused")),

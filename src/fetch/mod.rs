@@ -200,7 +200,8 @@ pub fn store_document(
         url: url.to_string(),
         reason: e.to_string(),
     })?;
-    if let Some(known) = store.snapshot_by_sha256(&sha256_hex(&bytes))? {
+    let sha256 = sha256_hex(&bytes);
+    if let Some(known) = store.snapshot_by_sha256(&sha256)? {
         return already_stored(store, known);
     }
     let registry = parse_registry(&bytes).map_err(|error| FetchError::Refused {
@@ -223,6 +224,7 @@ pub fn store_document(
         source: url,
         observed_at,
         imported_at: Utc::now(),
+        sha256: Some(&sha256),
     })?;
     let id = match outcome {
         ImportOutcome::Stored { id, .. } => id,

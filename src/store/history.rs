@@ -7,6 +7,7 @@ use crate::model::{Person, Record, RecordKey, Registry, parse_port_range};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// A parsed document and where it came from.
@@ -16,6 +17,8 @@ pub struct NewSnapshot<'a> {
     pub source: &'a str,
     pub observed_at: DateTime<Utc>,
     pub imported_at: DateTime<Utc>,
+    /// The sha256 of `bytes` when the caller has it already (it is computed otherwise).
+    pub sha256: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +153,10 @@ fn rfc3339(time: DateTime<Utc>) -> String {
 impl Store {
     /// Stores a document as a snapshot in its place in history, in one transaction.
     pub fn import(&mut self, new: &NewSnapshot) -> Result<ImportOutcome> {
-        let sha256 = sha256_hex(new.bytes);
+        let sha256 = match new.sha256 {
+            Some(known) => known.to_string(),
+            None => sha256_hex(new.bytes),
+        };
         let result = self.import_inner(new, &sha256);
         if result.is_err() {
             // The caches may hold ids that were rolled back.
@@ -282,7 +288,41 @@ const SHIFT_SEQ: [&str; 5] = [
 #[derive(Default)]
 pub(super) struct KeyCache {
     max_id: i64,
-    ids: FxHashMap<RecordKey, i64>,
+    /// By a digest of the key's parts, each with the full key to confirm: looking a record up
+    /// then needs no copy of its strings.
+    ids: FxHashMap<u64, Vec<(RecordKey, i64)>>,
+}
+
+fn key_digest(name: Option<&str>, protocol: Option<&str>, port: Option<&str>, ordinal: u32) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one((name, protocol, port, ordinal))
+}
+
+impl KeyCache {
+    fn get(&self, record: &Record) -> Option<i64> {
+        let digest = key_digest(
+            record.name.as_deref(),
+            record.protocol.as_deref(),
+            record.port.as_deref(),
+            record.ordinal,
+        );
+        self.ids.get(&digest)?.iter().find_map(|(key, id)| {
+            (key.name == record.name
+                && key.protocol == record.protocol
+                && key.port == record.port
+                && key.ordinal == record.ordinal)
+                .then_some(*id)
+        })
+    }
+
+    fn insert(&mut self, key: RecordKey, id: i64) {
+        let digest = key_digest(
+            key.name.as_deref(),
+            key.protocol.as_deref(),
+            key.port.as_deref(),
+            key.ordinal,
+        );
+        self.ids.entry(digest).or_default().push((key, id));
+    }
 }
 
 /// The key id of every record, inserting the keys not seen before.
@@ -302,7 +342,7 @@ fn record_key_ids(conn: &Connection, cache: &mut KeyCache, records: &[Record]) -
                 port: row.get(3)?,
                 ordinal: row.get(4)?,
             };
-            cache.ids.insert(key, row.get(0)?);
+            cache.insert(key, row.get(0)?);
         }
         cache.max_id = max_id;
     }
@@ -312,10 +352,10 @@ fn record_key_ids(conn: &Connection, cache: &mut KeyCache, records: &[Record]) -
     )?;
     let mut ids = Vec::with_capacity(records.len());
     for record in records {
-        let key = record.key();
-        let id = match cache.ids.get(&key) {
-            Some(id) => *id,
+        let id = match cache.get(record) {
+            Some(id) => id,
             None => {
+                let key = record.key();
                 let range = key.port.as_deref().and_then(parse_port_range);
                 insert.execute(params![
                     key.name,
@@ -326,7 +366,7 @@ fn record_key_ids(conn: &Connection, cache: &mut KeyCache, records: &[Record]) -
                     range.map(|r| r.1),
                 ])?;
                 let id = conn.last_insert_rowid();
-                cache.ids.insert(key, id);
+                cache.insert(key, id);
                 cache.max_id = cache.max_id.max(id);
                 id
             }

@@ -145,6 +145,7 @@ fn store(store: &mut Store, text: &str, observed_hour: u32) {
             source: "proptest",
             observed_at,
             imported_at: observed_at,
+            sha256: None,
         })
         .unwrap();
 }
