@@ -346,3 +346,20 @@ mod tests {
         assert_ne!(a.content_hash(), c.content_hash());
     }
 }
+
+/// [`Record::content_hash`] of each record and [`Person::content_hash`] of each person of a
+/// registry, in document order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentHashes {
+    pub records: Vec<i64>,
+    pub people: Vec<i64>,
+}
+
+impl ContentHashes {
+    pub fn of(registry: &Registry) -> ContentHashes {
+        ContentHashes {
+            records: registry.records.iter().map(Record::content_hash).collect(),
+            people: registry.people.iter().map(Person::content_hash).collect(),
+        }
+    }
+}

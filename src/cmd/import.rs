@@ -10,7 +10,7 @@ use portreg::input::{read_head, read_input};
 use portreg::model::Registry;
 use portreg::parse::{ParseMemo, parse_registry_with_memo, peek_updated};
 use portreg::store::raw::sha256_hex;
-use portreg::store::{ImportOutcome, NewSnapshot};
+use portreg::store::{ContentHashes, ImportOutcome, NewSnapshot};
 use rustc_hash::FxHashSet;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -31,14 +31,14 @@ struct Document {
 
 /// What the worker hands to the storing thread.
 enum Loaded {
-    /// Bytes already stored: not parsed again.
+    /// Bytes already stored: not parsed again (their observation still counts).
     Known {
-        label: String,
+        document: Document,
         sha256: String,
     },
     Parsed {
-        document: Box<(Document, Vec<u8>, Registry)>,
-        sha256: String,
+        document: Box<(Document, Vec<u8>, Registry, ContentHashes)>,
+        sha256: Option<String>,
     },
     Failed {
         error: anyhow::Error,
@@ -149,14 +149,18 @@ fn pipeline(
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
-            let (document, bytes, registry, sha256) = match loaded {
-                Loaded::Known { label, sha256 } => {
+            let (document, bytes, registry, sha256, hashes) = match loaded {
+                Loaded::Known { document, sha256 } => {
                     counts.skipped += 1;
-                    let id = store.snapshot_by_sha256(&sha256)?;
-                    let what = id
-                        .map(|s| format!("snapshot {} (registry {})", s.id, s.registry_date))
-                        .unwrap_or_else(|| "a snapshot".into());
-                    writeln!(out, "skipped {label}: already stored as {what}")?;
+                    let observed_at = observed_override.or(document.observed_at).unwrap_or(now);
+                    let label = &document.label;
+                    match store.seen_again(&sha256, observed_at, &document.source)? {
+                        Some(ImportOutcome::AlreadyStored { id, registry_date }) => writeln!(
+                            out,
+                            "skipped {label}: already stored as snapshot {id} (registry {registry_date})"
+                        )?,
+                        _ => writeln!(out, "skipped {label}: already stored")?,
+                    }
                     continue;
                 }
                 Loaded::Failed { error, .. } => {
@@ -169,8 +173,8 @@ fn pipeline(
                     continue;
                 }
                 Loaded::Parsed { document, sha256 } => {
-                    let (document, bytes, registry) = *document;
-                    (document, bytes, registry, sha256)
+                    let (document, bytes, registry, hashes) = *document;
+                    (document, bytes, registry, sha256, hashes)
                 }
             };
             let observed_at = observed_override.or(document.observed_at).unwrap_or(now);
@@ -180,7 +184,8 @@ fn pipeline(
                 source: &document.source,
                 observed_at,
                 imported_at: now,
-                sha256: Some(&sha256),
+                sha256: sha256.as_deref(),
+                hashes: Some(&hashes),
             });
             let label = &document.label;
             match outcome {
@@ -224,24 +229,38 @@ fn pipeline(
 
 fn load(document: Document, known: &FxHashSet<String>, memo: &mut ParseMemo) -> Loaded {
     let label = document.label.clone();
-    let bytes = match document.bytes {
-        Ok(bytes) => bytes,
+    let (bytes, document) = match document.bytes {
+        Ok(bytes) => (
+            bytes,
+            Document {
+                bytes: Ok(Vec::new()),
+                ..document
+            },
+        ),
         Err(error) => return Loaded::Failed { error },
     };
-    let sha256 = sha256_hex(&bytes);
-    if known.contains(&sha256) {
-        return Loaded::Known { label, sha256 };
+    // Only worth it when some documents may be stored already; otherwise the storing thread,
+    // the less busy one, hashes the bytes.
+    let sha256 = (!known.is_empty()).then(|| sha256_hex(&bytes));
+    if let Some(sha256) = sha256.as_ref().filter(|sha| known.contains(*sha)) {
+        return Loaded::Known {
+            document,
+            sha256: sha256.clone(),
+        };
     }
-    match parse_registry_with_memo(&bytes, memo) {
-        Ok(registry) => Loaded::Parsed {
-            document: Box::new((
-                Document {
-                    bytes: Ok(Vec::new()),
-                    ..document
-                },
-                bytes,
-                registry,
-            )),
+    let parsed = parse_registry_with_memo(&bytes, memo);
+    match parsed.map(|registry| {
+        let hashes = memo
+            .take_hashes()
+            .filter(|h| {
+                h.records.len() == registry.records.len() && h.people.len() == registry.people.len()
+            })
+            .unwrap_or_else(|| ContentHashes::of(&registry));
+        (registry, hashes)
+    }) {
+        // Hashed here, on the worker: the storing thread is the busier one.
+        Ok((registry, hashes)) => Loaded::Parsed {
+            document: Box::new((document, bytes, registry, hashes)),
             sha256,
         },
         Err(error) => Loaded::Failed {

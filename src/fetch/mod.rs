@@ -225,6 +225,7 @@ pub fn store_document(
         observed_at,
         imported_at: Utc::now(),
         sha256: Some(&sha256),
+        hashes: None,
     })?;
     let id = match outcome {
         ImportOutcome::Stored { id, .. } => id,

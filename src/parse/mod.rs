@@ -8,7 +8,7 @@
 
 mod text;
 
-use crate::model::{Person, Record, Registry};
+use crate::model::{ContentHashes, Person, Record, Registry};
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
@@ -87,9 +87,20 @@ pub fn parse_registry_with_memo(
         old.bytes.clear();
         old.bytes.extend_from_slice(bytes);
         old.spare = std::mem::replace(&mut old.entries, std::mem::take(&mut parser.new_entries));
+        old.hashes = Some(std::mem::take(&mut parser.hashes));
+    } else {
+        old.hashes = None;
     }
     *memo = old;
     result
+}
+
+impl ParseMemo {
+    /// The content hashes of the records and people of the document just parsed, in document
+    /// order (reused elements keep theirs, so only what changed was hashed).
+    pub fn take_hashes(&mut self) -> Option<ContentHashes> {
+        self.hashes.take()
+    }
 }
 
 /// What [`parse_registry_with_memo`] keeps of the previous document: its bytes, and the
@@ -97,6 +108,8 @@ pub fn parse_registry_with_memo(
 #[derive(Default)]
 pub struct ParseMemo {
     bytes: Vec<u8>,
+    /// The content hashes of the last document parsed (see [`ParseMemo::take_hashes`]).
+    hashes: Option<ContentHashes>,
     entries: MemoEntries,
     /// An emptied map to fill with the next document's entries.
     spare: MemoEntries,
@@ -152,11 +165,12 @@ impl MemoEntries {
     }
 }
 
+/// A parsed element and its content hash (which does not depend on where it stands).
 #[derive(Clone)]
 enum Memoized {
-    Record(Record),
+    Record(Record, i64),
     /// None: a person without an id, which is not kept.
-    Person(Option<Person>),
+    Person(Option<(Person, i64)>),
 }
 
 /// The registry date from the start of a document, without parsing it: enough to put a batch
@@ -298,6 +312,8 @@ struct Parser {
     element_start: Option<usize>,
     /// Whether `<people>` declares no namespace (persons in it may then be reused).
     people_plain: bool,
+    /// The content hashes of what was pushed, when a memo is in use.
+    hashes: ContentHashes,
 }
 
 impl Parser {
@@ -382,9 +398,15 @@ impl Parser {
                             let item = if closing == Some(Elem::Record) {
                                 let mut record = self.records.last().cloned().unwrap_or_default();
                                 record.ordinal = 1;
-                                Memoized::Record(record)
+                                let hash = self.hashes.records.last().copied().unwrap_or_default();
+                                Memoized::Record(record, hash)
                             } else {
-                                Memoized::Person(self.people.get(people).cloned())
+                                Memoized::Person(
+                                    self.people
+                                        .get(people)
+                                        .cloned()
+                                        .zip(self.hashes.people.get(people).copied()),
+                                )
                             };
                             self.remember(document, at, end, item);
                         }
@@ -462,8 +484,11 @@ impl Parser {
             return false;
         };
         match &item {
-            Memoized::Record(record) => self.push_record(record.clone()),
-            Memoized::Person(Some(person)) => self.people.push(person.clone()),
+            Memoized::Record(record, hash) => self.push_record_hashed(record.clone(), *hash),
+            Memoized::Person(Some((person, hash))) => {
+                self.people.push(person.clone());
+                self.hashes.people.push(*hash);
+            }
             Memoized::Person(None) => {}
         }
         self.new_entries.insert(digest, at, end, item);
@@ -502,7 +527,21 @@ impl Parser {
         })
     }
 
-    fn push_record(&mut self, mut record: Record) {
+    /// A freshly parsed record; hashed when a memo is in use (the memo keeps the hash, so a
+    /// batch hashes only what changed).
+    fn push_record(&mut self, record: Record) {
+        let hash = if self.memo.is_some() {
+            record.content_hash()
+        } else {
+            0
+        };
+        self.push_record_hashed(record, hash);
+    }
+
+    fn push_record_hashed(&mut self, mut record: Record, hash: i64) {
+        if self.memo.is_some() {
+            self.hashes.records.push(hash);
+        }
         record.ordinal = self.ordinal_of(&record);
         self.records.push(record);
     }
@@ -822,6 +861,9 @@ impl Parser {
             Elem::Person => {
                 let person = std::mem::take(&mut self.person);
                 if !person.id.is_empty() {
+                    if self.memo.is_some() {
+                        self.hashes.people.push(person.content_hash());
+                    }
                     self.people.push(person);
                 }
             }

@@ -3,7 +3,7 @@
 
 use super::raw::{self, sha256_hex};
 use super::{Result, Store};
-use crate::model::{Person, Record, RecordKey, Registry, parse_port_range};
+use crate::model::{ContentHashes, Person, Record, RecordKey, Registry, parse_port_range};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
@@ -19,6 +19,9 @@ pub struct NewSnapshot<'a> {
     pub imported_at: DateTime<Utc>,
     /// The sha256 of `bytes` when the caller has it already (it is computed otherwise).
     pub sha256: Option<&'a str>,
+    /// The content hashes of the records and people, when computed already (on another
+    /// thread); they must be [`Record::content_hash`] and [`Person::content_hash`].
+    pub hashes: Option<&'a ContentHashes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +60,6 @@ struct Around {
 trait VersionTable {
     const TABLE: &'static str;
     type Item;
-    fn hash(item: &Self::Item) -> i64;
     fn insert(
         conn: &Connection,
         key_id: &Self::KeyId,
@@ -87,9 +89,6 @@ impl VersionTable for Records {
     const TABLE: &'static str = "record_version";
     type Item = Record;
     type KeyId = i64;
-    fn hash(item: &Record) -> i64 {
-        item.content_hash()
-    }
     fn insert(
         conn: &Connection,
         key_id: &i64,
@@ -121,9 +120,6 @@ impl VersionTable for People {
     const TABLE: &'static str = "person_version";
     type Item = Person;
     type KeyId = String;
-    fn hash(item: &Person) -> i64 {
-        item.content_hash()
-    }
     fn insert(
         conn: &Connection,
         key_id: &String,
@@ -164,6 +160,35 @@ impl Store {
             self.key_cache = KeyCache::default();
         }
         result
+    }
+
+    /// Bytes already stored seen again (without parsing them): the snapshot takes this
+    /// observation if it is earlier, as [`Store::import`] does. None when not stored.
+    pub fn seen_again(
+        &mut self,
+        sha256: &str,
+        observed_at: DateTime<Utc>,
+        source: &str,
+    ) -> Result<Option<ImportOutcome>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
+                [sha256],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((id, registry_date)) = existing else {
+            return Ok(None);
+        };
+        tx.execute(
+            EARLIER_OBSERVATION,
+            params![id, rfc3339(observed_at), source],
+        )?;
+        tx.commit()?;
+        Ok(Some(ImportOutcome::AlreadyStored { id, registry_date }))
     }
 
     fn import_inner(&mut self, new: &NewSnapshot, sha256: &str) -> Result<ImportOutcome> {
@@ -221,14 +246,32 @@ impl Store {
         let id = tx.last_insert_rowid();
 
         let key_ids = record_key_ids(&tx, key_cache, &new.registry.records)?;
-        let records: Vec<(i64, &Record)> = key_ids.into_iter().zip(&new.registry.records).collect();
+        let hashes = new.hashes.filter(|h| {
+            h.records.len() == new.registry.records.len()
+                && h.people.len() == new.registry.people.len()
+        });
+        let records: Vec<(i64, &Record, i64)> = key_ids
+            .into_iter()
+            .zip(&new.registry.records)
+            .enumerate()
+            .map(|(i, (key, record))| {
+                let hash = hashes.map_or_else(|| record.content_hash(), |h| h.records[i]);
+                (key, record, hash)
+            })
+            .collect();
         place::<Records>(&tx, p, at_end, &records)?;
-        let mut people: FxHashMap<String, &Person> = FxHashMap::default();
-        for person in &new.registry.people {
+        let mut people: FxHashMap<&str, (&Person, i64)> = FxHashMap::default();
+        for (i, person) in new.registry.people.iter().enumerate() {
             // A repeated id keeps its first entry, as a reader of the document would.
-            people.entry(person.id.clone()).or_insert(person);
+            people.entry(person.id.as_str()).or_insert_with(|| {
+                let hash = hashes.map_or_else(|| person.content_hash(), |h| h.people[i]);
+                (person, hash)
+            });
         }
-        let people: Vec<(String, &Person)> = people.into_iter().collect();
+        let people: Vec<(String, &Person, i64)> = people
+            .into_iter()
+            .map(|(id, (person, hash))| (id.to_string(), person, hash))
+            .collect();
         place::<People>(&tx, p, at_end, &people)?;
 
         // Raw bytes: against the previous snapshot; the next one is re-based on this one.
@@ -381,7 +424,7 @@ fn place<T: VersionTable>(
     conn: &Connection,
     p: i64,
     at_end: bool,
-    items: &[(T::KeyId, &T::Item)],
+    items: &[(T::KeyId, &T::Item, i64)],
 ) -> Result<()>
 where
     T::KeyId: rusqlite::types::FromSql + rusqlite::ToSql,
@@ -436,8 +479,7 @@ where
         Ok(())
     };
 
-    for (key, item) in items {
-        let hash = T::hash(item);
+    for &(ref key, item, hash) in items {
         let state = around.remove(key).unwrap_or_default();
         if let Some(s) = state.spanning {
             if s.hash != hash {

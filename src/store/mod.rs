@@ -24,6 +24,7 @@ mod history;
 mod query;
 pub mod raw;
 
+pub use crate::model::ContentHashes;
 pub use adhoc::{SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use history::{ImportOutcome, NewSnapshot};

@@ -33,6 +33,7 @@ fn import(store: &mut Store, registry: &Registry, day: u32) -> ImportOutcome {
             observed_at: Utc.with_ymd_and_hms(2024, 1, day, 0, 0, 0).unwrap(),
             imported_at: Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap(),
             sha256: None,
+            hashes: None,
         })
         .unwrap()
 }

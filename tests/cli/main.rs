@@ -400,6 +400,11 @@ fn parsing_with_a_memo_gives_what_a_fresh_parse_gives_on_real_versions() {
         for &i in &order {
             let memoised = parse_registry_with_memo(&bytes[i], &mut memo).unwrap();
             assert!(memoised == fresh[i], "version {i} differs with a memo");
+            let hashes = memo.take_hashes().unwrap();
+            assert!(
+                hashes == portreg::model::ContentHashes::of(&fresh[i]),
+                "version {i}: the memo's content hashes differ"
+            );
         }
     }
 }

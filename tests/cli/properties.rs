@@ -146,6 +146,7 @@ fn store(store: &mut Store, text: &str, observed_hour: u32) {
             observed_at,
             imported_at: observed_at,
             sha256: None,
+            hashes: None,
         })
         .unwrap();
 }

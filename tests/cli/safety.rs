@@ -30,7 +30,10 @@ fn history_view(db: &Path) -> (String, String) {
         .filter(|l| !l.trim_start().starts_with("\"id\""))
         .map(str::to_string)
         .collect();
-    let diff = ok(portreg(db, &["diff", "1", "latest", "--format", "json"]));
+    // From the oldest in history (whose id depends on which process stored it first).
+    let oldest = sql_one(db, "SELECT id FROM snapshot WHERE seq = 1");
+    let oldest = oldest.trim_start_matches("Integer(").trim_end_matches(')');
+    let diff = ok(portreg(db, &["diff", oldest, "latest", "--format", "json"]));
     (without_ids.join("\n"), diff)
 }
 
