@@ -81,6 +81,14 @@ for r in $(seq "${HISTORY_RUNS:-3}"); do
   git_runs+=("$s"); git_mem+=("$kb")
 done
 echo "whole history with import --git (bundle cloned included): median $(printf '%s\n' "${git_runs[@]}" | median)s, peak $(printf '%s\n' "${git_mem[@]}" | median) KB (git's own processes included)"
+if cmp -s <("$bin" --db "$work/h.db" snapshots --format json | grep -v '"source"') \
+          <("$bin" --db "$work/g.db" snapshots --format json | grep -v '"source"') &&
+   cmp -s <("$bin" --db "$work/h.db" diff 2019-01-01 latest --format json) \
+          <("$bin" --db "$work/g.db" diff 2019-01-01 latest --format json); then
+  echo "import --git snapshots and diffs == files imported in date order"
+else
+  echo "MISMATCH between import --git and the files"; exit 1
+fi
 read -r s kb < <(measure "$bin" --db "$work/g.db" import --git "$bundle")
 echo "import --git again (all stored, resumed): ${s}s"
 
