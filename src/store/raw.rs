@@ -33,7 +33,11 @@ pub fn compress(bytes: &[u8], base: Option<&[u8]>) -> Result<Vec<u8>> {
     cctx.set_parameter(CParameter::ChecksumFlag(true))
         .map_err(zstd_error)?;
     if let Some(base) = base {
-        cctx.set_parameter(CParameter::WindowLog(WINDOW_LOG))
+        // Just large enough for prefix plus document: the long-distance matcher's tables
+        // grow with the window (8 MB at the maximum, 1 MB for the real registry).
+        let needed = (base.len() + bytes.len()).max(1 << 20) as u64;
+        let window_log = (64 - (needed - 1).leading_zeros()).clamp(20, WINDOW_LOG);
+        cctx.set_parameter(CParameter::WindowLog(window_log))
             .map_err(zstd_error)?;
         cctx.set_parameter(CParameter::EnableLongDistanceMatching(true))
             .map_err(zstd_error)?;

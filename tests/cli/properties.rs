@@ -171,6 +171,9 @@ proptest! {
     #[test]
     fn the_stored_diff_is_exactly_the_edits((edits, added, edited_first) in edit_strategy()) {
         let (text, expected) = edited(&edits, added);
+        // No edit at all (or only edits that could not apply) leaves the same bytes: one
+        // snapshot, nothing to compare.
+        prop_assume!(text != base().text);
         let mut db = Store::open_in_memory().unwrap();
         // Same registry date: the edited one is observed later, whatever order they come in.
         if edited_first {
