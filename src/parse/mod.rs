@@ -368,6 +368,7 @@ impl Parser {
                             let end = memchr::memmem::find(after, close_tag)
                                 .map(|i| event_start + i + close_tag.len());
                             if let Some(end) = end
+                                && restartable_at(&document[end..range.end])
                                 && self.reuse(document, event_start, end)
                             {
                                 pos = end;
@@ -916,6 +917,17 @@ fn join_into(slot: &mut Option<String>, value: Option<String>) {
 fn non_empty(value: String) -> Option<String> {
     let trimmed = value.trim_matches(text::is_xml_space);
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// Whether a new reader may start here and read what the old one would: white space, then a
+/// start or end tag. A reader treats its first bytes specially (a byte-order mark is dropped,
+/// an XML declaration is allowed), so it never starts before anything else.
+fn restartable_at(rest: &[u8]) -> bool {
+    let rest = rest.trim_ascii_start();
+    rest.first() == Some(&b'<')
+        && rest
+            .get(1)
+            .is_some_and(|&b| b == b'/' || b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
 }
 
 /// Where `name` (borrowed from the document by the reader) lies in `document`.
