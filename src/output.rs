@@ -293,11 +293,14 @@ fn change_line(change: &Change) -> String {
         change.protocol.as_deref(),
         change.port.as_deref(),
     );
-    let name = change.name.as_deref().unwrap_or("");
+    let what = match change.name.as_deref() {
+        Some(name) => format!("{label} {name}"),
+        None => label,
+    };
     match change.change {
-        ChangeKind::Added => format!("+ {label} {name}"),
-        ChangeKind::Removed => format!("- {label} {name}"),
-        ChangeKind::Modified => format!("~ {label} {name}: {}", change.changed_fields.join(", ")),
+        ChangeKind::Added => format!("+ {what}"),
+        ChangeKind::Removed => format!("- {what}"),
+        ChangeKind::Modified => format!("~ {what}: {}", change.changed_fields.join(", ")),
     }
 }
 
@@ -320,8 +323,10 @@ pub fn status(out: &mut impl Write, status: &StatusReport, format: Format) -> io
         }
         line
     };
-    let mut table = new_table(&["", ""]);
-    table.set_header(Vec::<String>::new());
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     table.add_row(vec!["database".to_string(), status.database.clone()]);
     let latest = match &status.latest {
         Some(s) => format!(
