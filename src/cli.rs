@@ -93,21 +93,20 @@ pub struct ShowArgs {
     /// or any of them with a protocol (443/tcp)
     #[arg(value_name = "PORT|RANGE|NAME")]
     pub what: Lookup,
-    /// Only this protocol: tcp, udp, sctp or dccp
-    #[arg(long, value_parser = parse_protocol)]
-    pub proto: Option<String>,
     #[command(flatten)]
-    pub as_of: AsOfArgs,
-    /// Hide Unassigned, Reserved and de-assigned entries (records without a service name)
-    #[arg(long)]
-    pub assigned: bool,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub filter: RecordQueryArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
     pub text: String,
+    #[command(flatten)]
+    pub filter: RecordQueryArgs,
+}
+
+/// What `show` and `search` share.
+#[derive(Debug, clap::Args)]
+pub struct RecordQueryArgs {
     /// Only this protocol: tcp, udp, sctp or dccp
     #[arg(long, value_parser = parse_protocol)]
     pub proto: Option<String>,

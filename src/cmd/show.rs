@@ -11,25 +11,27 @@ use std::process::ExitCode;
 
 pub fn show(args: ShowArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let seq = as_of_seq(&store, &args.as_of)?;
-    let lookup = args.what.with_protocol(args.proto);
+    let filter = args.filter;
+    let seq = as_of_seq(&store, &filter.as_of)?;
+    let lookup = args.what.with_protocol(filter.proto);
     let records = store.find_records(
         seq,
         &RecordFilter {
             lookup: Some(&lookup),
             text: None,
-            assigned_only: args.assigned,
+            assigned_only: filter.assigned,
         },
     )?;
-    output::records(out, &records, args.format)?;
+    output::records(out, &records, filter.format)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn search(args: SearchArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let seq = as_of_seq(&store, &args.as_of)?;
+    let filter = args.filter;
+    let seq = as_of_seq(&store, &filter.as_of)?;
     // Any port, restricted to a protocol when one was asked for.
-    let lookup = args.proto.map(|protocol| Lookup::Ports {
+    let lookup = filter.proto.map(|protocol| Lookup::Ports {
         lo: 0,
         hi: portreg::lookup::MAX_PORT,
         protocol: Some(protocol),
@@ -39,10 +41,10 @@ pub fn search(args: SearchArgs, ctx: &Context, out: &mut impl Write) -> Result<E
         &RecordFilter {
             lookup: lookup.as_ref(),
             text: Some(&args.text),
-            assigned_only: args.assigned,
+            assigned_only: filter.assigned,
         },
     )?;
-    output::records(out, &records, args.format)?;
+    output::records(out, &records, filter.format)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -142,6 +142,29 @@ impl VersionTable for People {
     }
 }
 
+/// When these bytes are stored: the snapshot takes this observation if it is earlier (a
+/// snapshot is dated by its first observation, whatever order the copies come in, unless that
+/// would move it past another snapshot of the same registry date).
+fn seen_again_in(
+    tx: &Connection,
+    sha256: &str,
+    observed_at: &str,
+    source: &str,
+) -> Result<Option<ImportOutcome>> {
+    let existing: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
+            [sha256],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, registry_date)) = existing else {
+        return Ok(None);
+    };
+    tx.execute(EARLIER_OBSERVATION, params![id, observed_at, source])?;
+    Ok(Some(ImportOutcome::AlreadyStored { id, registry_date }))
+}
+
 fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -173,22 +196,9 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
-                [sha256],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let Some((id, registry_date)) = existing else {
-            return Ok(None);
-        };
-        tx.execute(
-            EARLIER_OBSERVATION,
-            params![id, rfc3339(observed_at), source],
-        )?;
+        let seen = seen_again_in(&tx, sha256, &rfc3339(observed_at), source)?;
         tx.commit()?;
-        Ok(Some(ImportOutcome::AlreadyStored { id, registry_date }))
+        Ok(seen)
     }
 
     fn import_inner(&mut self, new: &NewSnapshot, sha256: &str) -> Result<ImportOutcome> {
@@ -199,19 +209,9 @@ impl Store {
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let observed_at = rfc3339(new.observed_at);
-        let existing: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
-                [sha256],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        if let Some((id, registry_date)) = existing {
-            // A snapshot is dated by its first observation, whatever order the copies come in,
-            // unless that would move it past another snapshot of the same registry date.
-            tx.execute(EARLIER_OBSERVATION, params![id, observed_at, new.source])?;
+        if let Some(seen) = seen_again_in(&tx, sha256, &observed_at, new.source)? {
             tx.commit()?;
-            return Ok(ImportOutcome::AlreadyStored { id, registry_date });
+            return Ok(seen);
         }
         let count: i64 = tx.query_row("SELECT count(*) FROM snapshot", [], |r| r.get(0))?;
         let before: i64 = tx.query_row(

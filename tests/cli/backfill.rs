@@ -2,6 +2,7 @@
 //! CDX and capture server replaying real versions.
 
 use crate::fixtures::real_versions;
+use crate::server::{Reply, TestServer};
 use crate::support::*;
 use std::path::Path;
 use std::process::Command;
@@ -172,84 +173,51 @@ fn import_git_names_a_bad_repository_or_path_in_one_line() {
     );
 }
 
-/// A Wayback Machine on 127.0.0.1: a CDX index of `captures` and their bytes.
-struct Archive {
-    server: std::sync::Arc<tiny_http::Server>,
-    url: String,
-    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Archive {
-    fn start(captures: Vec<(&'static str, &'static str, Vec<u8>)>) -> Archive {
-        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let url = format!(
-            "http://127.0.0.1:{}",
-            server.server_addr().to_ip().unwrap().port()
-        );
-        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let thread = {
-            let (server, requests) = (server.clone(), requests.clone());
-            std::thread::spawn(move || {
-                let original = portreg::fetch::IANA_URL;
-                for request in server.incoming_requests() {
-                    let path = request.url().to_string();
-                    requests.lock().unwrap().push(path.clone());
-                    let response = if path.starts_with("/cdx/search/cdx?") {
-                        let mut rows = vec![serde_json::json!([
-                            "urlkey",
-                            "timestamp",
-                            "original",
-                            "mimetype",
-                            "statuscode",
-                            "digest",
-                            "length"
-                        ])];
-                        for (timestamp, digest, bytes) in &captures {
-                            rows.push(serde_json::json!([
-                                "org,iana)/assignments",
-                                timestamp,
-                                original,
-                                "text/xml",
-                                "200",
-                                digest,
-                                bytes.len().to_string()
-                            ]));
-                        }
-                        tiny_http::Response::from_data(serde_json::to_vec(&rows).unwrap())
-                    } else {
-                        match captures.iter().find(|(timestamp, _, _)| {
-                            path == format!("/web/{timestamp}id_/{original}")
-                        }) {
-                            Some((_, _, bytes)) => tiny_http::Response::from_data(bytes.clone()),
-                            None => tiny_http::Response::from_data(b"not here".to_vec())
-                                .with_status_code(404),
-                        }
-                    };
-                    let _ = request.respond(response);
-                }
-            })
-        };
-        Archive {
-            server,
-            url,
-            requests,
-            thread: Some(thread),
+/// A Wayback Machine on 127.0.0.1: a CDX index of `captures` (timestamp, digest, bytes) and
+/// their raw bytes at `/web/TIMESTAMPid_/URL`.
+fn archive(captures: Vec<(&'static str, &'static str, Vec<u8>)>) -> TestServer {
+    let original = portreg::fetch::IANA_URL;
+    TestServer::start(move |_, seen| {
+        if seen.path.starts_with("/cdx/search/cdx?") {
+            let mut rows = vec![serde_json::json!([
+                "urlkey",
+                "timestamp",
+                "original",
+                "mimetype",
+                "statuscode",
+                "digest",
+                "length"
+            ])];
+            for (timestamp, digest, bytes) in &captures {
+                rows.push(serde_json::json!([
+                    "org,iana)/assignments",
+                    timestamp,
+                    original,
+                    "text/xml",
+                    "200",
+                    digest,
+                    bytes.len().to_string()
+                ]));
+            }
+            return Reply::Body {
+                bytes: serde_json::to_vec(&rows).unwrap(),
+                etag: None,
+            };
         }
-    }
-
-    fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Archive {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        match captures
+            .iter()
+            .find(|(timestamp, _, _)| seen.path == format!("/web/{timestamp}id_/{original}"))
+        {
+            Some((_, _, bytes)) => Reply::Body {
+                bytes: bytes.clone(),
+                etag: None,
+            },
+            None => Reply::Status {
+                code: 404,
+                headers: vec![],
+            },
         }
-    }
+    })
 }
 
 #[test]
@@ -259,7 +227,7 @@ fn backfill_from_the_wayback_machine_stores_the_good_captures_once() {
         let bytes = read(13);
         bytes[..bytes.len() / 2].to_vec()
     };
-    let archive = Archive::start(vec![
+    let archive = archive(vec![
         ("20170310120000", "AAAA", read(0)),
         (
             "20180101000000",
@@ -276,7 +244,7 @@ fn backfill_from_the_wayback_machine_stores_the_good_captures_once() {
         "backfill",
         "--wayback",
         "--wayback-url",
-        &archive.url,
+        &archive.base,
         "--delay",
         "0s",
         "--retry-wait",
@@ -318,7 +286,8 @@ fn backfill_from_the_wayback_machine_stores_the_good_captures_once() {
     assert!(ok(portreg(&db, &["verify"])).contains("verified 3 snapshots"));
 
     // A second run asks the index again and downloads nothing.
-    let before = archive.requests().len();
+    let requests = || -> Vec<String> { archive.seen().into_iter().map(|s| s.path).collect() };
+    let before = requests().len();
     let again = portreg(&db, &args);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
@@ -326,7 +295,8 @@ fn backfill_from_the_wayback_machine_stores_the_good_captures_once() {
         "{}",
         again.stdout
     );
-    let new_requests = &archive.requests()[before..];
+    let all = requests();
+    let new_requests = &all[before..];
     assert_eq!(new_requests.len(), 1, "{new_requests:?}");
     assert!(new_requests[0].starts_with("/cdx/search/cdx?url=https%3A%2F%2Fwww.iana.org"));
     assert!(
@@ -341,14 +311,14 @@ fn backfill_from_the_wayback_machine_stores_the_good_captures_once() {
             "backfill",
             "--wayback",
             "--wayback-url",
-            &archive.url,
+            &archive.base,
             "--from",
             "2019",
             "--to",
             "2020-06-30",
         ],
     ));
-    let last = archive.requests().last().unwrap().clone();
+    let last = requests().last().unwrap().clone();
     assert!(
         last.contains("from=20190101") && last.contains("to=20200630235959"),
         "{last}"

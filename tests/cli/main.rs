@@ -6,6 +6,7 @@ mod fixtures;
 mod properties;
 mod queries;
 mod safety;
+mod server;
 mod support;
 
 use fixtures::{FIXTURES, real_versions};

@@ -3,6 +3,7 @@
 //! snapshot's raw bytes re-parsed against the stored history).
 
 use crate::fixtures::{FIXTURES, real_versions};
+use crate::server::{Reply, TestServer};
 use crate::support::*;
 use std::path::Path;
 use std::process::Stdio;
@@ -148,41 +149,10 @@ fn imports_killed_at_random_moments_lose_nothing_and_resume() {
 
 #[test]
 fn fetches_killed_at_random_moments_lose_nothing_and_resume() {
-    use std::io::Write;
     let body = std::fs::read(&real_versions()[20].path).unwrap();
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/registry.xml",
-        server.server_addr().to_ip().unwrap().port()
-    );
-    let server = std::sync::Arc::new(server);
-    let acceptor = {
-        let server = std::sync::Arc::clone(&server);
-        std::thread::spawn(move || {
-            for request in server.incoming_requests() {
-                let body = body.clone();
-                // Sent slowly, so kills land during the download as well as after it.
-                std::thread::spawn(move || {
-                    let mut writer = request.into_writer();
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = writer.write_all(head.as_bytes());
-                    for chunk in body.chunks(body.len() / 8 + 1) {
-                        std::thread::sleep(Duration::from_millis(15));
-                        if writer
-                            .write_all(chunk)
-                            .and_then(|()| writer.flush())
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
-                });
-            }
-        })
-    };
+    // Sent slowly, so kills land during the download as well as after it.
+    let server = TestServer::start(move |_, _| Reply::Slowly(body.clone()));
+    let url = server.url.clone();
     for delay in delays(8, 500) {
         let (_dir, db) = temp_db();
         import(&db, &paths(&[0]));
@@ -202,8 +172,6 @@ fn fetches_killed_at_random_moments_lose_nothing_and_resume() {
         assert_eq!(count, "Integer(2)", "after a kill at {delay:?}");
         verified(&db);
     }
-    server.unblock();
-    acceptor.join().unwrap();
 }
 
 #[test]
@@ -214,20 +182,11 @@ fn concurrent_imports_and_fetches_end_as_a_sequential_import_does() {
     let expected = history_view(&sequential);
 
     let body = std::fs::read(&real_versions()[20].path).unwrap();
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/registry.xml",
-        server.server_addr().to_ip().unwrap().port()
-    );
-    let server = std::sync::Arc::new(server);
-    let acceptor = {
-        let server = std::sync::Arc::clone(&server);
-        std::thread::spawn(move || {
-            for request in server.incoming_requests() {
-                let _ = request.respond(tiny_http::Response::from_data(body.clone()));
-            }
-        })
-    };
+    let server = TestServer::start(move |_, _| Reply::Body {
+        bytes: body.clone(),
+        etag: None,
+    });
+    let url = server.url.clone();
     for round in 0..3 {
         let (_dir, db) = temp_db();
         // Overlapping batches, in different orders, plus two fetches of the newest version.
@@ -272,8 +231,6 @@ fn concurrent_imports_and_fetches_end_as_a_sequential_import_does() {
         assert_eq!(strip(&snapshots), strip(&expected.0), "round {round}");
         assert_eq!(diff, expected.1, "round {round}");
     }
-    server.unblock();
-    acceptor.join().unwrap();
 }
 
 #[test]
