@@ -112,6 +112,22 @@ fn field_value(record: &Record, field: &str) -> String {
     value.unwrap_or_else(|| "(none)".to_string())
 }
 
+/// `field: old -> new`, a line per field.
+fn field_changes(before: &Record, after: &Record, fields: &[impl AsRef<str>]) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            let f = f.as_ref();
+            format!(
+                "{f}: {} -> {}",
+                field_value(before, f),
+                field_value(after, f)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// One short line describing a record for people.
 fn summary(record: &Record) -> String {
     let mut text = record.description.clone().unwrap_or_default();
@@ -187,18 +203,9 @@ pub fn changes(out: &mut impl Write, changes: &[Change], format: Format) -> io::
                         name.push_str(&format!(" #{}", change.ordinal));
                     }
                     let what = match (&change.before, &change.after) {
-                        (Some(before), Some(after)) => change
-                            .changed_fields
-                            .iter()
-                            .map(|f| {
-                                format!(
-                                    "{f}: {} -> {}",
-                                    field_value(before, f),
-                                    field_value(after, f)
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n"),
+                        (Some(before), Some(after)) => {
+                            field_changes(before, after, &change.changed_fields)
+                        }
                         (None, Some(record)) | (Some(record), None) => summary(record),
                         (None, None) => String::new(),
                     };
@@ -528,20 +535,11 @@ pub fn history(out: &mut impl Write, spans: &[VersionSpan], format: Format) -> i
                     None => summary(&span.record),
                     Some(before) => {
                         let fields = before.record.changed_fields(&span.record);
-                        let mut lines: Vec<String> = fields
-                            .iter()
-                            .map(|f| {
-                                format!(
-                                    "{f}: {} -> {}",
-                                    field_value(&before.record, f),
-                                    field_value(&span.record, f)
-                                )
-                            })
-                            .collect();
                         if fields.is_empty() {
-                            lines.push("back, unchanged".to_string());
+                            "back, unchanged".to_string()
+                        } else {
+                            field_changes(&before.record, &span.record, &fields)
                         }
-                        lines.join("\n")
                     }
                 };
                 let to = if span.current {
@@ -584,18 +582,9 @@ pub fn report(out: &mut impl Write, lines: &[Line], color: bool) -> io::Result<(
         for line in members {
             let record = &line.record;
             let what = match (group, &line.before) {
-                (Group::Modified, Some(before)) => line
-                    .changed_fields
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "{f}: {} -> {}",
-                            field_value(before, f),
-                            field_value(record, f)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                (Group::Modified, Some(before)) => {
+                    field_changes(before, record, &line.changed_fields)
+                }
                 (Group::Modified, None) => format!(
                     "modified {} (old values not in this history): {}",
                     record.modified.as_deref().unwrap_or("?"),

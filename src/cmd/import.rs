@@ -19,13 +19,12 @@ use std::sync::mpsc::sync_channel;
 /// How far into a document its `<updated>` date is looked for when ordering a batch.
 const HEAD_BYTES: u64 = 64 * 1024;
 
-/// One document to import, as a source produces it.
+/// Where a document comes from, as a source produces it (with its bytes beside it).
 struct Document {
     /// How messages name it (a path, or `REPO@commit`).
     label: String,
     /// What the snapshot records as its source.
     source: String,
-    bytes: Result<Vec<u8>>,
     observed_at: Option<DateTime<Utc>>,
 }
 
@@ -60,18 +59,15 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
                     commit,
                     time,
                     bytes,
-                }) => Document {
-                    label: format!("{label}@{}", &commit[..12.min(commit.len())]),
-                    source: format!("git:{label}@{commit}"),
-                    bytes: Ok(bytes),
-                    observed_at: Some(time),
-                },
-                Err(error) => Document {
-                    label: label.clone(),
-                    source: label.clone(),
-                    bytes: Err(anyhow::Error::new(error).context(label.clone())),
-                    observed_at: None,
-                },
+                }) => {
+                    let document = Document {
+                        label: format!("{label}@{}", &commit[..12.min(commit.len())]),
+                        source: format!("git:{label}@{commit}"),
+                        observed_at: Some(time),
+                    };
+                    Ok((document, bytes))
+                }
+                Err(error) => Err(anyhow::Error::new(error).context(label.clone())),
             });
             pipeline(&mut store, documents, total, known, observed_override, out)?
         }
@@ -79,17 +75,13 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
             let files = in_history_order(args.files);
             let total = files.len();
             let documents = files.into_iter().map(|path| {
-                let input = read_input(&path).with_context(|| format!("{path}: cannot read"));
-                let (bytes, observed_at) = match input {
-                    Ok(input) => (Ok(input.bytes), input.modified),
-                    Err(error) => (Err(error), None),
-                };
-                Document {
+                let input = read_input(&path).with_context(|| format!("{path}: cannot read"))?;
+                let document = Document {
                     label: path.clone(),
                     source: path,
-                    bytes,
-                    observed_at,
-                }
+                    observed_at: input.modified,
+                };
+                Ok((document, input.bytes))
             });
             pipeline(&mut store, documents, total, known, observed_override, out)?
         }
@@ -123,7 +115,7 @@ struct Counts {
 /// line per document; a progress bar on a terminal for batches.
 fn pipeline(
     store: &mut portreg::store::Store,
-    documents: impl Iterator<Item = Document> + Send,
+    documents: impl Iterator<Item = Result<(Document, Vec<u8>)>> + Send,
     total: usize,
     known: FxHashSet<String>,
     observed_override: Option<DateTime<Utc>>,
@@ -227,18 +219,16 @@ fn pipeline(
     Ok(counts)
 }
 
-fn load(document: Document, known: &FxHashSet<String>, memo: &mut ParseMemo) -> Loaded {
-    let label = document.label.clone();
-    let (bytes, document) = match document.bytes {
-        Ok(bytes) => (
-            bytes,
-            Document {
-                bytes: Ok(Vec::new()),
-                ..document
-            },
-        ),
+fn load(
+    document: Result<(Document, Vec<u8>)>,
+    known: &FxHashSet<String>,
+    memo: &mut ParseMemo,
+) -> Loaded {
+    let (document, bytes) = match document {
+        Ok(document) => document,
         Err(error) => return Loaded::Failed { error },
     };
+    let label = document.label.clone();
     // Only worth it when some documents may be stored already; otherwise the storing thread,
     // the less busy one, hashes the bytes.
     let sha256 = (!known.is_empty()).then(|| sha256_hex(&bytes));

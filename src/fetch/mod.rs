@@ -82,7 +82,7 @@ pub enum FetchError {
     Http { url: String, error: HttpError },
     #[error("{url}: refused: {error}")]
     Refused { url: String, error: ParseError },
-    #[error("{url}: refused: cannot decompress: {0}", .reason)]
+    #[error("{url}: refused: cannot decompress: {reason}")]
     Undecodable { url: String, reason: String },
     #[error(
         "{url}: refused: {records} records where the latest snapshot has {latest} (below {share}%); use --force if the registry really shrank",

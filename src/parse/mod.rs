@@ -322,24 +322,19 @@ impl Parser {
         // records): growing a 5 MB vector by doubling copies it and faults in fresh pages.
         self.records.reserve(bytes.len() / 260);
         self.people.reserve(bytes.len() / 600);
-        self.feed(bytes, 0..bytes.len(), true)?;
+        self.feed(bytes)?;
         self.finish()
     }
 
-    /// Parses `document[range]`, reusing memoised elements when `reuse` is set.
+    /// Parses the document, reusing memoised elements where allowed (see [`Parser::reusable`]).
     ///
     /// A reused element is skipped at the byte level, and reading goes on with a new reader
     /// after it. So end tags are matched here, against the names the frames keep, rather than
     /// by quick-xml (whose record of open elements a new reader would not have).
-    fn feed(
-        &mut self,
-        document: &[u8],
-        range: std::ops::Range<usize>,
-        reuse: bool,
-    ) -> Result<(), ParseError> {
-        let mut pos = range.start;
+    fn feed(&mut self, document: &[u8]) -> Result<(), ParseError> {
+        let mut pos = 0;
         'readers: loop {
-            let mut reader = NsReader::from_reader(&document[pos..range.end]);
+            let mut reader = NsReader::from_reader(&document[pos..]);
             let config = reader.config_mut();
             config.check_end_names = false;
             config.allow_unmatched_ends = true;
@@ -363,12 +358,12 @@ impl Parser {
                 };
                 match event {
                     Event::Start(start) => {
-                        if reuse && let Some(close_tag) = self.reusable(&start, in_iana) {
-                            let after = &document[event_start..range.end];
+                        if let Some(close_tag) = self.reusable(&start, in_iana) {
+                            let after = &document[event_start..];
                             let end = memchr::memmem::find(after, close_tag)
                                 .map(|i| event_start + i + close_tag.len());
                             if let Some(end) = end
-                                && restartable_at(&document[end..range.end])
+                                && restartable_at(&document[end..])
                                 && self.reuse(document, event_start, end)
                             {
                                 pos = end;
