@@ -2,13 +2,18 @@
 //! against, and what `diff` answers from when both sides are at hand.
 
 use crate::model::{Change, Record, RecordKey, sort_changes};
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 /// Every record change from `before` to `after`, in display order.
-pub fn diff_records(before: &[Record], after: &[Record]) -> Vec<Change> {
-    let mut old: HashMap<RecordKey, &Record> = before.iter().map(|r| (r.key(), r)).collect();
+pub fn diff_records<R: Borrow<Record>>(before: &[R], after: &[R]) -> Vec<Change> {
+    let mut old: HashMap<RecordKey, &Record> = before
+        .iter()
+        .map(|r| (r.borrow().key(), r.borrow()))
+        .collect();
     let mut changes = Vec::new();
     for record in after {
+        let record: &Record = record.borrow();
         let previous = old.remove(&record.key());
         if let Some(change) = Change::between(previous.cloned(), Some(record.clone())) {
             changes.push(change);

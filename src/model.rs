@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Borrow;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// One `<record>` of the registry, normalised.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,8 +214,9 @@ pub struct Registry {
     pub title: Option<String>,
     /// `<updated>`, validated as YYYY-MM-DD.
     pub updated: String,
-    pub records: Vec<Record>,
-    pub people: Vec<Person>,
+    /// Shared (not copied) with the parse memo of the next document in a batch.
+    pub records: Vec<Arc<Record>>,
+    pub people: Vec<Arc<Person>>,
 }
 
 /// The kind of a change between two snapshots.
@@ -295,8 +298,8 @@ pub fn sort_changes(changes: &mut [Change]) {
 }
 
 /// Sorts records into their display order.
-pub fn sort_records(records: &mut [Record]) {
-    records.sort_by(|a, b| a.key().display_cmp(&b.key()));
+pub fn sort_records<R: Borrow<Record>>(records: &mut [R]) {
+    records.sort_by(|a, b| a.borrow().key().display_cmp(&b.borrow().key()));
 }
 
 #[cfg(test)]
@@ -358,8 +361,8 @@ pub struct ContentHashes {
 impl ContentHashes {
     pub fn of(registry: &Registry) -> ContentHashes {
         ContentHashes {
-            records: registry.records.iter().map(Record::content_hash).collect(),
-            people: registry.people.iter().map(Person::content_hash).collect(),
+            records: registry.records.iter().map(|r| r.content_hash()).collect(),
+            people: registry.people.iter().map(|p| p.content_hash()).collect(),
         }
     }
 }

@@ -2,11 +2,12 @@
 //! snapshot's raw bytes re-parsed and compared with what the stored history gives back for it.
 
 use crate::diff::diff_records;
-use crate::model::{Person, sort_records};
+use crate::model::{Person, Record, sort_records};
 use crate::output::key_label;
 use crate::parse::{ParseMemo, parse_registry_with_memo};
 use crate::store::{Store, StoreError};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How many differing records of one snapshot are named before "and N more".
 const NAMED_DIFFERENCES: usize = 5;
@@ -83,7 +84,7 @@ pub fn verify(
             ));
         }
         let mut stored = store.records_at(snapshot.seq)?;
-        let mut parsed = registry.records;
+        let mut parsed: Vec<Record> = registry.records.iter().map(|r| Record::clone(r)).collect();
         sort_records(&mut stored);
         sort_records(&mut parsed);
         if stored != parsed {
@@ -118,7 +119,9 @@ pub fn verify(
         // As import keeps them: the first entry of a repeated id.
         let mut parsed_people: BTreeMap<String, Person> = BTreeMap::new();
         for person in registry.people {
-            parsed_people.entry(person.id.clone()).or_insert(person);
+            parsed_people
+                .entry(person.id.clone())
+                .or_insert_with(|| Arc::unwrap_or_clone(person));
         }
         let parsed_people: Vec<Person> = parsed_people.into_values().collect();
         let stored_people = store.people_at(snapshot.seq)?;

@@ -14,6 +14,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::hash::BuildHasher;
+use std::sync::Arc;
 use text::{normalise, push_entity};
 
 pub const IANA_NAMESPACE: &str = "http://www.iana.org/assignments";
@@ -168,9 +169,10 @@ impl MemoEntries {
 /// A parsed element and its content hash (which does not depend on where it stands).
 #[derive(Clone)]
 enum Memoized {
-    Record(Record, i64),
+    /// Shared with the registry that produced it: reuse copies no strings. Its ordinal is 1.
+    Record(Arc<Record>, i64),
     /// None: a person without an id, which is not kept.
-    Person(Option<(Person, i64)>),
+    Person(Option<(Arc<Person>, i64)>),
 }
 
 /// The registry date from the start of a document, without parsing it: enough to put a batch
@@ -293,8 +295,8 @@ struct Parser {
     root_closed: bool,
     title: Option<String>,
     updated: Option<String>,
-    records: Vec<Record>,
-    people: Vec<Person>,
+    records: Vec<Arc<Record>>,
+    people: Vec<Arc<Person>>,
     record: Record,
     person: Person,
     text: String,
@@ -392,8 +394,14 @@ impl Parser {
                             self.element_start = None;
                             let end = pos + reader.buffer_position() as usize;
                             let item = if closing == Some(Elem::Record) {
-                                let mut record = self.records.last().cloned().unwrap_or_default();
-                                record.ordinal = 1;
+                                let record = match self.records.last() {
+                                    Some(last) if last.ordinal == 1 => Arc::clone(last),
+                                    Some(last) => Arc::new(Record {
+                                        ordinal: 1,
+                                        ..Record::clone(last)
+                                    }),
+                                    None => Arc::default(),
+                                };
                                 let hash = self.hashes.records.last().copied().unwrap_or_default();
                                 Memoized::Record(record, hash)
                             } else {
@@ -480,9 +488,9 @@ impl Parser {
             return false;
         };
         match &item {
-            Memoized::Record(record, hash) => self.push_record_hashed(record.clone(), *hash),
+            Memoized::Record(record, hash) => self.push_record_hashed(Arc::clone(record), *hash),
             Memoized::Person(Some((person, hash))) => {
-                self.people.push(person.clone());
+                self.people.push(Arc::clone(person));
                 self.hashes.people.push(*hash);
             }
             Memoized::Person(None) => {}
@@ -531,14 +539,18 @@ impl Parser {
         } else {
             0
         };
-        self.push_record_hashed(record, hash);
+        self.push_record_hashed(Arc::new(record), hash);
     }
 
-    fn push_record_hashed(&mut self, mut record: Record, hash: i64) {
+    /// `record` comes with ordinal 1 (parsed afresh, or from the memo).
+    fn push_record_hashed(&mut self, mut record: Arc<Record>, hash: i64) {
         if self.memo.is_some() {
             self.hashes.records.push(hash);
         }
-        record.ordinal = self.ordinal_of(&record);
+        let ordinal = self.ordinal_of(&record);
+        if ordinal != record.ordinal {
+            Arc::make_mut(&mut record).ordinal = ordinal;
+        }
         self.records.push(record);
     }
 
@@ -860,7 +872,7 @@ impl Parser {
                     if self.memo.is_some() {
                         self.hashes.people.push(person.content_hash());
                     }
-                    self.people.push(person);
+                    self.people.push(Arc::new(person));
                 }
             }
             Elem::InlineXref { bracket: false }

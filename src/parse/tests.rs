@@ -1,4 +1,5 @@
 use super::*;
+use std::sync::Arc;
 
 fn doc(body: &str) -> String {
     format!(
@@ -15,7 +16,7 @@ fn doc(body: &str) -> String {
 fn one(body: &str) -> Record {
     let registry = parse_registry(doc(body).as_bytes()).unwrap();
     assert_eq!(registry.records.len(), 1);
-    registry.records.into_iter().next().unwrap()
+    Record::clone(&registry.records[0])
 }
 
 #[test]
@@ -128,13 +129,13 @@ fn reads_people_and_metadata() {
     );
     assert_eq!(
         registry.people,
-        vec![Person {
+        vec![Arc::new(Person {
             id: "Jon_Postel".into(),
             name: Some("Jon Postel".into()),
             org: Some("ISI".into()),
             uri: Some("mailto:postel&isi.edu".into()),
             updated: Some("2003-11".into()),
-        }]
+        })]
     );
 }
 

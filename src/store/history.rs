@@ -221,6 +221,13 @@ impl Store {
         )?;
         let p = before + 1;
         let at_end = p == count + 1;
+        // Into an empty history every row is new: building the version tables' indexes once,
+        // after the rows, costs about half of keeping them up to date row by row.
+        let deferred_indexes = if count == 0 {
+            drop_version_indexes(&tx)?
+        } else {
+            Vec::new()
+        };
         if !at_end {
             for sql in SHIFT_SEQ {
                 tx.execute(sql, [p])?;
@@ -256,7 +263,7 @@ impl Store {
             .enumerate()
             .map(|(i, (key, record))| {
                 let hash = hashes.map_or_else(|| record.content_hash(), |h| h.records[i]);
-                (key, record, hash)
+                (key, &**record, hash)
             })
             .collect();
         place::<Records>(&tx, p, at_end, &records)?;
@@ -265,7 +272,7 @@ impl Store {
             // A repeated id keeps its first entry, as a reader of the document would.
             people.entry(person.id.as_str()).or_insert_with(|| {
                 let hash = hashes.map_or_else(|| person.content_hash(), |h| h.people[i]);
-                (person, hash)
+                (&**person, hash)
             });
         }
         let people: Vec<(String, &Person, i64)> = people
@@ -273,6 +280,9 @@ impl Store {
             .map(|(id, (person, hash))| (id.to_string(), person, hash))
             .collect();
         place::<People>(&tx, p, at_end, &people)?;
+        for create in &deferred_indexes {
+            tx.execute_batch(create)?;
+        }
 
         // Raw bytes: against the previous snapshot; the next one is re-based on this one.
         let snapshot_at = |seq: i64| -> Result<Option<i64>> {
@@ -306,6 +316,25 @@ impl Store {
             latest: at_end,
         })
     }
+}
+
+/// The indexes of the tables that hold the history's rows, as `CREATE INDEX` statements.
+const VERSION_TABLE_INDEXES: &str = "SELECT name, sql FROM sqlite_schema
+    WHERE type = 'index' AND sql IS NOT NULL
+      AND tbl_name IN ('record_key', 'record_version', 'person_version')
+    ORDER BY name";
+
+/// Drops the version tables' indexes (inside the import's transaction, so a failed import
+/// keeps them) and returns the statements that build them again.
+fn drop_version_indexes(tx: &Connection) -> Result<Vec<String>> {
+    let indexes: Vec<(String, String)> = tx
+        .prepare(VERSION_TABLE_INDEXES)?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, _) in &indexes {
+        tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
 }
 
 /// Moves a snapshot's observation (and source) to an earlier sighting of the same bytes, when
@@ -369,7 +398,11 @@ impl KeyCache {
 }
 
 /// The key id of every record, inserting the keys not seen before.
-fn record_key_ids(conn: &Connection, cache: &mut KeyCache, records: &[Record]) -> Result<Vec<i64>> {
+fn record_key_ids(
+    conn: &Connection,
+    cache: &mut KeyCache,
+    records: &[Arc<Record>],
+) -> Result<Vec<i64>> {
     let max_id: i64 = conn.query_row("SELECT ifnull(max(id), 0) FROM record_key", [], |r| {
         r.get(0)
     })?;

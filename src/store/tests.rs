@@ -2,6 +2,7 @@ use super::*;
 use crate::diff::diff_records;
 use crate::model::{Record, Registry};
 use chrono::{TimeZone, Utc};
+use std::sync::Arc;
 
 fn record(name: &str, port: &str, description: &str) -> Record {
     Record {
@@ -18,7 +19,7 @@ fn registry(date: &str, records: Vec<Record>) -> Registry {
     Registry {
         title: None,
         updated: date.into(),
-        records,
+        records: records.into_iter().map(Arc::new).collect(),
         people: vec![],
     }
 }
@@ -110,7 +111,11 @@ fn any_import_order_gives_the_same_history() {
             );
         }
         for seq in 1..=5 {
-            let mut want = all[seq - 1].records.clone();
+            let mut want: Vec<Record> = all[seq - 1]
+                .records
+                .iter()
+                .map(|r| Record::clone(r))
+                .collect();
             crate::model::sort_records(&mut want);
             assert_eq!(store.records_at(seq as i64).unwrap(), want);
         }

@@ -11,7 +11,7 @@ mod support;
 
 use fixtures::{FIXTURES, real_versions};
 use portreg::diff::diff_records;
-use portreg::model::Change;
+use portreg::model::{Change, Record};
 use portreg::parse::parse_registry;
 use portreg::store::{SnapshotRef, Store};
 use std::path::Path;
@@ -127,7 +127,7 @@ fn stored_diffs_equal_in_memory_diffs_of_the_parsed_documents() {
     );
     // And each snapshot's records are the document's.
     for (row, (_, registry)) in snapshots.iter().zip(&parsed) {
-        let mut want = registry.records.clone();
+        let mut want: Vec<Record> = registry.records.iter().map(|r| Record::clone(r)).collect();
         portreg::model::sort_records(&mut want);
         assert_eq!(store.records_at(row.seq).unwrap(), want);
     }

@@ -6,6 +6,7 @@ use crate::support::*;
 use portreg::model::{Change, Record};
 use portreg::parse::parse_registry;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 /// One database holding every real fixture version, shared by the tests that only read it.
@@ -107,6 +108,7 @@ fn a_one_snapshot_database_answers_from_the_registry_dates() {
         };
         let mut expected: Vec<&Record> = records
             .iter()
+            .map(|r| &**r)
             .filter(|r| after(&r.registered) || after(&r.modified))
             .collect();
         assert!(!expected.is_empty(), "{since}");
@@ -130,7 +132,7 @@ fn a_one_snapshot_database_answers_from_the_registry_dates() {
 }
 
 /// The latest records whose port overlaps lo..=hi, from the parsed document.
-fn overlapping(records: &[Record], lo: u32, hi: u32, protocol: Option<&str>) -> Vec<Record> {
+fn overlapping(records: &[Arc<Record>], lo: u32, hi: u32, protocol: Option<&str>) -> Vec<Record> {
     records
         .iter()
         .filter(|r| {
@@ -140,7 +142,7 @@ fn overlapping(records: &[Record], lo: u32, hi: u32, protocol: Option<&str>) -> 
                 .is_some_and(|(a, b)| a <= hi && b >= lo)
                 && protocol.is_none_or(|p| r.protocol.as_deref() == Some(p))
         })
-        .cloned()
+        .map(|r| Record::clone(r))
         .collect()
 }
 
@@ -167,7 +169,7 @@ fn show_finds_ports_ranges_and_names_now_and_as_of_a_date() {
     let expected: Vec<Record> = latest
         .iter()
         .filter(|r| r.name.as_deref() == Some("https"))
-        .cloned()
+        .map(|r| Record::clone(r))
         .collect();
     assert_eq!(by_name, sorted(expected));
 
@@ -220,7 +222,7 @@ fn search_matches_name_description_assignee_and_contact_in_any_case() {
                     .flatten()
                     .any(|a| a.to_lowercase().contains("kerberos"))
         })
-        .cloned()
+        .map(|r| Record::clone(r))
         .collect();
     assert!(expected.len() > 5);
     assert_eq!(found, sorted(expected));
@@ -305,7 +307,10 @@ fn exports_write_services_iana_csv_and_json() {
     assert_eq!(reader.records().count(), latest.len());
 
     let records: Vec<Record> = serde_json::from_str(&ok(portreg(db, &["export", "json"]))).unwrap();
-    assert_eq!(records, sorted(latest));
+    assert_eq!(
+        records,
+        sorted(latest.iter().map(|r| Record::clone(r)).collect())
+    );
 
     // --as-of and -o: the oldest version, written to a file.
     let dir = tempfile::tempdir().unwrap();
