@@ -45,9 +45,14 @@ pub struct GitHistory {
     _clone: Option<tempfile::TempDir>,
 }
 
+/// Git's cache of delta bases: 96 MB per process by default, which made cloning the 2017-2025
+/// bundle peak at 190 MB and reading its versions at 155 MB. At 32 MB: 70-75 MB, and reading
+/// takes 0.2 s longer (cloning no longer).
+const DELTA_BASE_CACHE: &str = "core.deltaBaseCacheLimit=32m";
+
 fn git(repo: &Path) -> Command {
     let mut command = Command::new("git");
-    command.arg("-C").arg(repo);
+    command.arg("-C").arg(repo).args(["-c", DELTA_BASE_CACHE]);
     // Nothing in the user's configuration should change what is read.
     command.env("GIT_CONFIG_NOSYSTEM", "1").env("LC_ALL", "C");
     command
@@ -73,6 +78,7 @@ impl GitHistory {
             let dir = tempfile::tempdir()?;
             let mut command = Command::new("git");
             command
+                .args(["-c", DELTA_BASE_CACHE])
                 .args(["clone", "--quiet", "--bare"])
                 .arg(&repo)
                 .arg(dir.path().join("repo.git"));

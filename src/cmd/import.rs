@@ -124,7 +124,7 @@ fn pipeline(
     let now = Utc::now();
     let bar = (total > 1 && std::io::stderr().is_terminal())
         .then(|| progress_bar(total as u64, "importing"));
-    let (sender, receiver) = sync_channel::<Loaded>(1);
+    let (sender, receiver) = sync_channel::<Loaded>(0);
     let mut counts = Counts::default();
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {

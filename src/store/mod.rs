@@ -86,6 +86,9 @@ pub struct Store {
     /// so a batch never walks the delta chain.
     raw_cache: Option<(i64, Arc<Vec<u8>>)>,
     key_cache: history::KeyCache,
+    /// Working maps of the import, kept between the imports of a batch: allocating them
+    /// afresh (5 MB) for every document faults in fresh pages each time.
+    scratch: history::PlaceScratch,
 }
 
 impl Store {
@@ -141,6 +144,7 @@ impl Store {
             conn,
             raw_cache: None,
             key_cache: history::KeyCache::default(),
+            scratch: history::PlaceScratch::default(),
         })
     }
 

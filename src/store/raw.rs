@@ -167,11 +167,21 @@ pub(super) fn put_frame(
     bytes: &[u8],
 ) -> Result<()> {
     let frame = compress(bytes, base.map(|(_, b)| b))?;
+    insert_frame(conn, snapshot_id, base.map(|(id, _)| id), &frame)
+}
+
+/// Stores (or replaces) a snapshot's frame made by [`compress`] against `base_id`'s bytes.
+pub(super) fn insert_frame(
+    conn: &Connection,
+    snapshot_id: i64,
+    base_id: Option<i64>,
+    frame: &[u8],
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO snapshot_raw (snapshot_id, base_id, zstd) VALUES (?1, ?2, ?3)
          ON CONFLICT (snapshot_id) DO UPDATE SET base_id = excluded.base_id, zstd = excluded.zstd",
     )?
-    .execute(params![snapshot_id, base.map(|(id, _)| id), frame])?;
+    .execute(params![snapshot_id, base_id, frame])?;
     Ok(())
 }
 

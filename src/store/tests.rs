@@ -207,3 +207,55 @@ fn snapshot_counts_and_references() {
 fn migrations_are_valid() {
     assert!(MIGRATIONS.validate().is_ok());
 }
+
+fn index_definitions(store: &Store) -> Vec<(String, String)> {
+    let mut stmt = store
+        .conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// A first import builds the history's indexes after its rows; they are all back afterwards,
+/// and still there when that import fails half-way.
+#[test]
+fn a_first_import_leaves_every_index_in_place() {
+    let schema = index_definitions(&Store::open_in_memory().unwrap());
+    assert!(schema.len() >= 10, "{schema:?}");
+
+    let mut failing = Store::open_in_memory().unwrap();
+    failing
+        .conn
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON person_version
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+        )
+        .unwrap();
+    let mut with_person = registry("2024-01-01", vec![record("a", "1", "x")]);
+    with_person.people.push(Arc::new(crate::model::Person {
+        id: "someone".into(),
+        ..Default::default()
+    }));
+    let bytes = b"bytes".to_vec();
+    let failed = failing.import(&NewSnapshot {
+        bytes: &bytes,
+        registry: &with_person,
+        source: "test",
+        observed_at: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(),
+        imported_at: Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap(),
+        sha256: None,
+        hashes: None,
+    });
+    assert!(failed.is_err());
+    assert_eq!(index_definitions(&failing), schema);
+    assert!(dump(&failing).is_empty());
+
+    let mut store = Store::open_in_memory().unwrap();
+    for (i, r) in versions().iter().enumerate() {
+        import(&mut store, r, i as u32 + 1);
+        assert_eq!(index_definitions(&store), schema);
+    }
+}
