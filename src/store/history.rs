@@ -3,7 +3,7 @@
 
 use super::raw::{self, sha256_hex};
 use super::{Result, Store};
-use crate::model::{ContentHashes, Person, Record, RecordKey, Registry, parse_port_range};
+use crate::model::{ContentHashes, Person, Record, Registry, parse_port_range};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
@@ -379,40 +379,38 @@ pub(super) struct PlaceScratch {
 #[derive(Default)]
 pub(super) struct KeyCache {
     max_id: i64,
-    /// By a digest of the key's parts, each with the full key to confirm: looking a record up
-    /// then needs no copy of its strings.
-    ids: FxHashMap<u64, Vec<(RecordKey, i64)>>,
+    /// By a digest of the key's parts, each with a record of that key to confirm: the record
+    /// that brought it, shared with the registry (copying the key's strings cost 5 MB and a
+    /// tenth of a first import), or one holding only the key when read back from the table.
+    ids: FxHashMap<u64, Vec<(Arc<Record>, i64)>>,
 }
 
-fn key_digest(name: Option<&str>, protocol: Option<&str>, port: Option<&str>, ordinal: u32) -> u64 {
-    rustc_hash::FxBuildHasher.hash_one((name, protocol, port, ordinal))
+fn key_digest(record: &Record) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one((
+        record.name.as_deref(),
+        record.protocol.as_deref(),
+        record.port.as_deref(),
+        record.ordinal,
+    ))
+}
+
+fn same_key(a: &Record, b: &Record) -> bool {
+    a.name == b.name && a.protocol == b.protocol && a.port == b.port && a.ordinal == b.ordinal
 }
 
 impl KeyCache {
     fn get(&self, record: &Record) -> Option<i64> {
-        let digest = key_digest(
-            record.name.as_deref(),
-            record.protocol.as_deref(),
-            record.port.as_deref(),
-            record.ordinal,
-        );
-        self.ids.get(&digest)?.iter().find_map(|(key, id)| {
-            (key.name == record.name
-                && key.protocol == record.protocol
-                && key.port == record.port
-                && key.ordinal == record.ordinal)
-                .then_some(*id)
-        })
+        self.ids
+            .get(&key_digest(record))?
+            .iter()
+            .find_map(|(key, id)| same_key(key, record).then_some(*id))
     }
 
-    fn insert(&mut self, key: RecordKey, id: i64) {
-        let digest = key_digest(
-            key.name.as_deref(),
-            key.protocol.as_deref(),
-            key.port.as_deref(),
-            key.ordinal,
-        );
-        self.ids.entry(digest).or_default().push((key, id));
+    fn insert(&mut self, key: Arc<Record>, id: i64) {
+        self.ids
+            .entry(key_digest(&key))
+            .or_default()
+            .push((key, id));
     }
 }
 
@@ -431,13 +429,14 @@ fn record_key_ids(
             conn.prepare_cached("SELECT id, name, protocol, port, ordinal FROM record_key")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let key = RecordKey {
+            let key = Record {
                 name: row.get(1)?,
                 protocol: row.get(2)?,
                 port: row.get(3)?,
                 ordinal: row.get(4)?,
+                ..Record::default()
             };
-            cache.insert(key, row.get(0)?);
+            cache.insert(Arc::new(key), row.get(0)?);
         }
         cache.max_id = max_id;
     }
@@ -450,18 +449,17 @@ fn record_key_ids(
         let id = match cache.get(record) {
             Some(id) => id,
             None => {
-                let key = record.key();
-                let range = key.port.as_deref().and_then(parse_port_range);
+                let range = record.port.as_deref().and_then(parse_port_range);
                 insert.execute(params![
-                    key.name,
-                    key.protocol,
-                    key.port,
-                    key.ordinal,
+                    record.name,
+                    record.protocol,
+                    record.port,
+                    record.ordinal,
                     range.map(|r| r.0),
                     range.map(|r| r.1),
                 ])?;
                 let id = conn.last_insert_rowid();
-                cache.insert(key, id);
+                cache.insert(Arc::clone(record), id);
                 cache.max_id = cache.max_id.max(id);
                 id
             }

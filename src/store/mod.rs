@@ -191,6 +191,9 @@ fn try_set_up_for_writing(conn: &mut Connection) -> Result<()> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // The sorter that builds indexes after a first import stays in memory rather than in a
+    // temporary file under /var/tmp.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     MIGRATIONS.to_latest(conn).map_err(|error| match error {
         rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sqlite(err),
         other => StoreError::Migration(other.to_string()),
