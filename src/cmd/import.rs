@@ -8,13 +8,15 @@ use portreg::cli::ImportArgs;
 use portreg::git::{GitHistory, GitVersion};
 use portreg::input::{read_head, read_input};
 use portreg::model::Registry;
-use portreg::parse::{ParseMemo, parse_registry, parse_registry_with_memo, peek_updated};
+use portreg::parse::{
+    ParseMemo, parse_registry, parse_registry_streaming, parse_registry_with_memo, peek_updated,
+};
 use portreg::store::raw::sha256_hex;
-use portreg::store::{ContentHashes, ImportOutcome, NewSnapshot};
+use portreg::store::{ContentHashes, ImportOutcome, NewSnapshot, StreamedDocument};
 use rustc_hash::FxHashSet;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{channel, sync_channel};
 
 /// How far into a document its `<updated>` date is looked for when ordering a batch.
 const HEAD_BYTES: u64 = 64 * 1024;
@@ -71,6 +73,10 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
             });
             pipeline(&mut store, documents, total, known, observed_override, out)?
         }
+        None if args.files.len() == 1 => {
+            let path = args.files.into_iter().next().unwrap_or_default();
+            import_one_file(&mut store, path, observed_override, out)?
+        }
         None => {
             let files = in_history_order(args.files);
             let total = files.len();
@@ -109,6 +115,108 @@ struct Counts {
     stored: usize,
     skipped: usize,
     failed: usize,
+}
+
+impl Counts {
+    /// Counts and prints what became of a parsed document of `records` records.
+    fn report(
+        &mut self,
+        out: &mut impl Write,
+        label: &str,
+        outcome: portreg::store::Result<ImportOutcome>,
+        records: usize,
+    ) -> Result<()> {
+        match outcome {
+            Ok(ImportOutcome::Stored {
+                id,
+                registry_date,
+                latest,
+            }) => {
+                self.stored += 1;
+                let place = if latest {
+                    ""
+                } else {
+                    ", placed before the latest"
+                };
+                writeln!(
+                    out,
+                    "stored {label} as snapshot {id} (registry {registry_date}, {records} records{place})"
+                )?;
+            }
+            Ok(ImportOutcome::AlreadyStored { id, registry_date }) => {
+                self.skipped += 1;
+                writeln!(
+                    out,
+                    "skipped {label}: already stored as snapshot {id} (registry {registry_date})"
+                )?;
+            }
+            Err(error) => {
+                self.failed += 1;
+                eprintln!("portreg: {label}: cannot store: {error}");
+            }
+        }
+        Ok(())
+    }
+
+    fn failed(&mut self, error: &anyhow::Error) {
+        self.failed += 1;
+        eprintln!("portreg: {error:#}");
+    }
+}
+
+/// One file: its records are stored while it is still being parsed (see
+/// [`portreg::store::Store::import_streamed`]), which is what a first import is.
+fn import_one_file(
+    store: &mut portreg::store::Store,
+    path: String,
+    observed_override: Option<DateTime<Utc>>,
+    out: &mut impl Write,
+) -> Result<Counts> {
+    let now = Utc::now();
+    let mut counts = Counts::default();
+    let input = match read_input(&path).with_context(|| format!("{path}: cannot read")) {
+        Ok(input) => input,
+        Err(error) => {
+            counts.failed(&error);
+            return Ok(counts);
+        }
+    };
+    let document = StreamedDocument {
+        bytes: &input.bytes,
+        source: &path,
+        observed_at: observed_override.or(input.modified).unwrap_or(now),
+        imported_at: now,
+    };
+    let (sender, chunks) = channel();
+    let mut refused = None;
+    let mut records = 0;
+    let outcome = std::thread::scope(|scope| {
+        let parsing = scope.spawn(|| parse_registry_streaming(&input.bytes, sender));
+        store.import_streamed(&document, chunks, || {
+            match parsing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            {
+                Ok(registry) => {
+                    records = registry.records.len();
+                    Some(registry)
+                }
+                Err(error) => {
+                    refused = Some(error);
+                    None
+                }
+            }
+        })
+    });
+    match (outcome, refused) {
+        (_, Some(error)) => {
+            counts.failed(&anyhow::Error::new(error).context(format!("{path}: refused")));
+        }
+        (Ok(Some(outcome)), None) => counts.report(out, &path, Ok(outcome), records)?,
+        (Ok(None), None) => counts.failed(&anyhow::anyhow!("{path}: refused")),
+        (Err(error), None) => counts.report(out, &path, Err(error), records)?,
+    }
+    Ok(counts)
 }
 
 /// Parses on a worker (skipping bytes already stored) and stores on this thread, printing a
@@ -180,37 +288,7 @@ fn pipeline(
                 sha256: sha256.as_deref(),
                 hashes: Some(&hashes),
             });
-            let label = &document.label;
-            match outcome {
-                Ok(ImportOutcome::Stored {
-                    id,
-                    registry_date,
-                    latest,
-                }) => {
-                    counts.stored += 1;
-                    let place = if latest {
-                        ""
-                    } else {
-                        ", placed before the latest"
-                    };
-                    writeln!(
-                        out,
-                        "stored {label} as snapshot {id} (registry {registry_date}, {} records{place})",
-                        registry.records.len()
-                    )?;
-                }
-                Ok(ImportOutcome::AlreadyStored { id, registry_date }) => {
-                    counts.skipped += 1;
-                    writeln!(
-                        out,
-                        "skipped {label}: already stored as snapshot {id} (registry {registry_date})"
-                    )?;
-                }
-                Err(error) => {
-                    counts.failed += 1;
-                    eprintln!("portreg: {label}: cannot store: {error}");
-                }
-            }
+            counts.report(out, &document.label, outcome, registry.records.len())?;
         }
         Ok(())
     })?;

@@ -15,6 +15,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::hash::BuildHasher;
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, LazyLock};
 use text::{normalise, push_entity};
 
@@ -48,6 +49,35 @@ pub enum ParseError {
 pub fn parse_registry(bytes: &[u8]) -> Result<Registry, ParseError> {
     check_not_empty_or_html(bytes)?;
     Parser::default().run(bytes)
+}
+
+/// Parses like [`parse_registry`], sending the records to `records` in chunks as they are
+/// parsed, so that they can be stored while the rest of the document is read. The records of
+/// the last, partial chunk are not sent (the registry returned has them all). What was sent
+/// counts only if the parse succeeds: a document can still be refused at its very end.
+pub fn parse_registry_streaming(
+    bytes: &[u8],
+    records: Sender<Vec<Arc<Record>>>,
+) -> Result<Registry, ParseError> {
+    check_not_empty_or_html(bytes)?;
+    Parser {
+        stream: Some(RecordStream {
+            sender: records,
+            sent: 0,
+        }),
+        ..Parser::default()
+    }
+    .run(bytes)
+}
+
+/// Records parsed in a chunk: small enough that storing starts early, large enough that
+/// the channel is not busy.
+const STREAM_CHUNK: usize = 1024;
+
+struct RecordStream {
+    sender: Sender<Vec<Arc<Record>>>,
+    /// How many of the parser's records were sent.
+    sent: usize,
 }
 
 fn check_not_empty_or_html(bytes: &[u8]) -> Result<(), ParseError> {
@@ -322,6 +352,8 @@ struct Parser {
     people_plain: bool,
     /// The content hashes of what was pushed, when a memo is in use.
     hashes: ContentHashes,
+    /// Where records go as they are parsed (see [`parse_registry_streaming`]).
+    stream: Option<RecordStream>,
 }
 
 impl Parser {
@@ -559,6 +591,13 @@ impl Parser {
             Arc::make_mut(&mut record).ordinal = ordinal;
         }
         self.records.push(record);
+        if let Some(stream) = &mut self.stream
+            && self.records.len() - stream.sent >= STREAM_CHUNK
+        {
+            // A receiver that is gone wants nothing more.
+            let _ = stream.sender.send(self.records[stream.sent..].to_vec());
+            stream.sent = self.records.len();
+        }
     }
 
     /// 1 + the number of earlier records with the same (name, protocol, port).

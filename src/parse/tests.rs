@@ -289,3 +289,36 @@ mod memo {
         assert!(parse_registry(&bad).is_err());
     }
 }
+
+/// Streaming hands over the records in document order, shared with the registry, chunk by
+/// chunk, and parses exactly as the plain parser does; a repeated key keeps its ordinal.
+#[test]
+fn streamed_records_are_the_registrys_leading_records() {
+    let mut body = String::new();
+    for i in 0..2500 {
+        // Every 700th record repeats the key of the one before: ordinal 2.
+        let port = if i % 700 == 1 { i - 1 } else { i };
+        body.push_str(&format!(
+            "<record><name>s{port}</name><protocol>tcp</protocol><number>{port}</number></record>\n"
+        ));
+    }
+    let text = doc(&body);
+    let (sender, chunks) = std::sync::mpsc::channel();
+    let streamed = parse_registry_streaming(text.as_bytes(), sender).unwrap();
+    assert_eq!(streamed, parse_registry(text.as_bytes()).unwrap());
+    let sent: Vec<Arc<Record>> = chunks.into_iter().flatten().collect();
+    assert_eq!(sent.len(), 2048);
+    for (sent, kept) in sent.iter().zip(&streamed.records) {
+        assert!(Arc::ptr_eq(sent, kept));
+    }
+    assert_eq!(streamed.records[1].ordinal, 2);
+
+    // Refused at its end: the error, whatever was sent before it.
+    let (sender, chunks) = std::sync::mpsc::channel();
+    let cut = &text.as_bytes()[..text.len() - 20];
+    assert!(matches!(
+        parse_registry_streaming(cut, sender),
+        Err(ParseError::Truncated { .. })
+    ));
+    assert_eq!(chunks.into_iter().flatten().count(), 2048);
+}

@@ -1,7 +1,7 @@
 //! Storing one document as a snapshot: the interval bookkeeping described in the module doc
 //! of [`super`].
 
-use super::raw::{self, sha256_hex};
+use super::raw::{self, RawCache, sha256_hex};
 use super::{Result, Store};
 use crate::model::{ContentHashes, Person, Record, Registry, parse_port_range};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 
 /// A parsed document and where it came from.
 pub struct NewSnapshot<'a> {
@@ -234,24 +235,6 @@ impl Store {
                 tx.execute(sql, [p])?;
             }
         }
-        tx.execute(
-            "INSERT INTO snapshot (seq, registry_date, observed_at, imported_at, source, sha256,
-                 byte_size, record_count, person_count, title)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                p,
-                new.registry.updated,
-                observed_at,
-                rfc3339(new.imported_at),
-                new.source,
-                sha256,
-                new.bytes.len() as i64,
-                new.registry.records.len() as i64,
-                new.registry.people.len() as i64,
-                new.registry.title,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
 
         // Raw bytes: against the previous snapshot; the next one is re-based on this one.
         let snapshot_at = |seq: i64| -> Result<Option<i64>> {
@@ -267,39 +250,27 @@ impl Store {
             Some(prev_id) => Some((prev_id, raw::chain_bytes(&tx, raw_cache, prev_id)?)),
             None => None,
         };
+        let hashes = new.hashes.filter(|h| {
+            h.records.len() == new.registry.records.len()
+                && h.people.len() == new.registry.people.len()
+        });
+        let placing = Placing { tx: &tx, p, at_end };
         // The frame is compressed on another core while the rows go in (a tenth of the time
         // of a first import).
         let frame = std::thread::scope(|scope| -> Result<Vec<u8>> {
             let compressing =
                 scope.spawn(|| raw::compress(new.bytes, base.as_ref().map(|(_, b)| b.as_slice())));
-            let key_ids = record_key_ids(&tx, key_cache, &new.registry.records)?;
-            let hashes = new.hashes.filter(|h| {
-                h.records.len() == new.registry.records.len()
-                    && h.people.len() == new.registry.people.len()
-            });
-            let records: Vec<(i64, &Record, i64)> = key_ids
-                .into_iter()
-                .zip(&new.registry.records)
-                .enumerate()
-                .map(|(i, (key, record))| {
-                    let hash = hashes.map_or_else(|| record.content_hash(), |h| h.records[i]);
-                    (key, &**record, hash)
-                })
-                .collect();
-            place::<Records>(&tx, p, at_end, &records, &mut scratch.records)?;
-            let mut people: FxHashMap<&str, (&Person, i64)> = FxHashMap::default();
-            for (i, person) in new.registry.people.iter().enumerate() {
-                // A repeated id keeps its first entry, as a reader of the document would.
-                people.entry(person.id.as_str()).or_insert_with(|| {
-                    let hash = hashes.map_or_else(|| person.content_hash(), |h| h.people[i]);
-                    (&**person, hash)
-                });
-            }
-            let people: Vec<(String, &Person, i64)> = people
-                .into_iter()
-                .map(|(id, (person, hash))| (id.to_string(), person, hash))
-                .collect();
-            place::<People>(&tx, p, at_end, &people, &mut scratch.people)?;
+            placing.records(
+                key_cache,
+                scratch,
+                &new.registry.records,
+                hashes.map(|h| h.records.as_slice()),
+            )?;
+            placing.people(
+                scratch,
+                &new.registry.people,
+                hashes.map(|h| h.people.as_slice()),
+            )?;
             for create in &deferred_indexes {
                 tx.execute_batch(create)?;
             }
@@ -307,6 +278,7 @@ impl Store {
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })?;
+        let id = insert_snapshot_row(&tx, p, new, sha256)?;
         raw::insert_frame(&tx, id, base.as_ref().map(|(i, _)| *i), &frame)?;
         if let Some(next_id) = next {
             let next_bytes = raw::chain_bytes(&tx, raw_cache, next_id)?;
@@ -314,20 +286,215 @@ impl Store {
         }
         drop(base);
         tx.commit()?;
-        // The cache's buffer is refilled rather than a new 4 MB one allocated.
-        let mut buffer = raw_cache
-            .take()
-            .and_then(|(_, bytes)| Arc::try_unwrap(bytes).ok())
-            .unwrap_or_default();
-        buffer.clear();
-        buffer.extend_from_slice(new.bytes);
-        *raw_cache = Some((id, Arc::new(buffer)));
+        keep_as_base(raw_cache, id, new.bytes);
         Ok(ImportOutcome::Stored {
             id,
             registry_date: new.registry.updated.clone(),
             latest: at_end,
         })
     }
+
+    /// Stores a document whose records arrive while it is still being parsed: `chunks` gives
+    /// them in document order and ends when the parse does; `parsed` then gives the whole
+    /// registry, or None when the document was refused (nothing is stored then).
+    ///
+    /// Into an empty history the records go in as they come, so parsing and storing overlap
+    /// (a first import takes about a third less time); otherwise this waits for the registry
+    /// and imports it as [`Store::import`] does.
+    pub fn import_streamed(
+        &mut self,
+        new: &StreamedDocument,
+        chunks: Receiver<Vec<Arc<Record>>>,
+        parsed: impl FnOnce() -> Option<Registry>,
+    ) -> Result<Option<ImportOutcome>> {
+        let sha256 = sha256_hex(new.bytes);
+        let result = self.import_streamed_inner(new, &sha256, chunks, parsed);
+        if result.is_err() {
+            self.raw_cache = None;
+            self.key_cache = KeyCache::default();
+        }
+        result
+    }
+
+    fn import_streamed_inner(
+        &mut self,
+        new: &StreamedDocument,
+        sha256: &str,
+        chunks: Receiver<Vec<Arc<Record>>>,
+        parsed: impl FnOnce() -> Option<Registry>,
+    ) -> Result<Option<ImportOutcome>> {
+        let Store {
+            conn,
+            raw_cache,
+            key_cache,
+            scratch,
+        } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM snapshot)", [], |r| {
+            r.get(0)
+        })?;
+        if !empty {
+            drop(tx);
+            drop(chunks);
+            let Some(registry) = parsed() else {
+                return Ok(None);
+            };
+            return self
+                .import(&NewSnapshot {
+                    bytes: new.bytes,
+                    registry: &registry,
+                    source: new.source,
+                    observed_at: new.observed_at,
+                    imported_at: new.imported_at,
+                    sha256: Some(sha256),
+                    hashes: None,
+                })
+                .map(Some);
+        }
+        let deferred_indexes = drop_version_indexes(&tx)?;
+        let placing = Placing {
+            tx: &tx,
+            p: 1,
+            at_end: true,
+        };
+        let stored = std::thread::scope(|scope| -> Result<Option<(Registry, Vec<u8>)>> {
+            let compressing = scope.spawn(|| raw::compress(new.bytes, None));
+            let mut streamed = 0;
+            for chunk in chunks {
+                placing.records(key_cache, scratch, &chunk, None)?;
+                streamed += chunk.len();
+            }
+            let Some(registry) = parsed() else {
+                return Ok(None);
+            };
+            let rest = registry.records.get(streamed..).unwrap_or_default();
+            placing.records(key_cache, scratch, rest, None)?;
+            placing.people(scratch, &registry.people, None)?;
+            for create in &deferred_indexes {
+                tx.execute_batch(create)?;
+            }
+            let frame = compressing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            Ok(Some((registry, frame)))
+        })?;
+        // A refused document: the transaction rolls back as it is dropped.
+        let Some((registry, frame)) = stored else {
+            return Ok(None);
+        };
+        let snapshot = NewSnapshot {
+            bytes: new.bytes,
+            registry: &registry,
+            source: new.source,
+            observed_at: new.observed_at,
+            imported_at: new.imported_at,
+            sha256: Some(sha256),
+            hashes: None,
+        };
+        let id = insert_snapshot_row(&tx, 1, &snapshot, sha256)?;
+        raw::insert_frame(&tx, id, None, &frame)?;
+        tx.commit()?;
+        keep_as_base(raw_cache, id, new.bytes);
+        Ok(Some(ImportOutcome::Stored {
+            id,
+            registry_date: registry.updated.clone(),
+            latest: true,
+        }))
+    }
+}
+
+/// A document being parsed while it is stored (see [`Store::import_streamed`]).
+pub struct StreamedDocument<'a> {
+    pub bytes: &'a [u8],
+    pub source: &'a str,
+    pub observed_at: DateTime<Utc>,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// The new snapshot's place, inside the import's transaction.
+struct Placing<'t> {
+    tx: &'t Connection,
+    p: i64,
+    at_end: bool,
+}
+
+impl Placing<'_> {
+    /// Places records (all of the document's, or in document order chunk by chunk into an
+    /// empty history); `hashes` are their content hashes when computed already.
+    fn records(
+        &self,
+        key_cache: &mut KeyCache,
+        scratch: &mut PlaceScratch,
+        records: &[Arc<Record>],
+        hashes: Option<&[i64]>,
+    ) -> Result<()> {
+        let key_ids = record_key_ids(self.tx, key_cache, records)?;
+        let items: Vec<(i64, &Record, i64)> = key_ids
+            .into_iter()
+            .zip(records)
+            .enumerate()
+            .map(|(i, (key, record))| {
+                let hash = hashes.map_or_else(|| record.content_hash(), |h| h[i]);
+                (key, &**record, hash)
+            })
+            .collect();
+        place::<Records>(self.tx, self.p, self.at_end, &items, &mut scratch.records)
+    }
+
+    fn people(
+        &self,
+        scratch: &mut PlaceScratch,
+        people: &[Arc<Person>],
+        hashes: Option<&[i64]>,
+    ) -> Result<()> {
+        let mut first: FxHashMap<&str, (&Person, i64)> = FxHashMap::default();
+        for (i, person) in people.iter().enumerate() {
+            // A repeated id keeps its first entry, as a reader of the document would.
+            first.entry(person.id.as_str()).or_insert_with(|| {
+                let hash = hashes.map_or_else(|| person.content_hash(), |h| h[i]);
+                (&**person, hash)
+            });
+        }
+        let items: Vec<(String, &Person, i64)> = first
+            .into_iter()
+            .map(|(id, (person, hash))| (id.to_string(), person, hash))
+            .collect();
+        place::<People>(self.tx, self.p, self.at_end, &items, &mut scratch.people)
+    }
+}
+
+fn insert_snapshot_row(tx: &Connection, p: i64, new: &NewSnapshot, sha256: &str) -> Result<i64> {
+    let registry = new.registry;
+    tx.execute(
+        "INSERT INTO snapshot (seq, registry_date, observed_at, imported_at, source, sha256,
+             byte_size, record_count, person_count, title)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            p,
+            registry.updated,
+            rfc3339(new.observed_at),
+            rfc3339(new.imported_at),
+            new.source,
+            sha256,
+            new.bytes.len() as i64,
+            registry.records.len() as i64,
+            registry.people.len() as i64,
+            registry.title,
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Keeps the bytes just stored as the base of the next in-order import, refilling the
+/// cache's buffer rather than allocating a new 4 MB one.
+fn keep_as_base(raw_cache: &mut RawCache, id: i64, bytes: &[u8]) {
+    let mut buffer = raw_cache
+        .take()
+        .and_then(|(_, bytes)| Arc::try_unwrap(bytes).ok())
+        .unwrap_or_default();
+    buffer.clear();
+    buffer.extend_from_slice(bytes);
+    *raw_cache = Some((id, Arc::new(buffer)));
 }
 
 /// The indexes of the tables that hold the history's rows, as `CREATE INDEX` statements.

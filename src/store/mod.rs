@@ -27,7 +27,7 @@ pub mod raw;
 pub use crate::model::ContentHashes;
 pub use adhoc::{SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
-pub use history::{ImportOutcome, NewSnapshot};
+pub use history::{ImportOutcome, NewSnapshot, StreamedDocument};
 pub use query::{RecordFilter, SnapshotRef, SnapshotRow, VersionSpan};
 
 use include_dir::{Dir, include_dir};

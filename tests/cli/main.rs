@@ -454,3 +454,51 @@ fn odd_records_are_kept_as_written() {
     assert!(!services.contains("bad-port") && !services.contains("future"));
     assert!(ok(portreg(&db, &["verify"])).contains("verified 1 snapshots"));
 }
+
+/// A first import stores records while the document is still being parsed: the rows are
+/// the same as the batch path's, and a document refused at its very end leaves nothing.
+#[test]
+fn a_first_import_streamed_equals_the_batch_path_and_a_late_refusal_leaves_nothing() {
+    let latest = &real_versions()[real_versions().len() - 1].path;
+    let latest = latest.to_str().unwrap().to_string();
+    let history_rows = |db: &Path| -> Vec<String> {
+        fingerprint(db)
+            .into_iter()
+            .filter(|row| !row.starts_with("snapshot:"))
+            .collect()
+    };
+    let (_a, streamed) = temp_db();
+    let out = import(&streamed, std::slice::from_ref(&latest));
+    assert!(out.starts_with("stored "), "{out}");
+    // Two arguments take the batch path (the repeat is skipped).
+    let (_b, batch) = temp_db();
+    let out = import(&batch, &[latest.clone(), latest.clone()]);
+    assert!(out.contains("1 stored, 1 already stored"), "{out}");
+    let rows = history_rows(&streamed);
+    assert!(rows.len() > 30_000, "{}", rows.len());
+    assert_eq!(rows, history_rows(&batch));
+    assert_eq!(
+        ok(portreg(&streamed, &["snapshots", "--format", "json"])),
+        ok(portreg(&batch, &["snapshots", "--format", "json"]))
+    );
+    assert!(ok(portreg(&streamed, &["verify"])).contains("verified 1 snapshots"));
+
+    // Cut just before its end: thousands of records were already handed to the store.
+    let bytes = std::fs::read(&latest).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.xml");
+    std::fs::write(&cut, &bytes[..bytes.len() - 200]).unwrap();
+    let (_c, refused) = temp_db();
+    ok(portreg(&refused, &["snapshots"]));
+    let before = fingerprint(&refused);
+    let run = portreg(&refused, &["import", cut.to_str().unwrap()]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("refused"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(fingerprint(&refused), before);
+    let indexes = "SELECT count(*) FROM sqlite_schema WHERE type = 'index'";
+    assert_eq!(
+        ok(portreg(&refused, &["sql", indexes])),
+        ok(portreg(&streamed, &["sql", indexes]))
+    );
+}
