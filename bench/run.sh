@@ -29,7 +29,7 @@ echo "$i versions"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # Wall seconds and peak KB of one command: "SECONDS KB".
-measure() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -n 1; }
+measure() { python3 bench/measure.py "$@" 2>/dev/null; }
 
 one_portreg=(); one_python=(); one_mem=()
 for r in $(seq "$runs"); do

@@ -235,7 +235,8 @@ fn pipeline(
     let (sender, receiver) = sync_channel::<Loaded>(0);
     let mut counts = Counts::default();
     std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || {
+        let worker = std::thread::Builder::new().name("parse".into());
+        worker.spawn_scoped(scope, move || {
             // Consecutive versions share almost every element: parse only what changed. A
             // lone document has nothing to share, and building the memo costs a quarter more.
             let mut memo = (total > 1).then(ParseMemo::default);
@@ -245,7 +246,8 @@ fn pipeline(
                     break;
                 }
             }
-        });
+        })
+        .context("cannot start the parsing thread")?;
         for loaded in receiver {
             if let Some(bar) = &bar {
                 bar.inc(1);
