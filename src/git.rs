@@ -196,8 +196,15 @@ impl Versions {
             std::io::copy(&mut stdout.take(size as u64 + 1), &mut std::io::sink())?;
             return Err(blob_error("larger than 64 MiB"));
         }
-        let mut bytes = vec![0; size + 1];
-        stdout.read_exact(&mut bytes)?;
+        // Not zeroed first: read_to_end fills only what it reads.
+        let mut bytes = Vec::with_capacity(size + 1);
+        stdout.take(size as u64 + 1).read_to_end(&mut bytes)?;
+        if bytes.len() != size + 1 {
+            return Err(GitError::Command {
+                what: "cat-file".into(),
+                stderr: "ended early".into(),
+            });
+        }
         bytes.pop(); // the newline after each blob
         decompress_if_gzip(bytes).map_err(|e| blob_error(&e.to_string()))
     }

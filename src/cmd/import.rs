@@ -236,18 +236,19 @@ fn pipeline(
     let mut counts = Counts::default();
     std::thread::scope(|scope| -> Result<()> {
         let worker = std::thread::Builder::new().name("parse".into());
-        worker.spawn_scoped(scope, move || {
-            // Consecutive versions share almost every element: parse only what changed. A
-            // lone document has nothing to share, and building the memo costs a quarter more.
-            let mut memo = (total > 1).then(ParseMemo::default);
-            for document in documents {
-                let loaded = load(document, &known, memo.as_mut());
-                if sender.send(loaded).is_err() {
-                    break;
+        worker
+            .spawn_scoped(scope, move || {
+                // Consecutive versions share almost every element: parse only what changed. A
+                // lone document has nothing to share, and building the memo costs a quarter more.
+                let mut memo = (total > 1).then(ParseMemo::default);
+                for document in documents {
+                    let loaded = load(document, &known, memo.as_mut());
+                    if sender.send(loaded).is_err() {
+                        break;
+                    }
                 }
-            }
-        })
-        .context("cannot start the parsing thread")?;
+            })
+            .context("cannot start the parsing thread")?;
         for loaded in receiver {
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -310,22 +311,33 @@ fn load(
         Err(error) => return Loaded::Failed { error },
     };
     let label = document.label.clone();
-    // Only worth it when some documents may be stored already; otherwise the storing thread,
-    // the less busy one, hashes the bytes.
-    let sha256 = (!known.is_empty()).then(|| sha256_hex(&bytes));
-    if let Some(sha256) = sha256.as_ref().filter(|sha| known.contains(*sha)) {
-        return Loaded::Known {
-            document,
-            sha256: sha256.clone(),
-        };
-    }
-    let (parsed, memo_hashes) = match memo {
+    let parse = |memo: Option<&mut ParseMemo>| match memo {
         Some(memo) => {
             let parsed = parse_registry_with_memo(&bytes, memo);
             (parsed, memo.take_hashes())
         }
         None => (parse_registry(&bytes), None),
     };
+    // The sha256 is taken here, off the storing thread (the busier one). When nothing is
+    // stored yet no document can be skipped, so it is taken beside the parse, on a third
+    // thread; otherwise first, to skip what is stored without parsing it.
+    let (sha256, (parsed, memo_hashes)) = if known.is_empty() {
+        std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| sha256_hex(&bytes));
+            let parsed = parse(memo);
+            let sha256 = hashing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (sha256, parsed)
+        })
+    } else {
+        let sha256 = sha256_hex(&bytes);
+        if known.contains(&sha256) {
+            return Loaded::Known { document, sha256 };
+        }
+        (sha256, parse(memo))
+    };
+    let sha256 = Some(sha256);
     match parsed.map(|registry| {
         let hashes = memo_hashes
             .filter(|h| {
@@ -334,7 +346,6 @@ fn load(
             .unwrap_or_else(|| ContentHashes::of(&registry));
         (registry, hashes)
     }) {
-        // Hashed here, on the worker: the storing thread is the busier one.
         Ok((registry, hashes)) => Loaded::Parsed {
             document: Box::new((document, bytes, registry, hashes)),
             sha256,
