@@ -2,8 +2,9 @@
 # Benchmarks portreg on real data (../shared/data or BUNDLE=path), whole processes, medians.
 #   bench/run.sh            # all
 # Prints: one version into an empty database (portreg vs a plain Python ElementTree + sqlite3
-# loader of the same file), the whole history in date order and shuffled, database and raw
-# sizes, peak memory.
+# loader of the same file), the whole history in date order, as a shuffled list and in
+# shuffled chunks of 40 per process, with import --git, database and raw sizes, peak memory
+# (of the process and any child it waited for, such as git), and query times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=${BUNDLE:-../shared/data/iana-history.bundle}
@@ -54,10 +55,21 @@ echo "whole history in date order: median $(printf '%s\n' "${hist[@]}" | median)
 sqlite3 "$work/h.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null 2>&1 || true
 echo "database: $(stat -c %s "$work/h.db") bytes, raw frames: $(sqlite3 "$work/h.db" 'SELECT sum(length(zstd)) FROM snapshot_raw') bytes, record versions: $(sqlite3 "$work/h.db" 'SELECT count(*) FROM record_version')"
 
-# Shuffled: the files in random order, in chunks of 40 per process, so older versions keep
-# landing in the middle of the history.
-rm -f "$work/s.db"*
 ls "$work"/v/*.xml | shuf --random-source=<(yes) > "$work/shuffled"
+# A shuffled list of files given to one process.
+shuf_runs=(); shuf_mem=()
+for r in $(seq "${HISTORY_RUNS:-3}"); do
+  rm -f "$work/l.db"*
+  read -r s kb < <(measure "$bin" --db "$work/l.db" import $(cat "$work/shuffled"))
+  shuf_runs+=("$s"); shuf_mem+=("$kb")
+done
+echo "whole history, shuffled list in one process: median $(printf '%s\n' "${shuf_runs[@]}" | median)s, peak $(printf '%s\n' "${shuf_mem[@]}" | median) KB"
+cmp -s <("$bin" --db "$work/h.db" snapshots --format json) <("$bin" --db "$work/l.db" snapshots --format json) ||
+  { echo "MISMATCH between the shuffled list and date order"; exit 1; }
+
+# Harder: the shuffled files in chunks of 40 per process, so older versions keep landing in
+# the middle of the history (each such import shifts later rows and re-bases a raw frame).
+rm -f "$work/s.db"*
 start=$(date +%s.%N)
 split -l 40 "$work/shuffled" "$work/chunk."
 peak=0

@@ -13,11 +13,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // Memory left free for 100 ms goes back to the system (mimalloc waits 1 s by default, so a
-    // batch import kept every freed document buffer: 115 MB instead of 95 MB at the peak). A
-    // document takes about 20 ms, so the buffers a batch reuses are not given back.
-    // SAFETY: called before any other thread exists; the option only tunes purging.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
+    // Memory left free for 10 ms goes back to the system. mimalloc waits 1 s by default, so a
+    // batch import kept freed document buffers around: a peak of 115 MB instead of 80 MB for
+    // the whole history, at no measurable cost in time. MIMALLOC_PURGE_DELAY still wins.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: called before any other thread exists; the option only tunes purging.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
+    }
     cmd::survive_file_size_limits();
     let cli = Cli::parse();
     match cmd::run(cli) {

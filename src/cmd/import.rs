@@ -39,7 +39,7 @@ enum Loaded {
     },
     Parsed {
         document: Box<(Document, Vec<u8>, Registry, ContentHashes)>,
-        sha256: Option<String>,
+        sha256: String,
     },
     Failed {
         error: anyhow::Error,
@@ -288,7 +288,7 @@ fn pipeline(
                 source: &document.source,
                 observed_at,
                 imported_at: now,
-                sha256: sha256.as_deref(),
+                sha256: Some(&sha256),
                 hashes: Some(&hashes),
             });
             counts.report(out, &document.label, outcome, registry.records.len())?;
@@ -311,33 +311,19 @@ fn load(
         Err(error) => return Loaded::Failed { error },
     };
     let label = document.label.clone();
-    let parse = |memo: Option<&mut ParseMemo>| match memo {
+    // The sha256 is taken here, off the storing thread (the busier one), and first, so that
+    // what is stored already is skipped without being parsed.
+    let sha256 = sha256_hex(&bytes);
+    if known.contains(&sha256) {
+        return Loaded::Known { document, sha256 };
+    }
+    let (parsed, memo_hashes) = match memo {
         Some(memo) => {
             let parsed = parse_registry_with_memo(&bytes, memo);
             (parsed, memo.take_hashes())
         }
         None => (parse_registry(&bytes), None),
     };
-    // The sha256 is taken here, off the storing thread (the busier one). When nothing is
-    // stored yet no document can be skipped, so it is taken beside the parse, on a third
-    // thread; otherwise first, to skip what is stored without parsing it.
-    let (sha256, (parsed, memo_hashes)) = if known.is_empty() {
-        std::thread::scope(|scope| {
-            let hashing = scope.spawn(|| sha256_hex(&bytes));
-            let parsed = parse(memo);
-            let sha256 = hashing
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (sha256, parsed)
-        })
-    } else {
-        let sha256 = sha256_hex(&bytes);
-        if known.contains(&sha256) {
-            return Loaded::Known { document, sha256 };
-        }
-        (sha256, parse(memo))
-    };
-    let sha256 = Some(sha256);
     match parsed.map(|registry| {
         let hashes = memo_hashes
             .filter(|h| {

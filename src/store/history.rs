@@ -255,29 +255,23 @@ impl Store {
                 && h.people.len() == new.registry.people.len()
         });
         let placing = Placing { tx: &tx, p, at_end };
-        // The frame is compressed on another core while the rows go in (a tenth of the time
-        // of a first import).
-        let frame = std::thread::scope(|scope| -> Result<Vec<u8>> {
-            let compressing =
-                scope.spawn(|| raw::compress(new.bytes, base.as_ref().map(|(_, b)| b.as_slice())));
-            placing.records(
-                key_cache,
-                scratch,
-                &new.registry.records,
-                hashes.map(|h| h.records.as_slice()),
-            )?;
-            placing.people(
-                scratch,
-                &new.registry.people,
-                hashes.map(|h| h.people.as_slice()),
-            )?;
-            for create in &deferred_indexes {
-                tx.execute_batch(create)?;
-            }
-            compressing
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })?;
+        placing.records(
+            key_cache,
+            scratch,
+            &new.registry.records,
+            hashes.map(|h| h.records.as_slice()),
+        )?;
+        placing.people(
+            scratch,
+            &new.registry.people,
+            hashes.map(|h| h.people.as_slice()),
+        )?;
+        for create in &deferred_indexes {
+            tx.execute_batch(create)?;
+        }
+        // In a batch both cores are busy already (reading and storing): the frame is made
+        // here rather than on a thread of its own.
+        let frame = raw::compress(new.bytes, base.as_ref().map(|(_, b)| b.as_slice()))?;
         let id = insert_snapshot_row(&tx, p, new, sha256)?;
         raw::insert_frame(&tx, id, base.as_ref().map(|(i, _)| *i), &frame)?;
         if let Some(next_id) = next {
@@ -361,6 +355,7 @@ impl Store {
             at_end: true,
         };
         let stored = std::thread::scope(|scope| -> Result<Option<(Registry, Vec<u8>)>> {
+            // The frame is made on the core the parse leaves free at its end.
             let compressing = scope.spawn(|| raw::compress(new.bytes, None));
             let mut streamed = 0;
             for chunk in chunks {
