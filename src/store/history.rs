@@ -178,8 +178,12 @@ impl Store {
             None => sha256_hex(new.bytes),
         };
         let result = self.import_inner(new, &sha256);
+        self.checked(result)
+    }
+
+    /// After a failed import the caches may hold ids that were rolled back: they go.
+    fn checked<T>(&mut self, result: Result<T>) -> Result<T> {
         if result.is_err() {
-            // The caches may hold ids that were rolled back.
             self.raw_cache = None;
             self.key_cache = KeyCache::default();
         }
@@ -303,11 +307,7 @@ impl Store {
     ) -> Result<Option<ImportOutcome>> {
         let sha256 = sha256_hex(new.bytes);
         let result = self.import_streamed_inner(new, &sha256, chunks, parsed);
-        if result.is_err() {
-            self.raw_cache = None;
-            self.key_cache = KeyCache::default();
-        }
-        result
+        self.checked(result)
     }
 
     fn import_streamed_inner(
@@ -333,17 +333,7 @@ impl Store {
             let Some(registry) = parsed() else {
                 return Ok(None);
             };
-            return self
-                .import(&NewSnapshot {
-                    bytes: new.bytes,
-                    registry: &registry,
-                    source: new.source,
-                    observed_at: new.observed_at,
-                    imported_at: new.imported_at,
-                    sha256: Some(sha256),
-                    hashes: None,
-                })
-                .map(Some);
+            return self.import(&new.with(&registry, sha256)).map(Some);
         }
         // The versions' own indexes stay: their rows come in the order of those indexes (new
         // keys, all from snapshot 1), so keeping them costs little, and it is spent while the
@@ -380,16 +370,7 @@ impl Store {
         let Some((registry, frame)) = stored else {
             return Ok(None);
         };
-        let snapshot = NewSnapshot {
-            bytes: new.bytes,
-            registry: &registry,
-            source: new.source,
-            observed_at: new.observed_at,
-            imported_at: new.imported_at,
-            sha256: Some(sha256),
-            hashes: None,
-        };
-        let id = insert_snapshot_row(&tx, 1, &snapshot, sha256)?;
+        let id = insert_snapshot_row(&tx, 1, &new.with(&registry, sha256), sha256)?;
         raw::insert_frame(&tx, id, None, &frame)?;
         tx.commit()?;
         keep_as_base(raw_cache, id, new.bytes);
@@ -407,6 +388,21 @@ pub struct StreamedDocument<'a> {
     pub source: &'a str,
     pub observed_at: DateTime<Utc>,
     pub imported_at: DateTime<Utc>,
+}
+
+impl StreamedDocument<'_> {
+    /// The document as [`Store::import`] takes it, once parsed.
+    fn with<'a>(&'a self, registry: &'a Registry, sha256: &'a str) -> NewSnapshot<'a> {
+        NewSnapshot {
+            bytes: self.bytes,
+            registry,
+            source: self.source,
+            observed_at: self.observed_at,
+            imported_at: self.imported_at,
+            sha256: Some(sha256),
+            hashes: None,
+        }
+    }
 }
 
 /// The new snapshot's place, inside the import's transaction.
