@@ -430,20 +430,15 @@ fn a_read_only_database_answers_queries_and_refuses_writes_in_one_line() {
     verified(&db);
 }
 
-#[test]
-fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
+/// `portreg import FILE` where no file may grow past `limit` bytes, as on a full disk.
+fn import_on_a_full_disk(db: &Path, file: &str, limit: u64) -> std::process::Output {
     use std::os::unix::process::CommandExt;
-    let (_dir, db) = temp_db();
-    import(&db, &paths(&[0]));
-    let before = fingerprint(&db);
-    // No file may grow past 64 KB: the write-ahead log of the next snapshot cannot be written,
-    // as on a full disk.
-    let output = unsafe {
-        portreg_command(&db, &["import", &paths(&[20])[0]])
-            .pre_exec(|| {
+    unsafe {
+        portreg_command(db, &["import", file])
+            .pre_exec(move || {
                 let limit = libc::rlimit {
-                    rlim_cur: 64 * 1024,
-                    rlim_max: 64 * 1024,
+                    rlim_cur: limit,
+                    rlim_max: limit,
                 };
                 if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
                     return Err(std::io::Error::last_os_error());
@@ -452,7 +447,16 @@ fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
             })
             .output()
             .unwrap()
-    };
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[0]));
+    let before = fingerprint(&db);
+    // The write-ahead log of the next snapshot cannot be written past 64 KB.
+    let output = import_on_a_full_disk(&db, &paths(&[20])[0], 64 * 1024);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -461,4 +465,50 @@ fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
     verified(&db);
     import(&db, &paths(&[20]));
     verified(&db);
+
+    // A first import (stored while it is parsed) that fills the disk leaves an empty history.
+    let (_dir, empty) = temp_db();
+    ok(portreg(&empty, &["snapshots"]));
+    let before = fingerprint(&empty);
+    let output = import_on_a_full_disk(&empty, &paths(&[20])[0], 1024 * 1024);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(fingerprint(&empty), before);
+    import(&empty, &paths(&[20]));
+    verified(&empty);
+}
+
+/// A first import is stored while it is parsed; killed at any moment, it leaves either
+/// nothing or the whole snapshot, and the next run completes it.
+#[test]
+fn a_first_import_killed_at_random_moments_leaves_nothing_half_done() {
+    let file = paths(&[20]);
+    let (_dir, reference) = temp_db();
+    import(&reference, &file);
+    let expected = history_view(&reference);
+    let mut unfinished = 0;
+    for delay in delays(8, 250) {
+        let (_dir, db) = temp_db();
+        ok(portreg(&db, &["snapshots"]));
+        let mut child = portreg_command(&db, &["import", &file[0]])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        unfinished += child.try_wait().unwrap().is_none() as usize;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
+        let stored = sql_one(&db, "SELECT count(*) FROM snapshot");
+        assert!(stored == "Integer(0)" || stored == "Integer(1)", "{stored}");
+        verified(&db);
+        import(&db, &file);
+        assert_eq!(history_view(&db), expected, "after a kill at {delay:?}");
+    }
+    assert!(
+        unfinished >= 3,
+        "only {unfinished} kills landed before the end"
+    );
 }
