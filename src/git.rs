@@ -111,6 +111,13 @@ impl GitHistory {
         })
     }
 
+    /// Leaves out the commits for which `skip` says yes; returns how many.
+    pub fn skip_commits(&mut self, skip: impl Fn(&str) -> bool) -> usize {
+        let before = self.commits.len();
+        self.commits.retain(|(commit, _)| !skip(commit));
+        before - self.commits.len()
+    }
+
     pub fn len(&self) -> usize {
         self.commits.len()
     }

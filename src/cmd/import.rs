@@ -30,6 +30,11 @@ struct Document {
     observed_at: Option<DateTime<Utc>>,
 }
 
+/// The source of a snapshot read from a git history.
+fn git_source(repo: &str, commit: &str) -> String {
+    format!("git:{repo}@{commit}")
+}
+
 /// What the worker hands to the storing thread.
 enum Loaded {
     /// Bytes already stored: not parsed again (their observation still counts).
@@ -52,10 +57,20 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
     let known: FxHashSet<String> = store.snapshot_shas()?.into_iter().collect();
     let counts = match &args.git {
         Some(repo) => {
-            let history = GitHistory::open(repo, &args.path, &args.rev)
+            let mut history = GitHistory::open(repo, &args.path, &args.rev)
                 .with_context(|| format!("cannot read the history of {}", repo.display()))?;
-            let total = history.len();
             let label = repo.display().to_string();
+            // A commit that is already the source of a snapshot is not read again: a rerun
+            // on a mirror reads only the new commits.
+            let sources: FxHashSet<String> = store.snapshot_sources()?.into_iter().collect();
+            let done = history.skip_commits(|commit| sources.contains(&git_source(&label, commit)));
+            if done > 0 {
+                writeln!(
+                    out,
+                    "skipped {done} commits of {label}: already stored from them"
+                )?;
+            }
+            let total = history.len();
             let documents = history.versions().map(move |version| match version {
                 Ok(GitVersion {
                     commit,
@@ -64,14 +79,16 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
                 }) => {
                     let document = Document {
                         label: format!("{label}@{}", &commit[..12.min(commit.len())]),
-                        source: format!("git:{label}@{commit}"),
+                        source: git_source(&label, &commit),
                         observed_at: Some(time),
                     };
                     Ok((document, bytes))
                 }
                 Err(error) => Err(anyhow::Error::new(error).context(label.clone())),
             });
-            pipeline(&mut store, documents, total, known, observed_override, out)?
+            let mut counts = pipeline(&mut store, documents, total, known, observed_override, out)?;
+            counts.skipped += done;
+            counts
         }
         None if args.files.len() == 1 => {
             let path = args.files.into_iter().next().unwrap_or_default();

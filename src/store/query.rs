@@ -505,4 +505,11 @@ impl Store {
         let rows = stmt.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    /// Where each snapshot was first observed (a path, a URL, `git:REPO@COMMIT`, ...).
+    pub fn snapshot_sources(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT source FROM snapshot")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }

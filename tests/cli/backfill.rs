@@ -107,14 +107,40 @@ fn import_git_stores_every_version_as_importing_the_files_does() {
     };
     assert!(sources.iter().all(|s| s.starts_with("git:")), "{sources:?}");
 
-    // Resumable: a second run parses nothing and stores nothing.
+    // Resumable: a second run reads none of the commits it stored from and stores nothing.
     let again = ok(portreg(
         &from_git,
         &["import", "--git", repo.path().to_str().unwrap()],
     ));
+    assert!(again.starts_with("skipped 7 commits of "), "{again}");
+    assert_eq!(again.lines().count(), 2, "{again}");
     assert!(
         again.ends_with("0 stored, 7 already stored, 0 failed\n"),
         "{again}"
+    );
+
+    // Interrupted after the older commits: the next run reads only the rest.
+    let (_dir, partial) = temp_db();
+    let repo_arg = repo.path().to_str().unwrap();
+    let first = ok(portreg(
+        &partial,
+        &["import", "--git", repo_arg, "--rev", "HEAD~3"],
+    ));
+    let done = first.lines().filter(|l| l.starts_with("stored ")).count();
+    assert!((1..7).contains(&done), "{first}");
+    let rest = ok(portreg(&partial, &["import", "--git", repo_arg]));
+    assert!(
+        rest.starts_with(&format!("skipped {done} commits of ")),
+        "{rest}"
+    );
+    assert_eq!(
+        rest.lines().filter(|l| l.starts_with("stored ")).count(),
+        7 - done,
+        "{rest}"
+    );
+    assert_eq!(
+        ok(portreg(&partial, &["snapshots", "--format", "json"])),
+        ok(portreg(&from_git, &["snapshots", "--format", "json"]))
     );
 
     // A bare clone and a bundle give the same.
