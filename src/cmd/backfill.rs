@@ -37,14 +37,18 @@ pub fn run(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<Ex
         args.from.map(|d| d.0),
         args.to,
     )?;
-    let listing = download(
-        &client,
-        &query,
-        &Validators::default(),
-        &config,
-        &never,
-        |_| {},
-    );
+    // One request at a time, unconditional, never cancelled, no progress of its own.
+    let get = |url: &str| {
+        download(
+            &client,
+            url,
+            &Validators::default(),
+            &config,
+            &never,
+            |_| {},
+        )
+    };
+    let listing = get(&query);
     let captures = match listing.result {
         Ok(Downloaded::Body { bytes, .. }) => {
             parse_cdx(&bytes).with_context(|| format!("{query}: unusable answer"))?
@@ -82,14 +86,7 @@ pub fn run(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<Ex
         }
         let url = capture_url(&args.wayback_url, capture);
         let observed_at = capture_time(&capture.timestamp).unwrap_or_else(chrono::Utc::now);
-        let got = download(
-            &client,
-            &url,
-            &Validators::default(),
-            &config,
-            &never,
-            |_| {},
-        );
+        let got = get(&url);
         let bytes = match got.result {
             Ok(Downloaded::Body { bytes, .. }) => bytes,
             Ok(Downloaded::NotModified) => continue,

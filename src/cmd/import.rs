@@ -54,7 +54,6 @@ enum Loaded {
 pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let mut store = ctx.open_store()?;
     let observed_override = args.observed_at.map(|t| t.with_timezone(&Utc));
-    let known: FxHashSet<String> = store.snapshot_shas()?.into_iter().collect();
     let counts = match &args.git {
         Some(repo) => {
             let mut history = GitHistory::open(repo, &args.path, &args.rev)
@@ -86,7 +85,7 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
                 }
                 Err(error) => Err(anyhow::Error::new(error).context(label.clone())),
             });
-            let mut counts = pipeline(&mut store, documents, total, known, observed_override, out)?;
+            let mut counts = pipeline(&mut store, documents, total, observed_override, out)?;
             counts.skipped += done;
             counts
         }
@@ -106,7 +105,7 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
                 };
                 Ok((document, input.bytes))
             });
-            pipeline(&mut store, documents, total, known, observed_override, out)?
+            pipeline(&mut store, documents, total, observed_override, out)?
         }
     };
     let Counts {
@@ -242,10 +241,11 @@ fn pipeline(
     store: &mut portreg::store::Store,
     documents: impl Iterator<Item = Result<(Document, Vec<u8>)>> + Send,
     total: usize,
-    known: FxHashSet<String>,
     observed_override: Option<DateTime<Utc>>,
     out: &mut impl Write,
 ) -> Result<Counts> {
+    // What is stored already is recognised by its sha256 and not parsed again.
+    let known: FxHashSet<String> = store.snapshot_shas()?.into_iter().collect();
     let now = Utc::now();
     let bar = (total > 1 && std::io::stderr().is_terminal())
         .then(|| progress_bar(total as u64, "importing"));

@@ -501,14 +501,17 @@ impl Store {
 impl Store {
     /// The sha256 of every stored document.
     pub fn snapshot_shas(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT sha256 FROM snapshot")?;
-        let rows = stmt.query_map([], |row| row.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.texts("SELECT sha256 FROM snapshot")
     }
 
     /// Where each snapshot was first observed (a path, a URL, `git:REPO@COMMIT`, ...).
     pub fn snapshot_sources(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT source FROM snapshot")?;
+        self.texts("SELECT source FROM snapshot")
+    }
+
+    /// The one text column of every row of `sql`.
+    fn texts(&self, sql: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(sql)?;
         let rows = stmt.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
