@@ -20,6 +20,13 @@ fn main() -> ExitCode {
         // SAFETY: called before any other thread exists; the option only tunes purging.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
     }
+    // SQLite counts every allocation it makes under a global lock, for statistics portreg
+    // never reads: 4% of a first import's CPU time.
+    // SAFETY: called before SQLite is used and before any other thread exists. Should SQLite be
+    // initialised already, the call fails and changes nothing.
+    unsafe {
+        rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int)
+    };
     cmd::survive_file_size_limits();
     let cli = Cli::parse();
     match cmd::run(cli) {

@@ -350,6 +350,13 @@ mod tests {
     }
 }
 
+/// Records in document order with their content hashes ([`Record::content_hash`]), as
+/// [`crate::parse::parse_registry_streaming`] sends them (the hashes made on its thread).
+pub struct RecordChunk {
+    pub records: Vec<Arc<Record>>,
+    pub hashes: Vec<i64>,
+}
+
 /// [`Record::content_hash`] of each record and [`Person::content_hash`] of each person of a
 /// registry, in document order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,13 +6,13 @@ use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use portreg::cli::ImportArgs;
 use portreg::git::{GitHistory, GitVersion};
-use portreg::input::{read_head, read_input};
+use portreg::input::{Input, read_head, read_input};
 use portreg::model::Registry;
 use portreg::parse::{
     ParseMemo, parse_registry, parse_registry_streaming, parse_registry_with_memo, peek_updated,
 };
 use portreg::store::raw::sha256_hex;
-use portreg::store::{ContentHashes, ImportOutcome, NewSnapshot, StreamedDocument};
+use portreg::store::{ContentHashes, ImportOutcome, NewFile, NewSnapshot, Store, StreamedDocument};
 use rustc_hash::FxHashSet;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -52,10 +52,10 @@ enum Loaded {
 }
 
 pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
-    let mut store = ctx.open_store()?;
     let observed_override = args.observed_at.map(|t| t.with_timezone(&Utc));
     let counts = match &args.git {
         Some(repo) => {
+            let mut store = ctx.open_store()?;
             let mut history = GitHistory::open(repo, &args.path, &args.rev)
                 .with_context(|| format!("cannot read the history of {}", repo.display()))?;
             let label = repo.display().to_string();
@@ -91,9 +91,10 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
         }
         None if args.files.len() == 1 => {
             let path = args.files.into_iter().next().unwrap_or_default();
-            import_one_file(&mut store, path, observed_override, out)?
+            import_single(ctx, path, observed_override, out)?
         }
         None => {
+            let mut store = ctx.open_store()?;
             let files = in_history_order(args.files);
             let total = files.len();
             let documents = files.into_iter().map(|path| {
@@ -180,65 +181,132 @@ impl Counts {
     }
 }
 
-/// One file: its records are stored while it is still being parsed (see
-/// [`portreg::store::Store::import_streamed`]), which is what a first import is.
-fn import_one_file(
-    store: &mut portreg::store::Store,
+/// One file, which is what a first import is. Into a database that does not exist yet, it is
+/// built in memory and written out whole (see [`Store::write_new_file`]): a refused document
+/// creates no database at all.
+fn import_single(
+    ctx: &Context,
     path: String,
     observed_override: Option<DateTime<Utc>>,
     out: &mut impl Write,
 ) -> Result<Counts> {
-    let now = Utc::now();
-    let mut counts = Counts::default();
     let input = match read_input(&path).with_context(|| format!("{path}: cannot read")) {
         Ok(input) => input,
         Err(error) => {
+            let mut counts = Counts::default();
             counts.failed(&error);
             return Ok(counts);
         }
     };
+    if !ctx.database_exists() {
+        ctx.create_parent_directory()?;
+        // Reported only once the database is written.
+        let mut report = Vec::new();
+        let imported = import_one_file(
+            || Ok(Store::open_in_memory()?),
+            &path,
+            &input,
+            observed_override,
+            &mut report,
+        )?;
+        // Nothing stored (a refused document): nothing to write.
+        let done = imported.counts.stored == 0
+            || imported
+                .store
+                .write_new_file(&ctx.db_path)
+                .with_context(|| format!("cannot write database {}", ctx.db_path.display()))?
+                == NewFile::Written;
+        if done {
+            out.write_all(&report)?;
+            let Imported {
+                counts,
+                store,
+                registry,
+            } = imported;
+            // The process ends here: freeing the database and the 20,000 records and people
+            // piece by piece would take a tenth of the import.
+            std::mem::forget((store, registry));
+            return Ok(counts);
+        }
+        // Another portreg created the database meanwhile: the document goes into that one.
+    }
+    let imported = import_one_file(|| ctx.open_store(), &path, &input, observed_override, out)?;
+    Ok(imported.counts)
+}
+
+/// What [`import_one_file`] leaves.
+struct Imported {
+    counts: Counts,
+    store: Store,
+    /// The document's registry, if it was stored.
+    registry: Option<Registry>,
+}
+
+/// One file into the store that `open_store` opens (while the parse begins): its records are
+/// stored while it is still being parsed (see [`Store::import_streamed`]) if the history is
+/// empty.
+fn import_one_file(
+    open_store: impl FnOnce() -> Result<Store>,
+    path: &str,
+    input: &Input,
+    observed_override: Option<DateTime<Utc>>,
+    out: &mut impl Write,
+) -> Result<Imported> {
+    let now = Utc::now();
     let document = StreamedDocument {
         bytes: &input.bytes,
-        source: &path,
+        source: path,
         observed_at: observed_override.or(input.modified).unwrap_or(now),
         imported_at: now,
     };
     let (sender, chunks) = channel();
-    let mut refused = None;
-    let mut records = 0;
-    let outcome = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let parsing = scope.spawn(|| parse_registry_streaming(&input.bytes, sender));
-        store.import_streamed(&document, chunks, || {
+        let mut store = open_store()?;
+        let mut refused = None;
+        let outcome = store.import_streamed(&document, chunks, || {
             match parsing
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             {
-                Ok(registry) => {
-                    records = registry.records.len();
-                    Some(registry)
-                }
+                Ok(parsed) => Some(parsed),
                 Err(error) => {
                     refused = Some(error);
                     None
                 }
             }
+        });
+        let mut counts = Counts::default();
+        let registry = match (outcome, refused) {
+            (_, Some(error)) => {
+                counts.failed(&anyhow::Error::new(error).context(format!("{path}: refused")));
+                None
+            }
+            (Ok(Some((outcome, registry))), None) => {
+                counts.report(out, path, Ok(outcome), registry.records.len())?;
+                Some(registry)
+            }
+            (Ok(None), None) => {
+                counts.failed(&anyhow::anyhow!("{path}: refused"));
+                None
+            }
+            (Err(error), None) => {
+                counts.report(out, path, Err(error), 0)?;
+                None
+            }
+        };
+        Ok(Imported {
+            counts,
+            store,
+            registry,
         })
-    });
-    match (outcome, refused) {
-        (_, Some(error)) => {
-            counts.failed(&anyhow::Error::new(error).context(format!("{path}: refused")));
-        }
-        (Ok(Some(outcome)), None) => counts.report(out, &path, Ok(outcome), records)?,
-        (Ok(None), None) => counts.failed(&anyhow::anyhow!("{path}: refused")),
-        (Err(error), None) => counts.report(out, &path, Err(error), records)?,
-    }
-    Ok(counts)
+    })
 }
 
 /// Parses on a worker (skipping bytes already stored) and stores on this thread, printing a
 /// line per document; a progress bar on a terminal for batches.
 fn pipeline(
-    store: &mut portreg::store::Store,
+    store: &mut Store,
     documents: impl Iterator<Item = Result<(Document, Vec<u8>)>> + Send,
     total: usize,
     observed_override: Option<DateTime<Utc>>,

@@ -20,7 +20,7 @@ use anyhow::{Context as _, Result};
 use portreg::cli::{Cli, Command};
 use portreg::store::{Store, StoreError};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// What every command may need, built once.
@@ -30,10 +30,7 @@ pub struct Context {
 
 impl Context {
     pub fn open_store(&self) -> Result<Store> {
-        if let Some(parent) = self.db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
+        self.create_parent_directory()?;
         match Store::open(&self.db_path) {
             Err(error) if error.is_read_only() => Err(anyhow::anyhow!(
                 "cannot write to database {}: the file or its directory is read-only",
@@ -47,6 +44,24 @@ impl Context {
 }
 
 impl Context {
+    pub fn create_parent_directory(&self) -> Result<()> {
+        if let Some(parent) = self.db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the database file, or a write-ahead log left of one, is there (a dangling
+    /// link counts: creating the file would follow it).
+    pub fn database_exists(&self) -> bool {
+        let mut wal = self.db_path.clone().into_os_string();
+        wal.push("-wal");
+        [self.db_path.as_path(), Path::new(&wal)]
+            .iter()
+            .any(|path| path.symlink_metadata().is_ok())
+    }
+
     /// Opens the database for queries: read-only, and never created. A database from an
     /// older portreg is migrated first (that is the one write a query may cause).
     pub fn open_reader(&self) -> Result<Store> {

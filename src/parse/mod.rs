@@ -8,7 +8,7 @@
 
 mod text;
 
-use crate::model::{ContentHashes, Person, Record, Registry};
+use crate::model::{ContentHashes, Person, Record, RecordChunk, Registry};
 use memchr::memmem::Finder;
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
@@ -52,22 +52,26 @@ pub fn parse_registry(bytes: &[u8]) -> Result<Registry, ParseError> {
 }
 
 /// Parses like [`parse_registry`], sending the records to `records` in chunks as they are
-/// parsed, so that they can be stored while the rest of the document is read. The records of
-/// the last, partial chunk are not sent (the registry returned has them all). What was sent
-/// counts only if the parse succeeds: a document can still be refused at its very end.
+/// parsed, so that they can be stored while the rest of the document is read. The channel
+/// closes when the records end (at the first person, after the records parsed so far), so
+/// that the receiver can go on while the people are read. Records after that, or of a last
+/// partial chunk, are not sent: the registry returned has them all. What was sent counts
+/// only if the parse succeeds: a document can still be refused at its very end.
 pub fn parse_registry_streaming(
     bytes: &[u8],
-    records: Sender<Vec<Arc<Record>>>,
-) -> Result<Registry, ParseError> {
+    records: Sender<RecordChunk>,
+) -> Result<(Registry, ContentHashes), ParseError> {
     check_not_empty_or_html(bytes)?;
-    Parser {
+    let mut parser = Parser {
         stream: Some(RecordStream {
             sender: records,
             sent: 0,
         }),
+        hashing: true,
         ..Parser::default()
-    }
-    .run(bytes)
+    };
+    let registry = parser.run(bytes)?;
+    Ok((registry, parser.hashes))
 }
 
 /// Records parsed in a chunk: small enough that storing starts early, large enough that
@@ -75,7 +79,7 @@ pub fn parse_registry_streaming(
 const STREAM_CHUNK: usize = 1024;
 
 struct RecordStream {
-    sender: Sender<Vec<Arc<Record>>>,
+    sender: Sender<RecordChunk>,
     /// How many of the parser's records were sent.
     sent: usize,
 }
@@ -108,6 +112,7 @@ pub fn parse_registry_with_memo(
     spare.clear();
     let mut parser = Parser {
         memo: Some(std::mem::take(memo)),
+        hashing: true,
         new_entries: spare,
         ..Parser::default()
     };
@@ -350,7 +355,9 @@ struct Parser {
     element_start: Option<usize>,
     /// Whether `<people>` declares no namespace (persons in it may then be reused).
     people_plain: bool,
-    /// The content hashes of what was pushed, when a memo is in use.
+    /// Whether content hashes are made as elements are pushed (for a memo or a stream).
+    hashing: bool,
+    /// The content hashes of what was pushed, when `hashing`.
     hashes: ContentHashes,
     /// Where records go as they are parsed (see [`parse_registry_streaming`]).
     stream: Option<RecordStream>,
@@ -529,6 +536,7 @@ impl Parser {
         match &item {
             Memoized::Record(record, hash) => self.push_record_hashed(Arc::clone(record), *hash),
             Memoized::Person(Some((person, hash))) => {
+                self.end_record_stream();
                 self.people.push(Arc::clone(person));
                 self.hashes.people.push(*hash);
             }
@@ -573,7 +581,7 @@ impl Parser {
     /// A freshly parsed record; hashed when a memo is in use (the memo keeps the hash, so a
     /// batch hashes only what changed).
     fn push_record(&mut self, record: Record) {
-        let hash = if self.memo.is_some() {
+        let hash = if self.hashing {
             record.content_hash()
         } else {
             0
@@ -583,7 +591,7 @@ impl Parser {
 
     /// `record` comes with ordinal 1 (parsed afresh, or from the memo).
     fn push_record_hashed(&mut self, mut record: Arc<Record>, hash: i64) {
-        if self.memo.is_some() {
+        if self.hashing {
             self.hashes.records.push(hash);
         }
         let ordinal = self.ordinal_of(&record);
@@ -595,8 +603,24 @@ impl Parser {
             && self.records.len() - stream.sent >= STREAM_CHUNK
         {
             // A receiver that is gone wants nothing more.
-            let _ = stream.sender.send(self.records[stream.sent..].to_vec());
+            let _ = stream.sender.send(RecordChunk {
+                records: self.records[stream.sent..].to_vec(),
+                hashes: self.hashes.records[stream.sent..].to_vec(),
+            });
             stream.sent = self.records.len();
+        }
+    }
+
+    /// Sends the records not sent yet and closes the stream (see
+    /// [`parse_registry_streaming`]).
+    fn end_record_stream(&mut self) {
+        if let Some(stream) = self.stream.take()
+            && stream.sent < self.records.len()
+        {
+            let _ = stream.sender.send(RecordChunk {
+                records: self.records[stream.sent..].to_vec(),
+                hashes: self.hashes.records[stream.sent..].to_vec(),
+            });
         }
     }
 
@@ -915,7 +939,8 @@ impl Parser {
             Elem::Person => {
                 let person = std::mem::take(&mut self.person);
                 if !person.id.is_empty() {
-                    if self.memo.is_some() {
+                    self.end_record_stream();
+                    if self.hashing {
                         self.hashes.people.push(person.content_hash());
                     }
                     self.people.push(Arc::new(person));

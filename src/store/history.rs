@@ -3,9 +3,11 @@
 
 use super::raw::{self, RawCache, sha256_hex};
 use super::{Result, Store};
-use crate::model::{ContentHashes, Person, Record, Registry, parse_port_range};
+use crate::model::{ContentHashes, Person, Record, RecordChunk, Registry, parse_port_range};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{
+    CachedStatement, Connection, OptionalExtension, Statement, TransactionBehavior, params,
+};
 use rustc_hash::FxHashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -60,26 +62,24 @@ struct Around {
 /// What differs between the record and person tables, so one algorithm serves both.
 trait VersionTable {
     const TABLE: &'static str;
+    /// The columns a version is inserted with, in the order [`VersionTable::bind`] binds them.
+    const COLUMNS: &'static [&'static str];
     type Item;
-    fn insert(
-        conn: &Connection,
+    type KeyId: std::hash::Hash + Eq + Clone;
+    /// Binds one version's values to the parameters from `at` (counted from 1) on.
+    fn bind(
+        insert: &mut Statement,
+        at: usize,
         key_id: &Self::KeyId,
         item: &Self::Item,
+        content_hash: i64,
         first: i64,
         last: Option<i64>,
-    ) -> Result<()>;
-    type KeyId: std::hash::Hash + Eq + Clone;
+    ) -> rusqlite::Result<()>;
 }
 
 struct Records;
 struct People;
-
-const INSERT_RECORD_VERSION: &str = "INSERT INTO record_version (key_id, first_seq, last_seq,
-    description, assignee, contact, \"references\", registered, modified, service_code,
-    unauthorized, notes, content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-
-const INSERT_PERSON_VERSION: &str = "INSERT INTO person_version (person_id, first_seq, last_seq,
-    name, org, uri, updated, content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 fn json_list(list: &Option<Vec<String>>) -> Option<String> {
     list.as_ref()
@@ -88,59 +88,121 @@ fn json_list(list: &Option<Vec<String>>) -> Option<String> {
 
 impl VersionTable for Records {
     const TABLE: &'static str = "record_version";
+    const COLUMNS: &'static [&'static str] = &[
+        "key_id",
+        "first_seq",
+        "last_seq",
+        "description",
+        "assignee",
+        "contact",
+        "\"references\"",
+        "registered",
+        "modified",
+        "service_code",
+        "unauthorized",
+        "notes",
+        "content_hash",
+    ];
     type Item = Record;
     type KeyId = i64;
-    fn insert(
-        conn: &Connection,
+    fn bind(
+        insert: &mut Statement,
+        at: usize,
         key_id: &i64,
         r: &Record,
+        content_hash: i64,
         first: i64,
         last: Option<i64>,
-    ) -> Result<()> {
-        conn.prepare_cached(INSERT_RECORD_VERSION)?
-            .execute(params![
-                key_id,
-                first,
-                last,
-                r.description,
-                json_list(&r.assignee),
-                json_list(&r.contact),
-                json_list(&r.references),
-                r.registered,
-                r.modified,
-                r.service_code,
-                r.unauthorized,
-                r.notes,
-                r.content_hash(),
-            ])?;
-        Ok(())
+    ) -> rusqlite::Result<()> {
+        insert.raw_bind_parameter(at, key_id)?;
+        insert.raw_bind_parameter(at + 1, first)?;
+        insert.raw_bind_parameter(at + 2, last)?;
+        insert.raw_bind_parameter(at + 3, &r.description)?;
+        insert.raw_bind_parameter(at + 4, json_list(&r.assignee))?;
+        insert.raw_bind_parameter(at + 5, json_list(&r.contact))?;
+        insert.raw_bind_parameter(at + 6, json_list(&r.references))?;
+        insert.raw_bind_parameter(at + 7, &r.registered)?;
+        insert.raw_bind_parameter(at + 8, &r.modified)?;
+        insert.raw_bind_parameter(at + 9, &r.service_code)?;
+        insert.raw_bind_parameter(at + 10, &r.unauthorized)?;
+        insert.raw_bind_parameter(at + 11, &r.notes)?;
+        insert.raw_bind_parameter(at + 12, content_hash)
     }
 }
 
 impl VersionTable for People {
     const TABLE: &'static str = "person_version";
+    const COLUMNS: &'static [&'static str] = &[
+        "person_id",
+        "first_seq",
+        "last_seq",
+        "name",
+        "org",
+        "uri",
+        "updated",
+        "content_hash",
+    ];
     type Item = Person;
     type KeyId = String;
-    fn insert(
-        conn: &Connection,
+    fn bind(
+        insert: &mut Statement,
+        at: usize,
         key_id: &String,
         p: &Person,
+        content_hash: i64,
         first: i64,
         last: Option<i64>,
-    ) -> Result<()> {
-        conn.prepare_cached(INSERT_PERSON_VERSION)?
-            .execute(params![
-                key_id,
+    ) -> rusqlite::Result<()> {
+        insert.raw_bind_parameter(at, key_id)?;
+        insert.raw_bind_parameter(at + 1, first)?;
+        insert.raw_bind_parameter(at + 2, last)?;
+        insert.raw_bind_parameter(at + 3, &p.name)?;
+        insert.raw_bind_parameter(at + 4, &p.org)?;
+        insert.raw_bind_parameter(at + 5, &p.uri)?;
+        insert.raw_bind_parameter(at + 6, &p.updated)?;
+        insert.raw_bind_parameter(at + 7, content_hash)
+    }
+}
+
+/// Rows per statement when many rows go into a table at once: a statement per row spends a
+/// fifth of its time opening and closing the table's and indexes' cursors.
+const ROWS_PER_INSERT: usize = 64;
+
+/// `INSERT INTO table (columns) VALUES (?, ...), ...` with `rows` rows of parameters.
+fn multi_row_insert(table: &str, columns: &[&str], rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns.len()].join(", "));
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        vec![row; rows].join(", ")
+    )
+}
+
+/// Inserts versions of `T` that all hold from `first` to `last`, [`ROWS_PER_INSERT`] per
+/// statement.
+fn insert_versions<T: VersionTable>(
+    conn: &Connection,
+    items: &[(T::KeyId, &T::Item, i64)],
+    first: i64,
+    last: Option<i64>,
+) -> Result<()> {
+    for rows in items.chunks(ROWS_PER_INSERT) {
+        let mut insert =
+            conn.prepare_cached(&multi_row_insert(T::TABLE, T::COLUMNS, rows.len()))?;
+        for (i, (key, item, hash)) in rows.iter().enumerate() {
+            T::bind(
+                &mut insert,
+                1 + i * T::COLUMNS.len(),
+                key,
+                item,
+                *hash,
                 first,
                 last,
-                p.name,
-                p.org,
-                p.uri,
-                p.updated,
-                p.content_hash(),
-            ])?;
-        Ok(())
+            )?;
+        }
+        insert.raw_execute()?;
     }
+    Ok(())
 }
 
 /// When these bytes are stored: the snapshot takes this observation if it is earlier (a
@@ -258,7 +320,13 @@ impl Store {
             h.records.len() == new.registry.records.len()
                 && h.people.len() == new.registry.people.len()
         });
-        let placing = Placing { tx: &tx, p, at_end };
+        let placing = Placing {
+            tx: &tx,
+            p,
+            at_end,
+            into_empty: count == 0,
+            new_keys: false,
+        };
         placing.records(
             key_cache,
             scratch,
@@ -270,9 +338,7 @@ impl Store {
             &new.registry.people,
             hashes.map(|h| h.people.as_slice()),
         )?;
-        for create in &deferred_indexes {
-            tx.execute_batch(create)?;
-        }
+        create_indexes(&tx, &deferred_indexes)?;
         // In a batch both cores are busy already (reading and storing): the frame is made
         // here rather than on a thread of its own.
         let frame = raw::compress(new.bytes, base.as_ref().map(|(_, b)| b.as_slice()))?;
@@ -293,8 +359,10 @@ impl Store {
     }
 
     /// Stores a document whose records arrive while it is still being parsed: `chunks` gives
-    /// them in document order and ends when the parse does; `parsed` then gives the whole
-    /// registry, or None when the document was refused (nothing is stored then).
+    /// them in document order and ends with them (see
+    /// [`crate::parse::parse_registry_streaming`]); `parsed` then gives the whole registry, or
+    /// None when the document was refused (nothing is stored then). The registry is handed
+    /// back with the outcome: freeing it is the caller's choice.
     ///
     /// Into an empty history the records go in as they come, so parsing and storing overlap
     /// (a first import takes about a third less time); otherwise this waits for the registry
@@ -302,24 +370,22 @@ impl Store {
     pub fn import_streamed(
         &mut self,
         new: &StreamedDocument,
-        chunks: Receiver<Vec<Arc<Record>>>,
-        parsed: impl FnOnce() -> Option<Registry>,
-    ) -> Result<Option<ImportOutcome>> {
-        let sha256 = sha256_hex(new.bytes);
-        let result = self.import_streamed_inner(new, &sha256, chunks, parsed);
+        chunks: Receiver<RecordChunk>,
+        parsed: impl FnOnce() -> Option<(Registry, ContentHashes)>,
+    ) -> Result<Option<(ImportOutcome, Registry)>> {
+        let result = self.import_streamed_inner(new, chunks, parsed);
         self.checked(result)
     }
 
     fn import_streamed_inner(
         &mut self,
         new: &StreamedDocument,
-        sha256: &str,
-        chunks: Receiver<Vec<Arc<Record>>>,
-        parsed: impl FnOnce() -> Option<Registry>,
-    ) -> Result<Option<ImportOutcome>> {
+        chunks: Receiver<RecordChunk>,
+        parsed: impl FnOnce() -> Option<(Registry, ContentHashes)>,
+    ) -> Result<Option<(ImportOutcome, Registry)>> {
         let Store {
             conn,
-            raw_cache,
+            raw_cache: _,
             key_cache,
             scratch,
         } = self;
@@ -330,55 +396,72 @@ impl Store {
         if !empty {
             drop(tx);
             drop(chunks);
-            let Some(registry) = parsed() else {
+            let Some((registry, hashes)) = parsed() else {
                 return Ok(None);
             };
-            return self.import(&new.with(&registry, sha256)).map(Some);
+            let sha256 = sha256_hex(new.bytes);
+            let outcome = self.import(&new.with(&registry, &sha256, Some(&hashes)))?;
+            return Ok(Some((outcome, registry)));
         }
-        // The versions' own indexes stay: their rows come in the order of those indexes (new
-        // keys, all from snapshot 1), so keeping them costs little, and it is spent while the
-        // parse is the slower side.
-        let deferred_indexes = drop_version_indexes(&tx, &["record_key", "person_version"])?;
+        // The indexes of keys and people are built once their rows are in. The versions' own
+        // indexes stay: their rows come in the order of those indexes (new keys, all from
+        // snapshot 1), so keeping them costs little, and it is spent while the parse is the
+        // slower side.
+        let key_indexes = drop_version_indexes(&tx, &["record_key"])?;
+        let person_indexes = drop_version_indexes(&tx, &["person_version"])?;
         let placing = Placing {
             tx: &tx,
             p: 1,
             at_end: true,
+            into_empty: true,
+            new_keys: true,
         };
-        let stored = std::thread::scope(|scope| -> Result<Option<(Registry, Vec<u8>)>> {
-            // The frame is made on the core the parse leaves free at its end.
-            let compressing = scope.spawn(|| raw::compress(new.bytes, None));
+        let stored = std::thread::scope(|scope| -> Result<Option<(Registry, String, Vec<u8>)>> {
             let mut streamed = 0;
             for chunk in chunks {
-                placing.records(key_cache, scratch, &chunk, None)?;
-                streamed += chunk.len();
+                let hashes =
+                    (chunk.hashes.len() == chunk.records.len()).then_some(&chunk.hashes[..]);
+                placing.records(key_cache, scratch, &chunk.records, hashes)?;
+                streamed += chunk.records.len();
             }
-            let Some(registry) = parsed() else {
+            // The stream ends with the records. While the other core reads the people, then
+            // makes the digest and the frame, this one builds the keys' indexes, then stores
+            // the people.
+            let framing = scope.spawn(|| {
+                raw::compress(new.bytes, None).map(|frame| (sha256_hex(new.bytes), frame))
+            });
+            create_indexes(&tx, &key_indexes)?;
+            let Some((registry, hashes)) = parsed() else {
                 return Ok(None);
             };
+            let hashes = Some(&hashes).filter(|h| {
+                h.records.len() == registry.records.len() && h.people.len() == registry.people.len()
+            });
             let rest = registry.records.get(streamed..).unwrap_or_default();
-            placing.records(key_cache, scratch, rest, None)?;
-            placing.people(scratch, &registry.people, None)?;
-            for create in &deferred_indexes {
-                tx.execute_batch(create)?;
-            }
-            let frame = compressing
+            let rest_hashes = hashes.map(|h| &h.records[streamed.min(h.records.len())..]);
+            placing.records(key_cache, scratch, rest, rest_hashes)?;
+            placing.people(scratch, &registry.people, hashes.map(|h| &h.people[..]))?;
+            create_indexes(&tx, &person_indexes)?;
+            let (sha256, frame) = framing
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-            Ok(Some((registry, frame)))
+            Ok(Some((registry, sha256, frame)))
         })?;
         // A refused document: the transaction rolls back as it is dropped.
-        let Some((registry, frame)) = stored else {
+        let Some((registry, sha256, frame)) = stored else {
             return Ok(None);
         };
-        let id = insert_snapshot_row(&tx, 1, &new.with(&registry, sha256), sha256)?;
+        let id = insert_snapshot_row(&tx, 1, &new.with(&registry, &sha256, None), &sha256)?;
         raw::insert_frame(&tx, id, None, &frame)?;
         tx.commit()?;
-        keep_as_base(raw_cache, id, new.bytes);
-        Ok(Some(ImportOutcome::Stored {
+        // Not kept as the base of a next import (one document comes this way, and copying
+        // it would cost a millisecond): a next import reads it back if it needs it.
+        let outcome = ImportOutcome::Stored {
             id,
             registry_date: registry.updated.clone(),
             latest: true,
-        }))
+        };
+        Ok(Some((outcome, registry)))
     }
 }
 
@@ -392,7 +475,12 @@ pub struct StreamedDocument<'a> {
 
 impl StreamedDocument<'_> {
     /// The document as [`Store::import`] takes it, once parsed.
-    fn with<'a>(&'a self, registry: &'a Registry, sha256: &'a str) -> NewSnapshot<'a> {
+    fn with<'a>(
+        &'a self,
+        registry: &'a Registry,
+        sha256: &'a str,
+        hashes: Option<&'a ContentHashes>,
+    ) -> NewSnapshot<'a> {
         NewSnapshot {
             bytes: self.bytes,
             registry,
@@ -400,7 +488,7 @@ impl StreamedDocument<'_> {
             observed_at: self.observed_at,
             imported_at: self.imported_at,
             sha256: Some(sha256),
-            hashes: None,
+            hashes,
         }
     }
 }
@@ -410,6 +498,11 @@ struct Placing<'t> {
     tx: &'t Connection,
     p: i64,
     at_end: bool,
+    /// The history is empty: every version is new, and is inserted as it is.
+    into_empty: bool,
+    /// Every key is new (the history is empty and one document comes): keys are inserted
+    /// without the key cache, which reads them back from the table when next needed.
+    new_keys: bool,
 }
 
 impl Placing<'_> {
@@ -422,7 +515,11 @@ impl Placing<'_> {
         records: &[Arc<Record>],
         hashes: Option<&[i64]>,
     ) -> Result<()> {
-        let key_ids = record_key_ids(self.tx, key_cache, records)?;
+        let key_ids = if self.new_keys {
+            insert_record_keys(self.tx, records)?
+        } else {
+            record_key_ids(self.tx, key_cache, records)?
+        };
         let items: Vec<(i64, &Record, i64)> = key_ids
             .into_iter()
             .zip(records)
@@ -432,6 +529,9 @@ impl Placing<'_> {
                 (key, &**record, hash)
             })
             .collect();
+        if self.into_empty {
+            return insert_versions::<Records>(self.tx, &items, self.p, None);
+        }
         place::<Records>(self.tx, self.p, self.at_end, &items, &mut scratch.records)
     }
 
@@ -453,6 +553,9 @@ impl Placing<'_> {
             .into_iter()
             .map(|(id, (person, hash))| (id.to_string(), person, hash))
             .collect();
+        if self.into_empty {
+            return insert_versions::<People>(self.tx, &items, self.p, None);
+        }
         place::<People>(self.tx, self.p, self.at_end, &items, &mut scratch.people)
     }
 }
@@ -511,6 +614,13 @@ fn drop_version_indexes(tx: &Connection, tables: &[&str]) -> Result<Vec<String>>
         tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
     }
     Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
+fn create_indexes(tx: &Connection, creates: &[String]) -> Result<()> {
+    for create in creates {
+        tx.execute_batch(create)?;
+    }
+    Ok(())
 }
 
 /// Moves a snapshot's observation (and source) to an earlier sighting of the same bytes, when
@@ -604,25 +714,13 @@ fn record_key_ids(
         }
         cache.max_id = max_id;
     }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO record_key (name, protocol, port, ordinal, port_lo, port_hi)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+    let mut insert = conn.prepare_cached(INSERT_RECORD_KEY)?;
     let mut ids = Vec::with_capacity(records.len());
     for record in records {
         let id = match cache.get(record) {
             Some(id) => id,
             None => {
-                let range = record.port.as_deref().and_then(parse_port_range);
-                insert.execute(params![
-                    record.name,
-                    record.protocol,
-                    record.port,
-                    record.ordinal,
-                    range.map(|r| r.0),
-                    range.map(|r| r.1),
-                ])?;
-                let id = conn.last_insert_rowid();
+                let id = insert_record_key(&mut insert, record)?;
                 cache.insert(Arc::clone(record), id);
                 cache.max_id = cache.max_id.max(id);
                 id
@@ -631,6 +729,30 @@ fn record_key_ids(
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// The key ids of records whose keys are all new (see [`Placing::new_keys`]).
+fn insert_record_keys(conn: &Connection, records: &[Arc<Record>]) -> Result<Vec<i64>> {
+    let mut insert = conn.prepare_cached(INSERT_RECORD_KEY)?;
+    records
+        .iter()
+        .map(|record| insert_record_key(&mut insert, record))
+        .collect()
+}
+
+const INSERT_RECORD_KEY: &str = "INSERT INTO record_key
+    (name, protocol, port, ordinal, port_lo, port_hi) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+fn insert_record_key(insert: &mut CachedStatement, record: &Record) -> Result<i64> {
+    let range = record.port.as_deref().and_then(parse_port_range);
+    Ok(insert.insert(params![
+        record.name,
+        record.protocol,
+        record.port,
+        record.ordinal,
+        range.map(|r| r.0),
+        range.map(|r| r.1),
+    ])?)
 }
 
 /// Places the new snapshot's items at `p` in one version table (after the `seq` shift).
@@ -682,6 +804,12 @@ where
     let set_first = format!("UPDATE {} SET first_seq = ?2 WHERE id = ?1", T::TABLE);
     let delete = format!("DELETE FROM {} WHERE id = ?1", T::TABLE);
     let copy = copy_sql(T::TABLE);
+    let mut insert = conn.prepare_cached(&multi_row_insert(T::TABLE, T::COLUMNS, 1))?;
+    let mut insert_one = |key: &T::KeyId, item: &T::Item, hash: i64| -> Result<()> {
+        T::bind(&mut insert, 1, key, item, hash, p, own_last)?;
+        insert.raw_execute()?;
+        Ok(())
+    };
 
     // Splits a spanning version around p: it ends at p-1 and a copy resumes at p+1.
     let split = |s: Interval| -> Result<()> {
@@ -699,7 +827,7 @@ where
         if let Some(s) = state.spanning {
             if s.hash != hash {
                 split(s)?;
-                T::insert(conn, key, item, p, own_last)?;
+                insert_one(key, item, hash)?;
             }
             continue;
         }
@@ -719,7 +847,7 @@ where
                 conn.prepare_cached(&set_first)?
                     .execute(params![r.row_id, p])?;
             }
-            (None, None) => T::insert(conn, key, item, p, own_last)?,
+            (None, None) => insert_one(key, item, hash)?,
         }
     }
     // Keys absent from the new snapshot: a version that spanned p no longer does.

@@ -21,6 +21,7 @@
 mod adhoc;
 mod fetch_log;
 mod history;
+mod new_file;
 mod query;
 pub mod raw;
 
@@ -28,6 +29,7 @@ pub use crate::model::ContentHashes;
 pub use adhoc::{SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use history::{ImportOutcome, NewSnapshot, StreamedDocument};
+pub use new_file::NewFile;
 pub use query::{RecordFilter, SnapshotRef, SnapshotRow, VersionSpan};
 
 use include_dir::{Dir, include_dir};
@@ -76,6 +78,8 @@ pub enum StoreError {
     DamagedRaw { id: i64, reason: String },
     #[error("cannot compress: {0}")]
     Compression(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -121,6 +125,8 @@ impl Store {
         }
     }
 
+    /// A new database in memory: for tests, and for a first import that is then written
+    /// out with [`Store::write_new_file`].
     pub fn open_in_memory() -> Result<Store> {
         Self::from_connection(Connection::open_in_memory()?, true)
     }

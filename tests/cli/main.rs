@@ -455,8 +455,10 @@ fn odd_records_are_kept_as_written() {
     assert!(ok(portreg(&db, &["verify"])).contains("verified 1 snapshots"));
 }
 
-/// A first import stores records while the document is still being parsed: the rows are
-/// the same as the batch path's, and a document refused at its very end leaves nothing.
+/// A first import stores records while the document is still being parsed, into a database
+/// that exists (empty) or into one built in memory and then written out: the rows and the
+/// schema are the same as the batch path's, and a document refused at its very end leaves
+/// nothing (no file at all where there was none).
 #[test]
 fn a_first_import_streamed_equals_the_batch_path_and_a_late_refusal_leaves_nothing() {
     let latest = &real_versions()[real_versions().len() - 1].path;
@@ -467,8 +469,21 @@ fn a_first_import_streamed_equals_the_batch_path_and_a_late_refusal_leaves_nothi
             .filter(|row| !row.starts_with("snapshot:"))
             .collect()
     };
+    let schema = |db: &Path| {
+        ok(portreg(
+            db,
+            &[
+                "sql",
+                "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name",
+            ],
+        ))
+    };
     let (_a, streamed) = temp_db();
     let out = import(&streamed, std::slice::from_ref(&latest));
+    assert!(out.starts_with("stored "), "{out}");
+    let (_d, into_empty) = temp_db();
+    ok(portreg(&into_empty, &["snapshots"]));
+    let out = import(&into_empty, std::slice::from_ref(&latest));
     assert!(out.starts_with("stored "), "{out}");
     // Two arguments take the batch path (the repeat is skipped).
     let (_b, batch) = temp_db();
@@ -477,11 +492,21 @@ fn a_first_import_streamed_equals_the_batch_path_and_a_late_refusal_leaves_nothi
     let rows = history_rows(&streamed);
     assert!(rows.len() > 30_000, "{}", rows.len());
     assert_eq!(rows, history_rows(&batch));
-    assert_eq!(
-        ok(portreg(&streamed, &["snapshots", "--format", "json"])),
-        ok(portreg(&batch, &["snapshots", "--format", "json"]))
-    );
-    assert!(ok(portreg(&streamed, &["verify"])).contains("verified 1 snapshots"));
+    assert_eq!(rows, history_rows(&into_empty));
+    assert_eq!(schema(&streamed), schema(&batch));
+    assert_eq!(schema(&into_empty), schema(&batch));
+    for db in [&streamed, &into_empty] {
+        assert_eq!(
+            ok(portreg(db, &["snapshots", "--format", "json"])),
+            ok(portreg(&batch, &["snapshots", "--format", "json"]))
+        );
+        assert!(ok(portreg(db, &["verify"])).contains("verified 1 snapshots"));
+        let mode: String = rusqlite::Connection::open(db)
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
 
     // Cut just before its end: thousands of records were already handed to the store.
     let bytes = std::fs::read(&latest).unwrap();
@@ -501,4 +526,59 @@ fn a_first_import_streamed_equals_the_batch_path_and_a_late_refusal_leaves_nothi
         ok(portreg(&refused, &["sql", indexes])),
         ok(portreg(&streamed, &["sql", indexes]))
     );
+    let (none_dir, none) = temp_db();
+    let run = portreg(&none, &["import", cut.to_str().unwrap()]);
+    assert_ne!(run.code, 0);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(none_dir.path()).unwrap().count(), 0);
+}
+
+/// Two first imports at once into a database that does not exist yet: each builds its own in
+/// memory, one writes the file, and the other, finding it there, imports into it instead.
+#[test]
+fn two_first_imports_at_once_both_land_in_one_database() {
+    let files = paths(&[19, 20]);
+    let (_r, reference) = temp_db();
+    import(&reference, &files);
+    for round in 0..4 {
+        let (_dir, db) = temp_db();
+        // The same version twice, or two versions.
+        let pair = if round % 2 == 0 {
+            [&files[0], &files[0]]
+        } else {
+            [&files[0], &files[1]]
+        };
+        let children: Vec<_> = pair
+            .iter()
+            .map(|file| {
+                portreg_command(&db, &["import", file])
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outputs: Vec<String> = children
+            .into_iter()
+            .map(|child| {
+                let output = child.wait_with_output().unwrap();
+                assert!(output.status.success(), "round {round}");
+                String::from_utf8(output.stdout).unwrap()
+            })
+            .collect();
+        let stored = outputs.iter().filter(|o| o.starts_with("stored ")).count();
+        let skipped = outputs.iter().filter(|o| o.starts_with("skipped ")).count();
+        let expected = if round % 2 == 0 { (1, 1) } else { (2, 0) };
+        assert_eq!((stored, skipped), expected, "round {round}: {outputs:?}");
+        assert!(ok(portreg(&db, &["verify"])).contains(&format!("verified {stored} snapshots")));
+        if stored == 2 {
+            let strip = |db: &Path| -> Vec<String> {
+                ok(portreg(db, &["snapshots", "--format", "json"]))
+                    .lines()
+                    .filter(|l| !l.contains("\"id\"") && !l.contains("\"imported_at\""))
+                    .map(str::to_string)
+                    .collect()
+            };
+            assert_eq!(strip(&db), strip(&reference), "round {round}");
+        }
+    }
 }

@@ -477,38 +477,76 @@ fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
     assert_eq!(fingerprint(&empty), before);
     import(&empty, &paths(&[20]));
     verified(&empty);
+
+    // A first import into no database (built in memory, then written out) that cannot write
+    // the file leaves no file at all, named or not.
+    let (dir, fresh) = temp_db();
+    let output = import_on_a_full_disk(&fresh, &paths(&[20])[0], 1024 * 1024);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot write database"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).is_empty());
+    assert_eq!(files_in(dir.path()), Vec::<String>::new());
+    import(&fresh, &paths(&[20]));
+    verified(&fresh);
+}
+
+/// The names of the files in a directory, sorted.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// A first import is stored while it is parsed; killed at any moment, it leaves either
-/// nothing or the whole snapshot, and the next run completes it.
+/// nothing or the whole snapshot, and the next run completes it. Into an empty database it
+/// is a transaction; into no database, a file that appears whole or not at all.
 #[test]
 fn a_first_import_killed_at_random_moments_leaves_nothing_half_done() {
     let file = paths(&[20]);
     let (_dir, reference) = temp_db();
     import(&reference, &file);
     let expected = history_view(&reference);
-    let mut unfinished = 0;
-    for delay in delays(8, 250) {
-        let (_dir, db) = temp_db();
-        ok(portreg(&db, &["snapshots"]));
+    // Kills that landed before the end, into an empty database and into none.
+    let mut unfinished = [0, 0];
+    for (round, delay) in delays(16, 150).into_iter().enumerate() {
+        let (dir, db) = temp_db();
+        let into_no_database = round % 2 == 1;
+        if !into_no_database {
+            ok(portreg(&db, &["snapshots"]));
+        }
         let mut child = portreg_command(&db, &["import", &file[0]])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         std::thread::sleep(delay);
-        unfinished += child.try_wait().unwrap().is_none() as usize;
+        unfinished[round % 2] += child.try_wait().unwrap().is_none() as usize;
         child.kill().unwrap();
         child.wait().unwrap();
-        assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
-        let stored = sql_one(&db, "SELECT count(*) FROM snapshot");
-        assert!(stored == "Integer(0)" || stored == "Integer(1)", "{stored}");
-        verified(&db);
+        if into_no_database {
+            // No temporary file is left behind, and the database is there whole or not at all.
+            let names = files_in(dir.path());
+            assert!(
+                names.is_empty() || names == ["portreg.sqlite3"],
+                "after a kill at {delay:?}: {names:?}"
+            );
+        }
+        if db.exists() {
+            assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
+            let stored = sql_one(&db, "SELECT count(*) FROM snapshot");
+            assert!(stored == "Integer(0)" || stored == "Integer(1)", "{stored}");
+            verified(&db);
+        }
         import(&db, &file);
         assert_eq!(history_view(&db), expected, "after a kill at {delay:?}");
     }
     assert!(
-        unfinished >= 3,
-        "only {unfinished} kills landed before the end"
+        unfinished.iter().all(|&n| n >= 2),
+        "too few kills landed before the end: {unfinished:?}"
     );
 }
