@@ -5,7 +5,10 @@ use std::process::ExitCode;
 mod cmd;
 
 // The import pipeline allocates on one thread and frees on another; glibc malloc spends a
-// quarter of the time on that, mimalloc almost none.
+// quarter of the time on that, mimalloc almost none. Built without transparent huge pages
+// (feature `no_thp`): asking for them made the kernel compact memory on page faults whenever
+// free memory was fragmented (after any big process), a third more time for a first import,
+// and a whole-history import peaked at 80 MB instead of 55 MB.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
