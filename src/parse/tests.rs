@@ -358,3 +358,60 @@ fn the_record_stream_ends_where_the_people_begin() {
     assert_eq!(registry.people.len(), 1);
     assert_eq!(hashes, ContentHashes::of(&registry));
 }
+
+/// Where the names alone tell every element's namespace, the parse skips namespace
+/// resolution; everywhere, it must read exactly what a namespace-aware reading does.
+#[test]
+fn reading_without_namespace_resolution_changes_nothing() {
+    let root =
+        r#"<registry xmlns="http://www.iana.org/assignments" id="service-names-port-numbers">"#;
+    let head = "<?xml version='1.0'?>\n<!-- xmlns in a comment -->\n";
+    let body = "<title>T</title><updated>2024-01-02</updated>\
+        <record xml:lang=\"en\"><name>a</name><protocol>tcp</protocol><number>1</number></record>\
+        <x:record><name>prefixed</name><protocol>tcp</protocol><number>2</number></x:record>\
+        <record><x:name>b</x:name><name>c</name><protocol>udp</protocol><number>3</number></record>";
+    let documents = [
+        // As every real version: the plain reading is taken.
+        format!("{root}{body}</registry>"),
+        // No namespace at all.
+        format!(r#"<registry id="service-names-port-numbers">{body}</registry>"#),
+        // Another default namespace on the root: not a registry either way.
+        format!(r#"<registry xmlns="urn:other" id="service-names-port-numbers">{body}</registry>"#),
+        // The IANA namespace under a prefix, on the root or inside.
+        format!(
+            r#"<r:registry xmlns:r="http://www.iana.org/assignments" id="service-names-port-numbers">{body}</r:registry>"#
+        ),
+        format!(
+            r#"{root}<record xmlns:x="http://www.iana.org/assignments">{}</record>{body}</registry>"#,
+            "<x:name>n</x:name><x:protocol>tcp</x:protocol><number>9</number>"
+        ),
+        // The default namespace changed or undeclared inside.
+        format!(
+            r#"{root}{body}<record xmlns="urn:other"><name>z</name></record><record xmlns=""><name>e</name><protocol>tcp</protocol><number>5</number></record></registry>"#
+        ),
+        // "xmlns" in text, and in a comment before the root.
+        format!(
+            "{head}{root}{body}<record><name>xmlns</name><protocol>tcp</protocol><number>4</number></record></registry>"
+        ),
+        // Not well-formed, or cut short.
+        format!("{root}{body}"),
+        format!("{root}<record><name>a</name></recrd></registry>"),
+    ];
+    for document in &documents {
+        let bytes = document.as_bytes();
+        assert_eq!(
+            parse_registry(bytes),
+            parse_registry_namespace_aware(bytes),
+            "{document}"
+        );
+    }
+    assert!(namespaces_follow_from_names(documents[0].as_bytes()));
+    assert!(namespaces_follow_from_names(documents[1].as_bytes()));
+    for i in [2, 3, 4, 5, 6] {
+        assert!(
+            !namespaces_follow_from_names(documents[i].as_bytes()),
+            "{}",
+            documents[i]
+        );
+    }
+}

@@ -386,13 +386,17 @@ fn the_database_defaults_to_the_user_data_directory() {
 
 #[test]
 fn parsing_with_a_memo_gives_what_a_fresh_parse_gives_on_real_versions() {
-    use portreg::parse::{ParseMemo, parse_registry_with_memo};
+    use portreg::parse::{ParseMemo, parse_registry_namespace_aware, parse_registry_with_memo};
     let versions = real_versions();
     let bytes: Vec<Vec<u8>> = versions
         .iter()
         .map(|v| std::fs::read(&v.path).unwrap())
         .collect();
     let fresh: Vec<_> = bytes.iter().map(|b| parse_registry(b).unwrap()).collect();
+    // Read without namespace resolution (see parse_registry_namespace_aware): the same.
+    for (bytes, fresh) in bytes.iter().zip(&fresh) {
+        assert_eq!(&parse_registry_namespace_aware(bytes).unwrap(), fresh);
+    }
     for order in [
         (0..bytes.len()).collect::<Vec<_>>(),
         shuffled(bytes.len(), 7),
