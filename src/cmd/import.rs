@@ -190,6 +190,9 @@ fn import_single(
     observed_override: Option<DateTime<Utc>>,
     out: &mut impl Write,
 ) -> Result<Counts> {
+    let new_database = !ctx.database_exists();
+    // The in-memory database is set up while the file is read.
+    let opening = new_database.then(|| std::thread::spawn(Store::open_in_memory));
     let input = match read_input(&path).with_context(|| format!("{path}: cannot read")) {
         Ok(input) => input,
         Err(error) => {
@@ -198,12 +201,17 @@ fn import_single(
             return Ok(counts);
         }
     };
-    if !ctx.database_exists() {
+    if let Some(opening) = opening {
         ctx.create_parent_directory()?;
         // Reported only once the database is written.
         let mut report = Vec::new();
         let imported = import_one_file(
-            || Ok(Store::open_in_memory()?),
+            || {
+                let store = opening
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                Ok(store)
+            },
             &path,
             &input,
             observed_override,
