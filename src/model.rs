@@ -372,4 +372,10 @@ impl ContentHashes {
             people: registry.people.iter().map(|p| p.content_hash()).collect(),
         }
     }
+
+    /// Whether these are as many hashes as `registry` has records and people (hashes made
+    /// elsewhere are used only then).
+    pub fn fit(&self, registry: &Registry) -> bool {
+        self.records.len() == registry.records.len() && self.people.len() == registry.people.len()
+    }
 }

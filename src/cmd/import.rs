@@ -419,9 +419,7 @@ fn load(
     };
     match parsed.map(|registry| {
         let hashes = memo_hashes
-            .filter(|h| {
-                h.records.len() == registry.records.len() && h.people.len() == registry.people.len()
-            })
+            .filter(|h| h.fit(&registry))
             .unwrap_or_else(|| ContentHashes::of(&registry));
         (registry, hashes)
     }) {

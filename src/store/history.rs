@@ -316,10 +316,7 @@ impl Store {
             Some(prev_id) => Some((prev_id, raw::chain_bytes(&tx, raw_cache, prev_id)?)),
             None => None,
         };
-        let hashes = new.hashes.filter(|h| {
-            h.records.len() == new.registry.records.len()
-                && h.people.len() == new.registry.people.len()
-        });
+        let hashes = new.hashes.filter(|h| h.fit(new.registry));
         let placing = Placing {
             tx: &tx,
             p,
@@ -434,9 +431,7 @@ impl Store {
             let Some((registry, hashes)) = parsed() else {
                 return Ok(None);
             };
-            let hashes = Some(&hashes).filter(|h| {
-                h.records.len() == registry.records.len() && h.people.len() == registry.people.len()
-            });
+            let hashes = Some(&hashes).filter(|h| h.fit(&registry));
             let rest = registry.records.get(streamed..).unwrap_or_default();
             let rest_hashes = hashes.map(|h| &h.records[streamed.min(h.records.len())..]);
             placing.records(key_cache, scratch, rest, rest_hashes)?;

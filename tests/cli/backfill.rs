@@ -80,13 +80,7 @@ fn import_git_stores_every_version_as_importing_the_files_does() {
     let (_dir2, from_files) = temp_db();
     import(&from_files, &paths(&versions));
 
-    let view = |db: &Path| -> Vec<String> {
-        ok(portreg(db, &["snapshots", "--format", "json"]))
-            .lines()
-            .filter(|l| !l.contains("\"source\"") && !l.contains("\"id\""))
-            .map(str::to_string)
-            .collect()
-    };
+    let view = |db: &Path| snapshots_json_without(db, &["source", "id"]);
     assert_eq!(view(&from_git), view(&from_files));
     for (from, to) in [("1", "latest"), ("2", "4"), ("3", "7")] {
         assert_eq!(

@@ -81,6 +81,15 @@ pub fn import(db: &Path, files: &[String]) -> String {
     ok(portreg(db, &args))
 }
 
+/// `portreg snapshots --format json`, line by line, without the lines of these keys.
+pub fn snapshots_json_without(db: &Path, keys: &[&str]) -> Vec<String> {
+    ok(portreg(db, &["snapshots", "--format", "json"]))
+        .lines()
+        .filter(|line| !keys.iter().any(|key| line.contains(&format!("\"{key}\""))))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Every row of every table, for "nothing changed" checks.
 pub fn fingerprint(db: &Path) -> Vec<String> {
     if !db.exists() {
