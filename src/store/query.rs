@@ -309,7 +309,8 @@ fn filter_sql(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
     match filter.lookup {
         Some(Lookup::Ports { lo, hi, .. }) => {
             // Keys starting inside lo..=hi, plus ranges starting below it that reach into it;
-            // both by index (see migrations/0003_port_range_index.sql).
+            // both by index (record_key_identity leads with port_lo, and
+            // migrations/0003_port_range_index.sql).
             conditions.push(
                 "k.id IN (SELECT id FROM record_key WHERE port_lo BETWEEN :lo AND :hi
                           UNION ALL

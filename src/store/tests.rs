@@ -259,3 +259,75 @@ fn a_first_import_leaves_every_index_in_place() {
         assert_eq!(index_definitions(&store), schema);
     }
 }
+
+/// The keys' identity is (name, protocol, port, ordinal), NULLs equal to each other, whether
+/// the port is a number, a range, absent or unreadable (migrations/0005).
+#[test]
+fn record_keys_are_unique_by_name_protocol_port_and_ordinal() {
+    let store = Store::open_in_memory().unwrap();
+    let insert = |name: Option<&str>, protocol: Option<&str>, port: Option<&str>, ordinal: i64| {
+        let bounds = port.and_then(crate::model::parse_port_range);
+        store.conn.execute(
+            "INSERT INTO record_key (name, protocol, port, ordinal, port_lo, port_hi)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                name,
+                protocol,
+                port,
+                ordinal,
+                bounds.map(|b| b.0),
+                bounds.map(|b| b.1)
+            ],
+        )
+    };
+    let keys = [
+        (Some("http"), Some("tcp"), Some("80"), 1),
+        (Some("http"), Some("udp"), Some("80"), 1),
+        (Some("http"), Some("tcp"), Some("80"), 2),
+        (Some("www"), Some("tcp"), Some("80"), 1),
+        // The same bounds, spelt differently: another key.
+        (Some("http"), Some("tcp"), Some("080"), 1),
+        (Some("x11"), Some("tcp"), Some("6000-6063"), 1),
+        (None, Some("tcp"), Some("80"), 1),
+        (None, None, Some("80"), 1),
+        (Some("noport"), None, None, 1),
+        (None, None, None, 1),
+        (Some("odd"), Some("tcp"), Some("70000"), 1),
+    ];
+    for (name, protocol, port, ordinal) in keys {
+        insert(name, protocol, port, ordinal).unwrap();
+    }
+    for (name, protocol, port, ordinal) in keys {
+        let again = insert(name, protocol, port, ordinal);
+        assert!(
+            matches!(&again, Err(e) if e.to_string().contains("UNIQUE")),
+            "{name:?} {protocol:?} {port:?} {ordinal}: {again:?}"
+        );
+    }
+}
+
+/// Port lookups go by index, not through every key.
+#[test]
+fn port_lookups_use_an_index() {
+    let store = Store::open_in_memory().unwrap();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM record_key WHERE port_lo BETWEEN 443 AND 443
+             UNION ALL
+             SELECT id FROM record_key WHERE port_hi > port_lo AND port_hi >= 443 AND port_lo < 443",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(
+        plan.iter().all(|step| !step.starts_with("SCAN")),
+        "{plan:?}"
+    );
+    assert!(
+        plan.iter().any(|step| step.contains("record_key_identity")),
+        "{plan:?}"
+    );
+}
