@@ -492,11 +492,12 @@ impl Parser {
 
     /// An end tag must close the innermost open element, by the same name.
     fn check_end(&self, document: &[u8], name: &[u8], at: usize) -> Result<(), ParseError> {
-        let found = String::from_utf8_lossy(name);
+        // Named only in an error: most end tags are fine.
+        let found = || String::from_utf8_lossy(name);
         let Some(frame) = self.stack.last() else {
             return Err(ParseError::Malformed {
                 position: at as u64,
-                message: format!("end tag </{found}> without a start tag"),
+                message: format!("end tag </{}> without a start tag", found()),
             });
         };
         match frame.qname {
@@ -504,8 +505,9 @@ impl Parser {
                 Err(ParseError::Malformed {
                     position: at as u64,
                     message: format!(
-                        "expected </{}>, found </{found}>",
-                        String::from_utf8_lossy(&document[start..start + len])
+                        "expected </{}>, found </{}>",
+                        String::from_utf8_lossy(&document[start..start + len]),
+                        found()
                     ),
                 })
             }
