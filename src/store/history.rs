@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Statement, TransactionBehavior, params,
 };
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
@@ -536,17 +536,18 @@ impl Placing<'_> {
         people: &[Arc<Person>],
         hashes: Option<&[i64]>,
     ) -> Result<()> {
-        let mut first: FxHashMap<&str, (&Person, i64)> = FxHashMap::default();
-        for (i, person) in people.iter().enumerate() {
-            // A repeated id keeps its first entry, as a reader of the document would.
-            first.entry(person.id.as_str()).or_insert_with(|| {
+        // A repeated id keeps its first entry, as a reader of the document would. The rest
+        // stay in document order, which is by id: their index is then built from sorted rows.
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        seen.reserve(people.len());
+        let items: Vec<(String, &Person, i64)> = people
+            .iter()
+            .enumerate()
+            .filter(|(_, person)| seen.insert(person.id.as_str()))
+            .map(|(i, person)| {
                 let hash = hashes.map_or_else(|| person.content_hash(), |h| h[i]);
-                (&**person, hash)
-            });
-        }
-        let items: Vec<(String, &Person, i64)> = first
-            .into_iter()
-            .map(|(id, (person, hash))| (id.to_string(), person, hash))
+                (person.id.clone(), &**person, hash)
+            })
             .collect();
         if self.into_empty {
             return insert_versions::<People>(self.tx, &items, self.p, None);

@@ -331,3 +331,41 @@ fn port_lookups_use_an_index() {
         "{plan:?}"
     );
 }
+
+/// A person id given twice in a document keeps its first entry, as a reader would; the
+/// people are stored in document order.
+#[test]
+fn a_repeated_person_id_keeps_its_first_entry() {
+    let person = |id: &str, name: &str| {
+        Arc::new(crate::model::Person {
+            id: id.into(),
+            name: Some(name.into()),
+            ..Default::default()
+        })
+    };
+    let mut with_people = registry("2024-01-01", vec![record("a", "1", "x")]);
+    with_people.people = vec![
+        person("Ann", "first"),
+        person("Bob", "only"),
+        person("Ann", "second"),
+        person("Cy", "last"),
+    ];
+    for mut store in [Store::open_in_memory().unwrap(), {
+        let mut store = Store::open_in_memory().unwrap();
+        import(&mut store, &registry("2023-01-01", vec![]), 1);
+        store
+    }] {
+        import(&mut store, &with_people, 2);
+        let rows: Vec<(String, String)> = store
+            .conn
+            .prepare("SELECT person_id, name FROM person_version ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let expected = [("Ann", "first"), ("Bob", "only"), ("Cy", "last")]
+            .map(|(id, name)| (id.to_string(), name.to_string()));
+        assert_eq!(rows, expected);
+    }
+}
