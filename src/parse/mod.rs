@@ -708,9 +708,10 @@ impl Parser {
                 Sink::Text
             }
             Elem::Record => {
+                let [date, updated] = attributes(start, ["date", "updated"]);
                 self.record = Record {
-                    registered: attribute(start, "date").and_then(non_empty),
-                    modified: attribute(start, "updated").and_then(non_empty),
+                    registered: date.and_then(non_empty),
+                    modified: updated.and_then(non_empty),
                     ..Record::default()
                 };
                 Sink::Nowhere
@@ -723,18 +724,18 @@ impl Parser {
                 Sink::Nowhere
             }
             Elem::RecordXref => {
+                let [kind, data, section] = attributes(start, ["type", "data", "section"]);
                 self.xref = RecordXref {
-                    kind: attribute(start, "type").unwrap_or_default(),
-                    data: attribute(start, "data").and_then(non_empty),
-                    section: attribute(start, "section").and_then(non_empty),
+                    kind: kind.unwrap_or_default(),
+                    data: data.and_then(non_empty),
+                    section: section.and_then(non_empty),
                 };
                 self.xref_text.clear();
                 Sink::XrefText
             }
             Elem::AssigneeXref | Elem::ContactXref => {
-                let is_person = attribute(start, "type").as_deref() == Some("person");
-                if let (true, Some(id)) = (is_person, attribute(start, "data").and_then(non_empty))
-                {
+                let [kind, data] = attributes(start, ["type", "data"]);
+                if let (Some("person"), Some(id)) = (kind.as_deref(), data.and_then(non_empty)) {
                     let list = if elem == Elem::AssigneeXref {
                         &mut self.record.assignee
                     } else {
@@ -1120,15 +1121,30 @@ fn name_span(document: &[u8], name: &[u8]) -> Option<(usize, usize)> {
 
 /// The unescaped value of the attribute with this local name, if present and readable.
 fn attribute(start: &BytesStart, wanted: &str) -> Option<String> {
-    start
-        .attributes()
-        .flatten()
-        .find(|attr| attr.key.local_name().as_ref() == wanted)
-        .and_then(|attr| {
-            attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
+    let [value] = attributes(start, [wanted]);
+    value
+}
+
+/// The unescaped values of the attributes with these local names (the first of each name, if
+/// readable), in one pass over the tag.
+fn attributes<const N: usize>(start: &BytesStart, wanted: [&str; N]) -> [Option<String>; N] {
+    let mut found: [Option<Option<String>>; N] = std::array::from_fn(|_| None);
+    // Without quick-xml's duplicate check (a list of the names seen, allocated per tag): the
+    // first of each name is taken, which is what the check would have left readable anyway.
+    for attr in start.attributes().with_checks(false).flatten() {
+        let name = attr.key.local_name();
+        let Some(i) = wanted.iter().position(|w| name.as_ref() == *w) else {
+            continue;
+        };
+        if found[i].is_none() {
+            found[i] = Some(
+                attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .ok()
+                    .map(|v| v.into_owned()),
+            );
+        }
+    }
+    found.map(Option::flatten)
 }
 
 #[cfg(test)]

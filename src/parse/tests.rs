@@ -79,6 +79,25 @@ fn absent_and_empty_fields_are_null() {
     assert_eq!(record.registered, None);
 }
 
+/// Attributes are read by local name, the first of a repeated name wins, and attributes
+/// that are not asked for change nothing.
+#[test]
+fn attributes_are_read_by_local_name_first_one_wins() {
+    let record = one(
+        r#"<record other="x" date="2001-01-01" updated="2002-02-02" date="2009-09-09">
+        <name>a</name><protocol>tcp</protocol><number>1</number>
+        <xref data="RFC1" type="rfc" type="draft" extra="y"/>
+        <assignee><xref data="Ann" type="person" xmlns:p="urn:x" p:type="x"/></assignee>
+        <contact><xref type="org" data="Bob"/></contact>
+        </record>"#,
+    );
+    assert_eq!(record.registered.as_deref(), Some("2001-01-01"));
+    assert_eq!(record.modified.as_deref(), Some("2002-02-02"));
+    assert_eq!(record.references, Some(vec!["rfc:RFC1".to_string()]));
+    assert_eq!(record.assignee, Some(vec!["Ann".to_string()]));
+    assert_eq!(record.contact, None);
+}
+
 #[test]
 fn paragraphs_breaks_and_entities_become_plain_text() {
     let record = one(
