@@ -55,6 +55,21 @@ fn dump(store: &Store) -> Vec<String> {
         .unwrap()
 }
 
+/// Every row of a two-column query.
+fn pairs<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql>(
+    store: &Store,
+    sql: &str,
+) -> Vec<(A, B)> {
+    store
+        .conn
+        .prepare(sql)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
 fn versions() -> Vec<Registry> {
     vec![
         registry(
@@ -135,14 +150,10 @@ fn raw_bytes_come_back_exactly_in_any_order() {
         assert_eq!(raw::sha256_hex(&bytes), snapshot.sha256);
     }
     // Every frame but the oldest's is a delta on the previous snapshot.
-    let bases: Vec<(i64, Option<i64>)> = store
-        .conn
-        .prepare("SELECT s.seq, b.seq FROM snapshot_raw r JOIN snapshot s ON s.id = r.snapshot_id LEFT JOIN snapshot b ON b.id = r.base_id ORDER BY s.seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
+    let bases: Vec<(i64, Option<i64>)> = pairs(
+        &store,
+        "SELECT s.seq, b.seq FROM snapshot_raw r JOIN snapshot s ON s.id = r.snapshot_id LEFT JOIN snapshot b ON b.id = r.base_id ORDER BY s.seq",
+    );
     assert_eq!(
         bases,
         vec![
@@ -209,14 +220,10 @@ fn migrations_are_valid() {
 }
 
 fn index_definitions(store: &Store) -> Vec<(String, String)> {
-    let mut stmt = store
-        .conn
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
+    pairs(
+        store,
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+    )
 }
 
 /// A first import builds the history's indexes after its rows; they are all back afterwards,
@@ -356,14 +363,10 @@ fn a_repeated_person_id_keeps_its_first_entry() {
         store
     }] {
         import(&mut store, &with_people, 2);
-        let rows: Vec<(String, String)> = store
-            .conn
-            .prepare("SELECT person_id, name FROM person_version ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
+        let rows: Vec<(String, String)> = pairs(
+            &store,
+            "SELECT person_id, name FROM person_version ORDER BY id",
+        );
         let expected = [("Ann", "first"), ("Bob", "only"), ("Cy", "last")]
             .map(|(id, name)| (id.to_string(), name.to_string()));
         assert_eq!(rows, expected);
