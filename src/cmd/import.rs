@@ -207,10 +207,9 @@ fn import_single(
         let mut report = Vec::new();
         let imported = import_one_file(
             || {
-                let store = opening
+                Ok(opening
                     .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                Ok(store)
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))?)
             },
             &path,
             &input,

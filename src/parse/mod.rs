@@ -97,6 +97,18 @@ struct RecordStream {
     sent: usize,
 }
 
+impl RecordStream {
+    /// Sends the records (and their hashes) after the ones sent already.
+    fn send_rest(&mut self, records: &[Arc<Record>], hashes: &[i64]) {
+        // A receiver that is gone wants nothing more.
+        let _ = self.sender.send(RecordChunk {
+            records: records[self.sent..].to_vec(),
+            hashes: hashes.get(self.sent..).unwrap_or_default().to_vec(),
+        });
+        self.sent = records.len();
+    }
+}
+
 fn check_not_empty_or_html(bytes: &[u8]) -> Result<(), ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -612,25 +624,17 @@ impl Parser {
         if let Some(stream) = &mut self.stream
             && self.records.len() - stream.sent >= STREAM_CHUNK
         {
-            // A receiver that is gone wants nothing more.
-            let _ = stream.sender.send(RecordChunk {
-                records: self.records[stream.sent..].to_vec(),
-                hashes: self.hashes.records[stream.sent..].to_vec(),
-            });
-            stream.sent = self.records.len();
+            stream.send_rest(&self.records, &self.hashes.records);
         }
     }
 
     /// Sends the records not sent yet and closes the stream (see
     /// [`parse_registry_streaming`]).
     fn end_record_stream(&mut self) {
-        if let Some(stream) = self.stream.take()
+        if let Some(mut stream) = self.stream.take()
             && stream.sent < self.records.len()
         {
-            let _ = stream.sender.send(RecordChunk {
-                records: self.records[stream.sent..].to_vec(),
-                hashes: self.hashes.records[stream.sent..].to_vec(),
-            });
+            stream.send_rest(&self.records, &self.hashes.records);
         }
     }
 
