@@ -1,7 +1,7 @@
 //! The command line, in one place so help, completions and a man page come from it.
 
 use crate::lookup::{Lookup, SinceDate, parse_protocol};
-use crate::output::Format;
+use crate::output::{Format, ObjectFormat};
 use crate::store::SnapshotRef;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -54,6 +54,8 @@ pub enum Command {
     Verify,
     /// Print shell completions (e.g. `portreg completions bash > /etc/bash_completion.d/portreg`)
     Completions(CompletionsArgs),
+    /// Print the man page in roff (`portreg man > portreg.1`), or write one per command
+    Man(ManArgs),
 }
 
 /// Where `changes` finds its answer.
@@ -168,6 +170,13 @@ pub struct SqlArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write portreg.1 and a page for each command (portreg-import.1, ...) into this directory
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
@@ -243,7 +252,7 @@ pub struct BackfillArgs {
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
     /// The Wayback Machine's address (CDX index and captures)
-    #[arg(long, env = "PORTREG_WAYBACK_URL", default_value = crate::backfill::WAYBACK_URL)]
+    #[arg(long, env = "PORTREG_WAYBACK_URL", default_value = crate::load::wayback::WAYBACK_URL)]
     pub wayback_url: String,
     /// The delay between two downloads, to be polite to the archive
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
@@ -255,7 +264,7 @@ pub struct BackfillArgs {
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: ObjectFormat,
 }
 
 /// A watch interval: at least a minute, so a typo cannot hammer the server.
@@ -278,7 +287,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "REPO")]
     pub git: Option<PathBuf>,
     /// The file's path in the repository (with --git)
-    #[arg(long, value_name = "FILE", default_value = crate::git::DEFAULT_PATH, requires = "git")]
+    #[arg(long, value_name = "FILE", default_value = crate::load::git::DEFAULT_PATH, requires = "git")]
     pub path: String,
     /// The revision whose history is read (with --git)
     #[arg(long, value_name = "REV", default_value = "HEAD", requires = "git")]

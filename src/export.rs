@@ -2,11 +2,13 @@
 
 use crate::lookup::PROTOCOLS;
 use crate::model::{Record, parse_port_range};
+use crate::output::write_csv;
+use crate::store::SnapshotId;
 use std::io::{self, Write};
 
 /// Where an exported snapshot came from, for the services file's header.
 pub struct ExportSource<'a> {
-    pub snapshot_id: i64,
+    pub snapshot_id: SnapshotId,
     pub registry_date: &'a str,
     pub sha256: &'a str,
 }
@@ -141,12 +143,9 @@ fn references(list: &Option<Vec<String>>) -> String {
 
 /// Writes the snapshot in the column layout of IANA's own CSV export.
 pub fn write_iana_csv(out: &mut impl Write, records: &[Record]) -> io::Result<()> {
-    let mut csv = csv::Writer::from_writer(out);
-    let to_io = |e: csv::Error| io::Error::other(e.to_string());
-    csv.write_record(IANA_CSV_HEADER).map_err(to_io)?;
-    for record in records {
-        let text = |field: &Option<String>| field.clone().unwrap_or_default();
-        csv.write_record([
+    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+    let rows = records.iter().map(|record| {
+        [
             text(&record.name),
             text(&record.port),
             text(&record.protocol),
@@ -159,10 +158,9 @@ pub fn write_iana_csv(out: &mut impl Write, records: &[Record]) -> io::Result<()
             text(&record.service_code),
             text(&record.unauthorized),
             text(&record.notes),
-        ])
-        .map_err(to_io)?;
-    }
-    csv.flush()
+        ]
+    });
+    write_csv(out, &IANA_CSV_HEADER, rows)
 }
 
 #[cfg(test)]
@@ -196,7 +194,7 @@ mod tests {
         ];
         let mut out = Vec::new();
         let source = ExportSource {
-            snapshot_id: 1,
+            snapshot_id: SnapshotId(1),
             registry_date: "2025-01-01",
             sha256: "ab",
         };

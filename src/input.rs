@@ -3,7 +3,7 @@
 //! Compression is recognised by its magic bytes, not by the file name. Both the compressed and
 //! the decompressed size are capped, so a gzip bomb or a wrong file cannot eat the memory.
 
-use chrono::{DateTime, Utc};
+use crate::time::Timestamp;
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
 use std::path::Path;
@@ -27,7 +27,7 @@ pub struct Input {
     /// The document itself, decompressed.
     pub bytes: Vec<u8>,
     /// When the file was last modified; None for standard input.
-    pub modified: Option<DateTime<Utc>>,
+    pub modified: Option<Timestamp>,
 }
 
 /// Reads `-` (standard input) or a file path.
@@ -41,7 +41,7 @@ pub fn read_input(path: &str) -> Result<Input, InputError> {
     }
     let file = std::fs::File::open(Path::new(path))?;
     let metadata = file.metadata()?;
-    let modified = metadata.modified().ok().map(DateTime::<Utc>::from);
+    let modified = metadata.modified().ok().map(Timestamp::from);
     // Sized from the start: growing a 4 MB buffer by doubling costs more than reading it.
     let size_hint = metadata.len().min(MAX_DOCUMENT_BYTES) as usize + 1;
     let raw = read_capped(file, MAX_DOCUMENT_BYTES, size_hint)?;

@@ -40,18 +40,162 @@ fn is_first_ordinal(ordinal: &u32) -> bool {
     *ordinal <= 1
 }
 
-/// The names of the fields a change can list in `changed_fields`, in contract order.
-pub const CONTENT_FIELDS: [&str; 9] = [
-    "description",
-    "assignee",
-    "contact",
-    "references",
-    "registered",
-    "modified",
-    "service_code",
-    "unauthorized",
-    "notes",
-];
+/// A record's fields, in contract order: the one list of them that the parser, the store,
+/// the diff and the renderers share. Its names are the canonical ones (JSON keys and the
+/// store's column names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordField {
+    Name,
+    Protocol,
+    Port,
+    Description,
+    Assignee,
+    Contact,
+    References,
+    Registered,
+    Modified,
+    ServiceCode,
+    Unauthorized,
+    Notes,
+}
+
+impl Serialize for RecordField {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        RecordField::named(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown field {name:?}")))
+    }
+}
+
+impl std::fmt::Display for RecordField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A field's value: text, or a list of strings (people ids, references).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    Text(Option<&'a str>),
+    List(Option<&'a [String]>),
+}
+
+impl RecordField {
+    /// Every field, in contract order.
+    pub const ALL: [RecordField; 12] = [
+        RecordField::Name,
+        RecordField::Protocol,
+        RecordField::Port,
+        RecordField::Description,
+        RecordField::Assignee,
+        RecordField::Contact,
+        RecordField::References,
+        RecordField::Registered,
+        RecordField::Modified,
+        RecordField::ServiceCode,
+        RecordField::Unauthorized,
+        RecordField::Notes,
+    ];
+
+    /// The fields of a record's identity (with its ordinal).
+    pub const KEY: [RecordField; 3] = [RecordField::Name, RecordField::Protocol, RecordField::Port];
+
+    /// The fields a version holds, and a change lists in `changed_fields`.
+    pub const CONTENT: [RecordField; 9] = [
+        RecordField::Description,
+        RecordField::Assignee,
+        RecordField::Contact,
+        RecordField::References,
+        RecordField::Registered,
+        RecordField::Modified,
+        RecordField::ServiceCode,
+        RecordField::Unauthorized,
+        RecordField::Notes,
+    ];
+
+    /// The canonical name: the JSON key and the store's column.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordField::Name => "name",
+            RecordField::Protocol => "protocol",
+            RecordField::Port => "port",
+            RecordField::Description => "description",
+            RecordField::Assignee => "assignee",
+            RecordField::Contact => "contact",
+            RecordField::References => "references",
+            RecordField::Registered => "registered",
+            RecordField::Modified => "modified",
+            RecordField::ServiceCode => "service_code",
+            RecordField::Unauthorized => "unauthorized",
+            RecordField::Notes => "notes",
+        }
+    }
+
+    /// The field of a canonical name.
+    pub fn named(name: &str) -> Option<RecordField> {
+        RecordField::ALL
+            .into_iter()
+            .find(|field| field.name() == name)
+    }
+
+    /// The value of this field in `record`.
+    pub fn value(self, record: &Record) -> FieldValue<'_> {
+        match self {
+            RecordField::Assignee => FieldValue::List(record.assignee.as_deref()),
+            RecordField::Contact => FieldValue::List(record.contact.as_deref()),
+            RecordField::References => FieldValue::List(record.references.as_deref()),
+            text => FieldValue::Text(text.text(record).and_then(|value| value.as_deref())),
+        }
+    }
+
+    /// The slot of a text field; None for the list fields.
+    pub fn text(self, record: &Record) -> Option<&Option<String>> {
+        match self {
+            RecordField::Name => Some(&record.name),
+            RecordField::Protocol => Some(&record.protocol),
+            RecordField::Port => Some(&record.port),
+            RecordField::Description => Some(&record.description),
+            RecordField::Registered => Some(&record.registered),
+            RecordField::Modified => Some(&record.modified),
+            RecordField::ServiceCode => Some(&record.service_code),
+            RecordField::Unauthorized => Some(&record.unauthorized),
+            RecordField::Notes => Some(&record.notes),
+            RecordField::Assignee | RecordField::Contact | RecordField::References => None,
+        }
+    }
+
+    /// The slot of a text field, to fill; None for the list fields.
+    pub fn text_mut(self, record: &mut Record) -> Option<&mut Option<String>> {
+        match self {
+            RecordField::Name => Some(&mut record.name),
+            RecordField::Protocol => Some(&mut record.protocol),
+            RecordField::Port => Some(&mut record.port),
+            RecordField::Description => Some(&mut record.description),
+            RecordField::Registered => Some(&mut record.registered),
+            RecordField::Modified => Some(&mut record.modified),
+            RecordField::ServiceCode => Some(&mut record.service_code),
+            RecordField::Unauthorized => Some(&mut record.unauthorized),
+            RecordField::Notes => Some(&mut record.notes),
+            RecordField::Assignee | RecordField::Contact | RecordField::References => None,
+        }
+    }
+
+    /// The slot of a list field, to fill; None for the text fields.
+    pub fn list_mut(self, record: &mut Record) -> Option<&mut Option<Vec<String>>> {
+        match self {
+            RecordField::Assignee => Some(&mut record.assignee),
+            RecordField::Contact => Some(&mut record.contact),
+            RecordField::References => Some(&mut record.references),
+            _ => None,
+        }
+    }
+}
 
 /// A record's identity across snapshots: (name, protocol, port) plus the ordinal that tells
 /// apart repeated keys within one snapshot.
@@ -102,48 +246,24 @@ impl Record {
         }
     }
 
-    /// The names of the content fields whose values differ between `self` and `other`.
-    pub fn changed_fields(&self, other: &Record) -> Vec<&'static str> {
-        let mut changed = Vec::new();
-        if self.description != other.description {
-            changed.push("description");
-        }
-        if self.assignee != other.assignee {
-            changed.push("assignee");
-        }
-        if self.contact != other.contact {
-            changed.push("contact");
-        }
-        if self.references != other.references {
-            changed.push("references");
-        }
-        if self.registered != other.registered {
-            changed.push("registered");
-        }
-        if self.modified != other.modified {
-            changed.push("modified");
-        }
-        if self.service_code != other.service_code {
-            changed.push("service_code");
-        }
-        if self.unauthorized != other.unauthorized {
-            changed.push("unauthorized");
-        }
-        if self.notes != other.notes {
-            changed.push("notes");
-        }
-        changed
+    /// The content fields whose values differ between `self` and `other`.
+    pub fn changed_fields(&self, other: &Record) -> Vec<RecordField> {
+        RecordField::CONTENT
+            .into_iter()
+            .filter(|field| field.value(self) != field.value(other))
+            .collect()
     }
 
     /// A stable 64-bit digest of the content fields (everything but the key), so the store
-    /// can tell "same version" without comparing every column.
+    /// can tell "same version" without comparing every column. Stored in every database: the
+    /// bytes hashed must never change.
     pub fn content_hash(&self) -> i64 {
         let mut hasher = Sha256::new();
-        hash_opt_str(&mut hasher, &self.description);
-        for list in [&self.assignee, &self.contact, &self.references] {
-            match list {
-                None => hasher.update([0u8]),
-                Some(items) => {
+        for field in RecordField::CONTENT {
+            match field.value(self) {
+                FieldValue::Text(text) => hash_opt_str(&mut hasher, text),
+                FieldValue::List(None) => hasher.update([0u8]),
+                FieldValue::List(Some(items)) => {
                     hasher.update([1u8]);
                     hasher.update((items.len() as u64).to_le_bytes());
                     for item in items {
@@ -151,15 +271,6 @@ impl Record {
                     }
                 }
             }
-        }
-        for text in [
-            &self.registered,
-            &self.modified,
-            &self.service_code,
-            &self.unauthorized,
-            &self.notes,
-        ] {
-            hash_opt_str(&mut hasher, text);
         }
         digest_to_i64(hasher)
     }
@@ -180,7 +291,7 @@ impl Person {
     pub fn content_hash(&self) -> i64 {
         let mut hasher = Sha256::new();
         for text in [&self.name, &self.org, &self.uri, &self.updated] {
-            hash_opt_str(&mut hasher, text);
+            hash_opt_str(&mut hasher, text.as_deref());
         }
         digest_to_i64(hasher)
     }
@@ -191,7 +302,7 @@ fn hash_str(hasher: &mut Sha256, text: &str) {
     hasher.update(text.as_bytes());
 }
 
-fn hash_opt_str(hasher: &mut Sha256, text: &Option<String>) {
+fn hash_opt_str(hasher: &mut Sha256, text: Option<&str>) {
     match text {
         None => hasher.update([0u8]),
         Some(text) => {
@@ -217,6 +328,39 @@ pub struct Registry {
     /// Shared (not copied) with the parse memo of the next document in a batch.
     pub records: Vec<Arc<Record>>,
     pub people: Vec<Arc<Person>>,
+    /// The content hash of every record and person, in document order: made by the parser
+    /// (a batch then hashes only what changed) and stored with each version.
+    pub hashes: ContentHashes,
+}
+
+impl Registry {
+    /// A registry of these records and people, hashed.
+    pub fn new(
+        title: Option<String>,
+        updated: String,
+        records: Vec<Arc<Record>>,
+        people: Vec<Arc<Person>>,
+    ) -> Registry {
+        let hashes = ContentHashes {
+            records: records.iter().map(|r| r.content_hash()).collect(),
+            people: people.iter().map(|p| p.content_hash()).collect(),
+        };
+        Registry {
+            title,
+            updated,
+            records,
+            people,
+            hashes,
+        }
+    }
+}
+
+/// [`Record::content_hash`] of each record and [`Person::content_hash`] of each person of a
+/// registry, in document order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentHashes {
+    pub records: Vec<i64>,
+    pub people: Vec<i64>,
 }
 
 /// The kind of a change between two snapshots.
@@ -248,7 +392,7 @@ pub struct Change {
     pub port: Option<String>,
     #[serde(default = "first_ordinal", skip_serializing_if = "is_first_ordinal")]
     pub ordinal: u32,
-    pub changed_fields: Vec<String>,
+    pub changed_fields: Vec<RecordField>,
     pub before: Option<Record>,
     pub after: Option<Record>,
 }
@@ -275,7 +419,7 @@ impl Change {
                 if fields.is_empty() {
                     return None;
                 }
-                let fields = fields.into_iter().map(str::to_owned).collect();
+
                 (ChangeKind::Modified, fields, a.key())
             }
         };
@@ -322,6 +466,62 @@ mod tests {
     }
 
     #[test]
+    fn the_field_table_is_the_records_json_in_contract_order() {
+        let json = serde_json::to_value(Record::default()).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let names: Vec<&str> = RecordField::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(keys, names);
+        let key_and_content: Vec<RecordField> = RecordField::KEY
+            .into_iter()
+            .chain(RecordField::CONTENT)
+            .collect();
+        assert_eq!(key_and_content, RecordField::ALL);
+        for field in RecordField::ALL {
+            assert_eq!(RecordField::named(field.name()), Some(field));
+            let mut record = Record::default();
+            let filled = match (
+                field.text_mut(&mut record),
+                field.list_mut(&mut Record::default()),
+            ) {
+                (Some(slot), None) => {
+                    *slot = Some("x".into());
+                    true
+                }
+                (None, Some(_)) => false,
+                other => panic!("{field:?} is both or neither text and list: {other:?}"),
+            };
+            if filled {
+                assert_eq!(field.value(&record), FieldValue::Text(Some("x")));
+            }
+        }
+    }
+
+    /// The digest is stored in every database, so the bytes it is made of are pinned.
+    #[test]
+    fn content_hashes_are_what_every_stored_database_holds() {
+        let record = Record {
+            name: Some("https".into()),
+            description: Some("http protocol over TLS/SSL".into()),
+            assignee: Some(vec!["IESG".into()]),
+            references: Some(vec!["rfc:rfc9110".into()]),
+            registered: Some("2012-07-31".into()),
+            ..Record::default()
+        };
+        assert_eq!(record.content_hash(), -6_016_274_249_424_944_025);
+        let person = Person {
+            id: "IESG".into(),
+            name: Some("IESG".into()),
+            ..Person::default()
+        };
+        assert_eq!(person.content_hash(), -9_152_689_341_434_142_925);
+    }
+
+    #[test]
     fn port_ranges_parse_and_reject_nonsense() {
         assert_eq!(parse_port_range("443"), Some((443, 443)));
         assert_eq!(parse_port_range("225-241"), Some((225, 241)));
@@ -347,35 +547,5 @@ mod tests {
         let mut c = a.clone();
         c.assignee = Some(vec!["x".into()]);
         assert_ne!(a.content_hash(), c.content_hash());
-    }
-}
-
-/// Records in document order with their content hashes ([`Record::content_hash`]), as
-/// [`crate::parse::parse_registry_streaming`] sends them (the hashes made on its thread).
-pub struct RecordChunk {
-    pub records: Vec<Arc<Record>>,
-    pub hashes: Vec<i64>,
-}
-
-/// [`Record::content_hash`] of each record and [`Person::content_hash`] of each person of a
-/// registry, in document order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContentHashes {
-    pub records: Vec<i64>,
-    pub people: Vec<i64>,
-}
-
-impl ContentHashes {
-    pub fn of(registry: &Registry) -> ContentHashes {
-        ContentHashes {
-            records: registry.records.iter().map(|r| r.content_hash()).collect(),
-            people: registry.people.iter().map(|p| p.content_hash()).collect(),
-        }
-    }
-
-    /// Whether these are as many hashes as `registry` has records and people (hashes made
-    /// elsewhere are used only then).
-    pub fn fit(&self, registry: &Registry) -> bool {
-        self.records.len() == registry.records.len() && self.people.len() == registry.people.len()
     }
 }

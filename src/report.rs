@@ -4,7 +4,7 @@
 //! is one "de-assigned" line, and the Unassigned pieces a range split into are not listed.
 
 use crate::lookup::{SinceDate, registry_date_on_or_after};
-use crate::model::{Change, ChangeKind, Record, parse_port_range};
+use crate::model::{Change, ChangeKind, Record, RecordField, parse_port_range};
 
 /// The groups of a report, in the order they are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct Line {
     /// What it replaced or was before, when known.
     pub before: Option<Record>,
     /// For modifications seen in history: the fields that differ.
-    pub changed_fields: Vec<String>,
+    pub changed_fields: Vec<RecordField>,
 }
 
 fn port_range(record: &Record) -> Option<(u32, u32)> {

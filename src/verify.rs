@@ -5,7 +5,7 @@ use crate::diff::diff_records;
 use crate::model::{Person, Record, sort_records};
 use crate::output::key_label;
 use crate::parse::{ParseMemo, parse_registry_with_memo};
-use crate::store::{Store, StoreError};
+use crate::store::{SnapshotId, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ const NAMED_DIFFERENCES: usize = 5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The snapshot it concerns, when it concerns one.
-    pub snapshot_id: Option<i64>,
+    pub snapshot_id: Option<SnapshotId>,
     pub what: String,
 }
 
@@ -104,7 +104,9 @@ pub fn verify(
                             format!("{label} {name} is in the bytes but not stored")
                         }
                         crate::model::ChangeKind::Modified => {
-                            format!("{label} {name} differs in {}", c.changed_fields.join(", "))
+                            let fields: Vec<&str> =
+                                c.changed_fields.iter().map(|f| f.name()).collect();
+                            format!("{label} {name} differs in {}", fields.join(", "))
                         }
                     }
                 })

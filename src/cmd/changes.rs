@@ -1,12 +1,12 @@
 //! `portreg changes --since DATE`: from the stored history when it reaches back to DATE, else
 //! (or with `--source registry`) from the registry's own registration and modification dates.
 
-use super::Context;
+use super::{Context, warn};
 use anyhow::{Result, bail};
 use portreg::cli::{ChangeSource, ChangesArgs};
 use portreg::output::{self, Format};
 use portreg::report::{by_registry_dates, group_changes, registry_date_changes};
-use portreg::store::{SnapshotRef, StoreError};
+use portreg::store::{Seq, SnapshotRef, StoreError};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -26,18 +26,18 @@ pub fn run(args: ChangesArgs, ctx: &Context, out: &mut impl Write) -> Result<Exi
         (ChangeSource::Observed, None) => bail!(
             "the stored history starts after {since} (oldest snapshot: {}); use --source registry to answer from the registry's own dates",
             store
-                .snapshot_at_seq(1)?
+                .snapshot_at_seq(Seq::FIRST)?
                 .map(|s| s.registry_date)
                 .unwrap_or_default()
         ),
         (ChangeSource::Auto, None) => {
-            eprintln!(
-                "portreg: the stored history starts after {since} (oldest snapshot: {}), so this answer comes from the registry's own registration and modification dates",
+            warn(format_args!(
+                "the stored history starts after {since} (oldest snapshot: {}), so this answer comes from the registry's own registration and modification dates",
                 store
-                    .snapshot_at_seq(1)?
+                    .snapshot_at_seq(Seq::FIRST)?
                     .map(|s| s.registry_date)
                     .unwrap_or_default()
-            );
+            ));
             false
         }
     };

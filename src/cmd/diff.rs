@@ -1,3 +1,5 @@
+//! `portreg diff FROM TO`: what changed between two snapshots.
+
 use super::Context;
 use anyhow::Result;
 use portreg::cli::DiffArgs;
@@ -6,7 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: DiffArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
-    let store = ctx.open_store()?;
+    let store = ctx.open_reader()?;
     let from = store.resolve(&args.from)?;
     let to = store.resolve(&args.to)?;
     let changes = store.diff(from.seq, to.seq)?;

@@ -1,12 +1,13 @@
 //! `portreg fetch`: one download-validate-store cycle, made for cron. Exit status: 0 done,
 //! 1 a new snapshot landed (only with `--exit-code`), 2 failed.
 
-use super::Context;
+use super::{Context, warn};
 use anyhow::Result;
 use portreg::cli::{FetchArgs, FetchOptionArgs};
 use portreg::fetch::http::{HttpConfig, RetryNotice, build_client};
 use portreg::fetch::{FetchOptions, Outcome, fetch_once};
 use portreg::output;
+use portreg::time::Timestamp;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -60,16 +61,23 @@ pub fn cycle(
         let client = build_client(&options.http)?;
         let on_retry = |notice: RetryNotice| {
             if !quiet {
-                eprintln!(
-                    "portreg: try {} of {} failed ({}); retrying in {:.1}s",
+                warn(format_args!(
+                    "try {} of {} failed ({}); retrying in {:.1}s",
                     notice.try_number,
                     options.http.max_tries,
                     notice.error,
                     notice.wait.as_secs_f64()
-                );
+                ));
             }
         };
-        Ok(fetch_once(&mut store, &client, &options, cancel, on_retry)?)
+        Ok(fetch_once(
+            &mut store,
+            &client,
+            &options,
+            cancel,
+            on_retry,
+            Timestamp::now,
+        )?)
     });
     match outcome {
         Ok(outcome) => {
@@ -79,10 +87,10 @@ pub fn cycle(
                 ..
             } = &outcome
             {
-                eprintln!(
-                    "portreg: warning: {} sent registry {}, older than the latest stored snapshot; stored it in its place in history",
+                warn(format_args!(
+                    "warning: {} sent registry {}, older than the latest stored snapshot; stored it in its place in history",
                     options.url, snapshot.registry_date
-                );
+                ));
             }
             output::fetch_outcome(out, &outcome, quiet)?;
             out.flush()?;
@@ -92,7 +100,7 @@ pub fn cycle(
             })
         }
         Err(error) => {
-            eprintln!("portreg: fetch failed: {error:#}");
+            warn(format_args!("fetch failed: {error:#}"));
             Ok(Cycle::Failed)
         }
     }

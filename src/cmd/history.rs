@@ -13,7 +13,7 @@ pub fn run(args: HistoryArgs, ctx: &Context, out: &mut impl Write) -> Result<Exi
         return Err(portreg::store::StoreError::Empty.into());
     }
     let lookup = args.what.with_protocol(args.proto);
-    let spans = store.history(&lookup)?;
+    let spans = store.versions_of(&lookup)?;
     output::history(out, &spans, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

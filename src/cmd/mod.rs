@@ -1,4 +1,5 @@
-//! One module per subcommand; this one builds the shared context and dispatches.
+//! One module per subcommand: each reads its arguments, calls the library and renders the
+//! answer. This one builds what they share and dispatches.
 
 mod backfill;
 mod changes;
@@ -8,6 +9,7 @@ mod export;
 mod fetch;
 mod history;
 mod import;
+mod man;
 mod raw;
 mod show;
 mod snapshots;
@@ -19,7 +21,8 @@ mod watch;
 use anyhow::{Context as _, Result};
 use portreg::cli::{Cli, Command};
 use portreg::store::{Store, StoreError};
-use std::io::{self, Write};
+use std::fmt::Display;
+use std::io::{self, BufWriter, StdoutLock, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -29,21 +32,39 @@ pub struct Context {
 }
 
 impl Context {
+    /// Opens the database for writing, creating it (and its directory) if needed.
     pub fn open_store(&self) -> Result<Store> {
         self.create_parent_directory()?;
-        match Store::open(&self.db_path) {
-            Err(error) if error.is_read_only() => Err(anyhow::anyhow!(
-                "cannot write to database {}: the file or its directory is read-only",
+        Store::open(&self.db_path).map_err(|error| self.open_error(error))
+    }
+
+    /// Opens the database for queries: read-only, and never created. A database from an
+    /// older portreg is migrated first (that is the one write a query may cause).
+    pub fn open_reader(&self) -> Result<Store> {
+        if !self.database_exists() {
+            anyhow::bail!(
+                "no database at {}: run `portreg fetch` or `portreg import FILE` first, or give another with --db",
                 self.db_path.display()
-            )),
-            other => {
-                other.with_context(|| format!("cannot open database {}", self.db_path.display()))
-            }
+            );
+        }
+        match Store::open_read_only(&self.db_path) {
+            Err(StoreError::Migration(_)) => self.open_store(),
+            other => other.map_err(|error| self.open_error(error)),
         }
     }
-}
 
-impl Context {
+    /// The one-line message for a database that cannot be opened.
+    pub fn open_error(&self, error: StoreError) -> anyhow::Error {
+        let path = self.db_path.display();
+        if error.is_read_only() {
+            anyhow::anyhow!(
+                "cannot write to database {path}: the file or its directory is read-only"
+            )
+        } else {
+            anyhow::Error::new(error).context(format!("cannot open database {path}"))
+        }
+    }
+
     pub fn create_parent_directory(&self) -> Result<()> {
         if let Some(parent) = self.db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -61,23 +82,6 @@ impl Context {
             .iter()
             .any(|path| path.symlink_metadata().is_ok())
     }
-
-    /// Opens the database for queries: read-only, and never created. A database from an
-    /// older portreg is migrated first (that is the one write a query may cause).
-    pub fn open_reader(&self) -> Result<Store> {
-        if !self.db_path.exists() {
-            anyhow::bail!(
-                "no database at {} yet: run `portreg fetch` or `portreg import FILE` first",
-                self.db_path.display()
-            );
-        }
-        match Store::open_read_only(&self.db_path) {
-            Err(StoreError::Migration(_)) => self.open_store(),
-            other => {
-                other.with_context(|| format!("cannot open database {}", self.db_path.display()))
-            }
-        }
-    }
 }
 
 fn default_db_path() -> Result<PathBuf> {
@@ -92,8 +96,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None => default_db_path()?,
     };
     let ctx = Context { db_path };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = Stdout::new();
     let code = match cli.command {
         Command::Import(args) => import::run(args, &ctx, &mut out)?,
         Command::Snapshots(args) => snapshots::run(args, &ctx, &mut out)?,
@@ -110,10 +113,62 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => export::run(args, &ctx, &mut out)?,
         Command::Sql(args) => sql::run(args, &ctx, &mut out)?,
         Command::Completions(args) => completions::run(args, &mut out)?,
+        Command::Man(args) => man::run(args, &mut out)?,
         Command::Verify => verify::run(&ctx, &mut out)?,
     };
     out.flush()?;
     Ok(code)
+}
+
+/// Standard output, buffered, which a closed pipe (`portreg ... | head -1`) silences rather
+/// than fails: what is left to print is dropped, and the command finishes its work and exits
+/// as it would have. An import piped into `head` still stores every file.
+pub struct Stdout {
+    inner: BufWriter<StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Stdout {
+    fn new() -> Stdout {
+        Stdout {
+            inner: BufWriter::new(io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    fn closed_quietly<T>(&mut self, result: io::Result<T>, otherwise: T) -> io::Result<T> {
+        match result {
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(otherwise)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let written = self.inner.write(buf);
+        self.closed_quietly(written, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let flushed = self.inner.flush();
+        self.closed_quietly(flushed, ())
+    }
+}
+
+/// A line on standard error: `portreg: MESSAGE`. Standard error may be closed too (`2>&1 |
+/// head`): then the line is lost, and nothing else happens.
+pub fn warn(message: impl Display) {
+    let _ = writeln!(io::stderr().lock(), "portreg: {message}");
 }
 
 /// A file-size limit (`ulimit -f`) reached while writing should fail that write, so SQLite rolls
@@ -138,13 +193,4 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     bar.set_style(style);
     bar.set_message(what.to_string());
     bar
-}
-
-/// `portreg diff ... | head` closes the pipe early: that is not an error.
-pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
 }

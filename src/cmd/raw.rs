@@ -1,3 +1,5 @@
+//! `portreg raw SNAPSHOT`: a snapshot's exact original bytes.
+
 use super::Context;
 use anyhow::{Context as _, Result};
 use portreg::cli::RawArgs;
@@ -5,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: RawArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
-    let mut store = ctx.open_store()?;
+    let mut store = ctx.open_reader()?;
     let snapshot = store.resolve(&args.snapshot)?;
     let bytes = store
         .raw_bytes(snapshot.id)

@@ -5,7 +5,7 @@ use anyhow::Result;
 use portreg::cli::{AsOfArgs, SearchArgs, ShowArgs};
 use portreg::lookup::Lookup;
 use portreg::output;
-use portreg::store::{RecordFilter, SnapshotRef, Store};
+use portreg::store::{RecordFilter, Seq, SnapshotRef, Store};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -49,7 +49,7 @@ pub fn search(args: SearchArgs, ctx: &Context, out: &mut impl Write) -> Result<E
 }
 
 /// The place in history of the snapshot `--as-of` names (the latest without it).
-pub fn as_of_seq(store: &Store, as_of: &AsOfArgs) -> Result<i64> {
+pub fn as_of_seq(store: &Store, as_of: &AsOfArgs) -> Result<Seq> {
     let reference = as_of.as_of.clone().unwrap_or(SnapshotRef::Latest);
     Ok(store.resolve(&reference)?.seq)
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: StatusArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
-    let store = ctx.open_store()?;
+    let store = ctx.open_reader()?;
     let report = StatusReport {
         database: ctx.db_path.display().to_string(),
         snapshots: store.snapshot_count()?,

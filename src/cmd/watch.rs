@@ -1,8 +1,8 @@
 //! `portreg watch --every 24h`: the fetch cycle forever, for machines without cron. SIGINT or
 //! SIGTERM ends it between cycles (or during a wait); a second signal ends it at once.
 
-use super::Context;
 use super::fetch::cycle;
+use super::{Context, warn};
 use anyhow::{Context as _, Result};
 use portreg::cli::WatchArgs;
 use portreg::fetch::http::sleep_unless_cancelled;
@@ -29,7 +29,7 @@ pub fn run(args: WatchArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitC
         }
     }
     if !args.options.quiet {
-        eprintln!("portreg: watch stopped");
+        warn("watch stopped");
     }
     Ok(ExitCode::SUCCESS)
 }

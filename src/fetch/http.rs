@@ -131,13 +131,15 @@ pub struct RetryNotice<'a> {
 }
 
 pub fn build_client(config: &HttpConfig) -> Result<Client, HttpError> {
+    // TLS by ring (see Cargo.toml). Installing it fails only when a provider is installed
+    // already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(config.connect_timeout)
         .timeout(config.timeout)
         .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
         .gzip(true)
-        .brotli(true)
         .build()
         .map_err(|e| HttpError::Client(e.to_string()))
 }

@@ -1,17 +1,15 @@
-//! One fetch cycle: download the registry (politely, see [`http`]), refuse anything that is not
-//! a complete and plausible registry, store it if it is new, and log the attempt.
+//! One fetch cycle: download the registry (politely, see [`http`]), store it if it is a new,
+//! complete and plausible version (see [`crate::load::download`]), and log the attempt.
 //!
 //! Nothing is written before the body has been validated; the snapshot itself is written in
 //! the store's single import transaction, and the attempt is logged right after.
 
 pub mod http;
 
-use crate::input::decompress_if_gzip;
+use crate::load::download::{DownloadError, DownloadOutcome, Refusal, store_download};
 use crate::model::Change;
-use crate::parse::{ParseError, parse_registry};
-use crate::store::raw::sha256_hex;
-use crate::store::{FetchAttempt, ImportOutcome, NewSnapshot, SnapshotRow, Store, StoreError};
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::store::{FetchAttempt, FetchOutcome, SnapshotId, SnapshotRow, Store, StoreError};
+use crate::time::Timestamp;
 use http::{Downloaded, HttpConfig, HttpError, RetryNotice, Validators};
 use reqwest::blocking::Client;
 use std::sync::atomic::AtomicBool;
@@ -55,18 +53,43 @@ pub enum Outcome {
     },
 }
 
+impl From<DownloadOutcome> for Outcome {
+    fn from(outcome: DownloadOutcome) -> Outcome {
+        match outcome {
+            DownloadOutcome::Stored {
+                snapshot,
+                previous,
+                changes,
+                latest,
+            } => Outcome::Stored {
+                snapshot,
+                previous,
+                changes,
+                latest,
+            },
+            DownloadOutcome::AlreadyStored { snapshot, latest } if snapshot.id == latest.id => {
+                Outcome::Unchanged { snapshot }
+            }
+            DownloadOutcome::AlreadyStored { snapshot, latest } => {
+                Outcome::Stale { snapshot, latest }
+            }
+        }
+    }
+}
+
 impl Outcome {
-    fn name(&self) -> &'static str {
+    /// What the fetch log says of it.
+    pub fn logged_as(&self) -> FetchOutcome {
         match self {
-            Outcome::Stored { latest: true, .. } => "stored",
-            Outcome::Stored { latest: false, .. } => "stored-older",
-            Outcome::Unchanged { .. } => "unchanged",
-            Outcome::NotModified => "not-modified",
-            Outcome::Stale { .. } => "stale",
+            Outcome::Stored { latest: true, .. } => FetchOutcome::Stored,
+            Outcome::Stored { latest: false, .. } => FetchOutcome::StoredOlder,
+            Outcome::Unchanged { .. } => FetchOutcome::Unchanged,
+            Outcome::NotModified => FetchOutcome::NotModified,
+            Outcome::Stale { .. } => FetchOutcome::Stale,
         }
     }
 
-    fn snapshot_id(&self) -> Option<i64> {
+    fn snapshot_id(&self) -> Option<SnapshotId> {
         match self {
             Outcome::Stored { snapshot, .. }
             | Outcome::Unchanged { snapshot }
@@ -80,43 +103,43 @@ impl Outcome {
 pub enum FetchError {
     #[error("{url}: {error}")]
     Http { url: String, error: HttpError },
-    #[error("{url}: refused: {error}")]
-    Refused { url: String, error: ParseError },
-    #[error("{url}: refused: cannot decompress: {reason}")]
-    Undecodable { url: String, reason: String },
-    #[error(
-        "{url}: refused: {records} records where the latest snapshot has {latest} (below {share}%); use --force if the registry really shrank",
-        share = (MIN_RECORD_SHARE * 100.0) as u32
-    )]
-    Collapsed {
-        url: String,
-        records: usize,
-        latest: i64,
-    },
+    #[error("{url}: refused: {refusal}")]
+    Refused { url: String, refusal: Refusal },
     #[error("{0}")]
     Store(#[from] StoreError),
 }
 
 impl FetchError {
-    fn outcome(&self) -> &'static str {
+    /// What the fetch log says of it.
+    pub fn logged_as(&self) -> FetchOutcome {
         match self {
-            FetchError::Refused { .. }
-            | FetchError::Undecodable { .. }
-            | FetchError::Collapsed { .. } => "refused",
-            FetchError::Http { .. } | FetchError::Store(_) => "failed",
+            FetchError::Refused { .. } => FetchOutcome::Refused,
+            FetchError::Http { .. } | FetchError::Store(_) => FetchOutcome::Failed,
+        }
+    }
+
+    fn of_download(url: &str, error: DownloadError) -> FetchError {
+        match error {
+            DownloadError::Refused(refusal) => FetchError::Refused {
+                url: url.to_string(),
+                refusal,
+            },
+            DownloadError::Store(error) => FetchError::Store(error),
         }
     }
 }
 
-/// Runs one cycle and logs it in `fetch_attempt`, whatever happened.
+/// Runs one cycle and logs it in `fetch_attempt`, whatever happened. `clock` says when it
+/// started and ended (the system clock, but for tests).
 pub fn fetch_once(
     store: &mut Store,
     client: &Client,
     options: &FetchOptions,
     cancel: &AtomicBool,
     on_retry: impl FnMut(RetryNotice),
+    clock: impl Fn() -> Timestamp,
 ) -> Result<Outcome, FetchError> {
-    let started_at = Utc::now();
+    let started_at = clock();
     let (etag, last_modified) = store.fetch_validators(&options.url)?;
     let validators = Validators {
         etag,
@@ -131,13 +154,13 @@ pub fn fetch_once(
         on_retry,
     );
     let mut attempt = FetchAttempt {
-        started_at: timestamp(started_at),
-        finished_at: String::new(),
+        started_at,
+        finished_at: started_at,
         url: options.url.clone(),
         final_url: None,
         http_status: download.status,
         tries: download.tries,
-        outcome: String::new(),
+        outcome: FetchOutcome::Failed,
         message: None,
         snapshot_id: None,
         etag: None,
@@ -165,17 +188,19 @@ pub fn fetch_once(
             attempt.etag = validators.etag;
             attempt.last_modified = validators.last_modified;
             attempt.final_url = Some(final_url.clone());
-            store_document(store, bytes, &final_url, options.force, started_at)
+            store_download(store, bytes, &final_url, options.force, started_at, clock())
+                .map(Outcome::from)
+                .map_err(|error| FetchError::of_download(&final_url, error))
         }
     };
-    attempt.finished_at = timestamp(Utc::now());
+    attempt.finished_at = clock();
     match &result {
         Ok(outcome) => {
-            attempt.outcome = outcome.name().to_string();
+            attempt.outcome = outcome.logged_as();
             attempt.snapshot_id = outcome.snapshot_id();
         }
         Err(error) => {
-            attempt.outcome = error.outcome().to_string();
+            attempt.outcome = error.logged_as();
             attempt.message = Some(error.to_string());
             // A refused body must come again next time, not as a 304.
             attempt.etag = None;
@@ -184,86 +209,4 @@ pub fn fetch_once(
     }
     store.record_fetch(&attempt)?;
     result
-}
-
-/// Validates a downloaded document (complete, one registry, its record count not collapsed
-/// unless `force`) and stores it unless its bytes are already stored.
-pub fn store_document(
-    store: &mut Store,
-    bytes: Vec<u8>,
-    url: &str,
-    force: bool,
-    observed_at: DateTime<Utc>,
-) -> Result<Outcome, FetchError> {
-    // Some mirrors serve the .xml.gz bytes as they are.
-    let bytes = decompress_if_gzip(bytes).map_err(|e| FetchError::Undecodable {
-        url: url.to_string(),
-        reason: e.to_string(),
-    })?;
-    let sha256 = sha256_hex(&bytes);
-    if let Some(known) = store.snapshot_by_sha256(&sha256)? {
-        return already_stored(store, known);
-    }
-    let registry = parse_registry(&bytes).map_err(|error| FetchError::Refused {
-        url: url.to_string(),
-        error,
-    })?;
-    if let Some(latest) = store.latest_snapshot()?
-        && !force
-        && (registry.records.len() as f64) < latest.records as f64 * MIN_RECORD_SHARE
-    {
-        return Err(FetchError::Collapsed {
-            url: url.to_string(),
-            records: registry.records.len(),
-            latest: latest.records,
-        });
-    }
-    let outcome = store.import(&NewSnapshot {
-        bytes: &bytes,
-        registry: &registry,
-        source: url,
-        observed_at,
-        imported_at: Utc::now(),
-        sha256: Some(&sha256),
-        hashes: None,
-    })?;
-    let id = match outcome {
-        ImportOutcome::Stored { id, .. } => id,
-        // Another process stored the same bytes meanwhile (overlapping cron runs).
-        ImportOutcome::AlreadyStored { id, .. } => {
-            let known = store.resolve(&crate::store::SnapshotRef::Id(id))?;
-            return already_stored(store, known);
-        }
-    };
-    let snapshot = store.resolve(&crate::store::SnapshotRef::Id(id))?;
-    let previous = store.snapshot_at_seq(snapshot.seq - 1)?;
-    let changes = match &previous {
-        Some(previous) => store.diff(previous.seq, snapshot.seq)?,
-        None => Vec::new(),
-    };
-    let latest = store
-        .latest_snapshot()?
-        .is_some_and(|latest| latest.id == snapshot.id);
-    Ok(Outcome::Stored {
-        snapshot,
-        previous,
-        changes,
-        latest,
-    })
-}
-
-fn already_stored(store: &Store, known: SnapshotRow) -> Result<Outcome, FetchError> {
-    let latest = store.latest_snapshot()?.ok_or(StoreError::Empty)?;
-    Ok(if latest.id == known.id {
-        Outcome::Unchanged { snapshot: known }
-    } else {
-        Outcome::Stale {
-            snapshot: known,
-            latest,
-        }
-    })
-}
-
-fn timestamp(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

@@ -8,14 +8,13 @@
 
 mod text;
 
-use crate::model::{ContentHashes, Person, Record, RecordChunk, Registry};
+use crate::model::{ContentHashes, Person, Record, Registry};
 use memchr::memmem::Finder;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::{NsReader, Reader};
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::hash::BuildHasher;
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, LazyLock};
 use text::{normalise, push_entity};
 
@@ -64,51 +63,6 @@ pub fn parse_registry_namespace_aware(bytes: &[u8]) -> Result<Registry, ParseErr
     .run(bytes)
 }
 
-/// Parses like [`parse_registry`], sending the records to `records` in chunks as they are
-/// parsed, so that they can be stored while the rest of the document is read. The channel
-/// closes when the records end (at the first person, after the records parsed so far), so
-/// that the receiver can go on while the people are read. Records after that, or of a last
-/// partial chunk, are not sent: the registry returned has them all. What was sent counts
-/// only if the parse succeeds: a document can still be refused at its very end.
-pub fn parse_registry_streaming(
-    bytes: &[u8],
-    records: Sender<RecordChunk>,
-) -> Result<(Registry, ContentHashes), ParseError> {
-    check_not_empty_or_html(bytes)?;
-    let mut parser = Parser {
-        stream: Some(RecordStream {
-            sender: records,
-            sent: 0,
-        }),
-        hashing: true,
-        ..Parser::default()
-    };
-    let registry = parser.run(bytes)?;
-    Ok((registry, parser.hashes))
-}
-
-/// Records parsed in a chunk: small enough that storing starts early, large enough that
-/// the channel is not busy.
-const STREAM_CHUNK: usize = 1024;
-
-struct RecordStream {
-    sender: Sender<RecordChunk>,
-    /// How many of the parser's records were sent.
-    sent: usize,
-}
-
-impl RecordStream {
-    /// Sends the records (and their hashes) after the ones sent already.
-    fn send_rest(&mut self, records: &[Arc<Record>], hashes: &[i64]) {
-        // A receiver that is gone wants nothing more.
-        let _ = self.sender.send(RecordChunk {
-            records: records[self.sent..].to_vec(),
-            hashes: hashes.get(self.sent..).unwrap_or_default().to_vec(),
-        });
-        self.sent = records.len();
-    }
-}
-
 fn check_not_empty_or_html(bytes: &[u8]) -> Result<(), ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -137,7 +91,6 @@ pub fn parse_registry_with_memo(
     spare.clear();
     let mut parser = Parser {
         memo: Some(std::mem::take(memo)),
-        hashing: true,
         new_entries: spare,
         ..Parser::default()
     };
@@ -149,20 +102,9 @@ pub fn parse_registry_with_memo(
         old.bytes.clear();
         old.bytes.extend_from_slice(bytes);
         old.spare = std::mem::replace(&mut old.entries, std::mem::take(&mut parser.new_entries));
-        old.hashes = Some(std::mem::take(&mut parser.hashes));
-    } else {
-        old.hashes = None;
     }
     *memo = old;
     result
-}
-
-impl ParseMemo {
-    /// The content hashes of the records and people of the document just parsed, in document
-    /// order (reused elements keep theirs, so only what changed was hashed).
-    pub fn take_hashes(&mut self) -> Option<ContentHashes> {
-        self.hashes.take()
-    }
 }
 
 /// What [`parse_registry_with_memo`] keeps of the previous document: its bytes, and the
@@ -170,8 +112,6 @@ impl ParseMemo {
 #[derive(Default)]
 pub struct ParseMemo {
     bytes: Vec<u8>,
-    /// The content hashes of the last document parsed (see [`ParseMemo::take_hashes`]).
-    hashes: Option<ContentHashes>,
     entries: MemoEntries,
     /// An emptied map to fill with the next document's entries.
     spare: MemoEntries,
@@ -380,12 +320,9 @@ struct Parser {
     element_start: Option<usize>,
     /// Whether `<people>` declares no namespace (persons in it may then be reused).
     people_plain: bool,
-    /// Whether content hashes are made as elements are pushed (for a memo or a stream).
-    hashing: bool,
-    /// The content hashes of what was pushed, when `hashing`.
+    /// The content hashes of what was pushed (a memo keeps them with its elements, so a batch
+    /// hashes only what changed).
     hashes: ContentHashes,
-    /// Where records go as they are parsed (see [`parse_registry_streaming`]).
-    stream: Option<RecordStream>,
     /// Read with namespace resolution even where names alone tell the namespace (see
     /// [`namespaces_follow_from_names`]); for checking that both readings agree.
     namespace_aware: bool,
@@ -558,7 +495,6 @@ impl Parser {
         match &item {
             Memoized::Record(record, hash) => self.push_record_hashed(Arc::clone(record), *hash),
             Memoized::Person(Some((person, hash))) => {
-                self.end_record_stream();
                 self.people.push(Arc::clone(person));
                 self.hashes.people.push(*hash);
             }
@@ -597,45 +533,25 @@ impl Parser {
             updated,
             records: std::mem::take(&mut self.records),
             people: std::mem::take(&mut self.people),
+            hashes: std::mem::take(&mut self.hashes),
         })
     }
 
     /// A freshly parsed record; hashed when a memo is in use (the memo keeps the hash, so a
     /// batch hashes only what changed).
     fn push_record(&mut self, record: Record) {
-        let hash = if self.hashing {
-            record.content_hash()
-        } else {
-            0
-        };
+        let hash = record.content_hash();
         self.push_record_hashed(Arc::new(record), hash);
     }
 
     /// `record` comes with ordinal 1 (parsed afresh, or from the memo).
     fn push_record_hashed(&mut self, mut record: Arc<Record>, hash: i64) {
-        if self.hashing {
-            self.hashes.records.push(hash);
-        }
+        self.hashes.records.push(hash);
         let ordinal = self.ordinal_of(&record);
         if ordinal != record.ordinal {
             Arc::make_mut(&mut record).ordinal = ordinal;
         }
         self.records.push(record);
-        if let Some(stream) = &mut self.stream
-            && self.records.len() - stream.sent >= STREAM_CHUNK
-        {
-            stream.send_rest(&self.records, &self.hashes.records);
-        }
-    }
-
-    /// Sends the records not sent yet and closes the stream (see
-    /// [`parse_registry_streaming`]).
-    fn end_record_stream(&mut self) {
-        if let Some(mut stream) = self.stream.take()
-            && stream.sent < self.records.len()
-        {
-            stream.send_rest(&self.records, &self.hashes.records);
-        }
     }
 
     /// 1 + the number of earlier records with the same (name, protocol, port).
@@ -954,10 +870,7 @@ impl Parser {
             Elem::Person => {
                 let person = std::mem::take(&mut self.person);
                 if !person.id.is_empty() {
-                    self.end_record_stream();
-                    if self.hashing {
-                        self.hashes.people.push(person.content_hash());
-                    }
+                    self.hashes.people.push(person.content_hash());
                     self.people.push(Arc::new(person));
                 }
             }

@@ -1,22 +1,24 @@
 //! The log of fetch attempts: what `portreg status` reports and where the validators of the
 //! next conditional GET come from.
 
-use super::{Result, Store};
+use super::{CaptureOutcome, FetchOutcome, Result, SnapshotId, Store};
+use crate::time::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
+use std::sync::LazyLock;
 
-/// One row of `fetch_attempt` (see migrations/0002_fetch_log.sql for the outcomes).
+/// One row of `fetch_attempt`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FetchAttempt {
-    pub started_at: String,
-    pub finished_at: String,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
     pub url: String,
     pub final_url: Option<String>,
     pub http_status: Option<u16>,
     pub tries: u32,
-    pub outcome: String,
+    pub outcome: FetchOutcome,
     pub message: Option<String>,
-    pub snapshot_id: Option<i64>,
+    pub snapshot_id: Option<SnapshotId>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub byte_size: Option<i64>,
@@ -41,11 +43,23 @@ const INSERT_ATTEMPT: &str = "INSERT INTO fetch_attempt (started_at, finished_at
 const ATTEMPT_COLUMNS: &str = "started_at, finished_at, url, final_url, http_status, tries,
     outcome, message, snapshot_id, etag, last_modified, byte_size";
 
+/// `('stored', ...)`: the outcomes that pass `is`, as an SQL list.
+fn outcomes_where(is: fn(FetchOutcome) -> bool) -> String {
+    let quoted: Vec<String> = FetchOutcome::ALL
+        .iter()
+        .filter(|o| is(**o))
+        .map(|o| format!("'{o}'"))
+        .collect();
+    format!("({})", quoted.join(", "))
+}
+
 /// Outcomes that mean the server answered with something usable.
-const SUCCESS: &str = "('stored', 'stored-older', 'unchanged', 'not-modified', 'stale')";
+static SUCCESS: LazyLock<String> = LazyLock::new(|| outcomes_where(FetchOutcome::is_success));
+/// Outcomes that stored a snapshot.
+static STORED: LazyLock<String> = LazyLock::new(|| outcomes_where(FetchOutcome::stored));
 
 impl Store {
-    pub fn record_fetch(&self, attempt: &FetchAttempt) -> Result<i64> {
+    pub fn record_fetch(&self, attempt: &FetchAttempt) -> Result<()> {
         self.conn.execute(
             INSERT_ATTEMPT,
             params![
@@ -63,7 +77,7 @@ impl Store {
                 attempt.byte_size,
             ],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(())
     }
 
     /// The ETag and Last-Modified of the last body from `url` that matched a stored snapshot,
@@ -74,7 +88,8 @@ impl Store {
              WHERE url = ?1 AND outcome IN {SUCCESS}
                AND (etag IS NOT NULL OR last_modified IS NOT NULL)
                AND EXISTS (SELECT 1 FROM snapshot s WHERE s.id = a.snapshot_id)
-             ORDER BY id DESC LIMIT 1"
+             ORDER BY id DESC LIMIT 1",
+            SUCCESS = *SUCCESS
         );
         Ok(self
             .conn
@@ -93,15 +108,16 @@ impl Store {
         let failures_since_success = self.conn.query_row(
             &format!(
                 "SELECT count(*) FROM fetch_attempt WHERE id > coalesce(
-                    (SELECT max(id) FROM fetch_attempt WHERE outcome IN {SUCCESS}), 0)"
+                    (SELECT max(id) FROM fetch_attempt WHERE outcome IN {SUCCESS}), 0)",
+                SUCCESS = *SUCCESS
             ),
             [],
             |row| row.get(0),
         )?;
         Ok(FetchStatus {
             last_attempt: one("")?,
-            last_success: one(&format!("WHERE outcome IN {SUCCESS}"))?,
-            last_change: one("WHERE outcome IN ('stored', 'stored-older')")?,
+            last_success: one(&format!("WHERE outcome IN {}", *SUCCESS))?,
+            last_change: one(&format!("WHERE outcome IN {}", *STORED))?,
             failures_since_success,
         })
     }
@@ -148,11 +164,12 @@ impl Store {
     /// Remembers a checked capture (a failed download is not remembered: it is tried again).
     pub fn record_wayback(
         &self,
-        capture: &crate::backfill::Capture,
+        capture: &crate::load::wayback::Capture,
         url: &str,
-        outcome: &str,
+        outcome: CaptureOutcome,
         message: Option<&str>,
-        snapshot_id: Option<i64>,
+        snapshot_id: Option<SnapshotId>,
+        checked_at: Timestamp,
     ) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO wayback_capture
@@ -165,7 +182,7 @@ impl Store {
                 outcome,
                 message,
                 snapshot_id,
-                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                checked_at,
             ],
         )?;
         Ok(())

@@ -20,36 +20,42 @@
 
 mod adhoc;
 mod fetch_log;
-mod history;
-mod new_file;
+mod ids;
+mod outcomes;
 mod query;
 pub mod raw;
+mod write;
 
-pub use crate::model::ContentHashes;
 pub use adhoc::{SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
-pub use history::{ImportOutcome, NewSnapshot, StreamedDocument};
-pub use new_file::NewFile;
+pub use ids::{Seq, SnapshotId};
+pub use outcomes::{CaptureOutcome, FetchOutcome};
 pub use query::{RecordFilter, SnapshotRef, SnapshotRow, VersionSpan};
+pub use write::{ImportOutcome, NewSnapshot};
 
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 static MIGRATIONS_DIR: Dir = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 
-/// The numbered `migrations/NNNN_name.sql` files, in order.
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+/// The numbered `migrations/NNNN_name.sql` files, in order: the one list that both the
+/// migrations and the schema version this portreg knows are made from.
+fn migration_files() -> Vec<&'static include_dir::File<'static>> {
     let mut files: Vec<_> = MIGRATIONS_DIR
         .files()
         .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
         .collect();
     files.sort_by_key(|f| f.path());
+    files
+}
+
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(
-        files
+        migration_files()
             .into_iter()
             .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
             .collect(),
@@ -75,7 +81,7 @@ pub enum StoreError {
     #[error("the database holds no snapshots yet (run `portreg import FILE` or `portreg fetch`)")]
     Empty,
     #[error("stored raw bytes of snapshot {id} are damaged: {reason}")]
-    DamagedRaw { id: i64, reason: String },
+    DamagedRaw { id: SnapshotId, reason: String },
     #[error("cannot compress: {0}")]
     Compression(String),
     #[error("{0}")]
@@ -88,11 +94,11 @@ pub struct Store {
     conn: Connection,
     /// The bytes of the snapshot imported or read last: the base of the next in-order import,
     /// so a batch never walks the delta chain.
-    raw_cache: Option<(i64, Arc<Vec<u8>>)>,
-    key_cache: history::KeyCache,
+    raw_cache: raw::RawCache,
+    key_cache: write::KeyCache,
     /// Working maps of the import, kept between the imports of a batch: allocating them
     /// afresh (5 MB) for every document faults in fresh pages each time.
-    scratch: history::PlaceScratch,
+    around: write::AroundScratch,
 }
 
 impl Store {
@@ -125,8 +131,7 @@ impl Store {
         }
     }
 
-    /// A new database in memory: for tests, and for a first import that is then written
-    /// out with [`Store::write_new_file`].
+    /// A new database in memory, for tests.
     pub fn open_in_memory() -> Result<Store> {
         Self::from_connection(Connection::open_in_memory()?, true)
     }
@@ -134,7 +139,7 @@ impl Store {
     fn from_connection(mut conn: Connection, writable: bool) -> Result<Store> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        let known = MIGRATIONS_DIR.files().count();
+        let known = migration_files().len();
         let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         if found > known as i64 {
             return Err(StoreError::NewerSchema { found, known });
@@ -149,8 +154,8 @@ impl Store {
         Ok(Store {
             conn,
             raw_cache: None,
-            key_cache: history::KeyCache::default(),
-            scratch: history::PlaceScratch::default(),
+            key_cache: write::KeyCache::default(),
+            around: write::AroundScratch::default(),
         })
     }
 
@@ -197,6 +202,7 @@ fn try_set_up_for_writing(conn: &mut Connection) -> Result<()> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -65536)?;
     // The sorter that builds indexes after a first import stays in memory rather than in a
     // temporary file under /var/tmp.
     conn.pragma_update(None, "temp_store", "MEMORY")?;

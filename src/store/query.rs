@@ -1,22 +1,24 @@
 //! Read-side questions: the snapshot list, which snapshot a reference means, the records of a
 //! snapshot, and the changes between two snapshots.
 
-use super::{Result, Store, StoreError};
+use super::{Result, Seq, SnapshotId, Store, StoreError};
 use crate::lookup::Lookup;
-use crate::model::{Change, Record, sort_changes, sort_records};
+use crate::model::{Change, Record, RecordField, sort_changes, sort_records};
+use crate::time::Timestamp;
 use chrono::NaiveDate;
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// One row of `portreg snapshots`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SnapshotRow {
-    pub id: i64,
+    pub id: SnapshotId,
     pub sha256: String,
     pub registry_date: String,
-    pub observed_at: String,
+    pub observed_at: Timestamp,
     pub source: String,
     pub records: i64,
     pub people: i64,
@@ -26,13 +28,13 @@ pub struct SnapshotRow {
     pub removed: Option<i64>,
     pub modified: Option<i64>,
     #[serde(skip)]
-    pub seq: i64,
+    pub seq: Seq,
 }
 
 /// How a user names a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotRef {
-    Id(i64),
+    Id(SnapshotId),
     /// The latest snapshot dated on or before this day.
     Date(NaiveDate),
     Latest,
@@ -51,7 +53,7 @@ impl std::str::FromStr for SnapshotRef {
         if let Ok(id) = text.parse::<i64>()
             && id > 0
         {
-            return Ok(SnapshotRef::Id(id));
+            return Ok(SnapshotRef::Id(SnapshotId(id)));
         }
         if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
             && text.len() == 10
@@ -111,11 +113,23 @@ fn snapshot_row(row: &Row) -> rusqlite::Result<SnapshotRow> {
     })
 }
 
-const RECORD_COLUMNS: &str = "k.name, k.protocol, k.port, k.ordinal, v.description, v.assignee,
-    v.contact, v.\"references\", v.registered, v.modified, v.service_code, v.unauthorized, v.notes";
+/// The columns of a record, from `k` (record_key) and `v` (record_version), in the order
+/// [`record_from`] reads them: the key fields, the ordinal, the content fields.
+static RECORD_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    let key = RecordField::KEY
+        .iter()
+        .map(|f| format!("k.\"{}\"", f.name()));
+    let content = RecordField::CONTENT
+        .iter()
+        .map(|f| format!("v.\"{}\"", f.name()));
+    key.chain(["k.ordinal".to_string()])
+        .chain(content)
+        .collect::<Vec<_>>()
+        .join(", ")
+});
 
 /// How many columns [`RECORD_COLUMNS`] has.
-const RECORD_FIELD_COUNT: usize = 13;
+const RECORD_COLUMN_COUNT: usize = RecordField::ALL.len() + 1;
 
 fn json_list(text: Option<String>) -> rusqlite::Result<Option<Vec<String>>> {
     text.map(|t| {
@@ -128,21 +142,22 @@ fn json_list(text: Option<String>) -> rusqlite::Result<Option<Vec<String>>> {
 
 /// Reads the columns of [`RECORD_COLUMNS`] starting at `at`.
 fn record_from(row: &Row, at: usize) -> rusqlite::Result<Record> {
-    Ok(Record {
-        name: row.get(at)?,
-        protocol: row.get(at + 1)?,
-        port: row.get(at + 2)?,
-        ordinal: row.get(at + 3)?,
-        description: row.get(at + 4)?,
-        assignee: json_list(row.get(at + 5)?)?,
-        contact: json_list(row.get(at + 6)?)?,
-        references: json_list(row.get(at + 7)?)?,
-        registered: row.get(at + 8)?,
-        modified: row.get(at + 9)?,
-        service_code: row.get(at + 10)?,
-        unauthorized: row.get(at + 11)?,
-        notes: row.get(at + 12)?,
-    })
+    let mut record = Record {
+        ordinal: row.get(at + RecordField::KEY.len())?,
+        ..Record::default()
+    };
+    let key = RecordField::KEY.into_iter().zip(at..);
+    let content = RecordField::CONTENT
+        .into_iter()
+        .zip(at + RecordField::KEY.len() + 1..);
+    for (field, column) in key.chain(content) {
+        if let Some(text) = field.text_mut(&mut record) {
+            *text = row.get(column)?;
+        } else if let Some(list) = field.list_mut(&mut record) {
+            *list = json_list(row.get(column)?)?;
+        }
+    }
+    Ok(record)
 }
 
 impl Store {
@@ -189,7 +204,7 @@ impl Store {
     }
 
     /// The snapshot at a place in history (1 = oldest), if there is one.
-    pub fn snapshot_at_seq(&self, seq: i64) -> Result<Option<SnapshotRow>> {
+    pub fn snapshot_at_seq(&self, seq: Seq) -> Result<Option<SnapshotRow>> {
         self.snapshot_where("seq = ?1", seq)
     }
 
@@ -217,10 +232,11 @@ impl Store {
     }
 
     /// The records of the snapshot at `seq`, in display order.
-    pub fn records_at(&self, seq: i64) -> Result<Vec<Record>> {
+    pub fn records_at(&self, seq: Seq) -> Result<Vec<Record>> {
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM record_version v JOIN record_key k ON k.id = v.key_id
-             WHERE v.first_seq <= ?1 AND (v.last_seq IS NULL OR v.last_seq >= ?1)"
+            "SELECT {columns} FROM record_version v JOIN record_key k ON k.id = v.key_id
+             WHERE v.first_seq <= ?1 AND (v.last_seq IS NULL OR v.last_seq >= ?1)",
+            columns = *RECORD_COLUMNS
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([seq], |row| record_from(row, 0))?;
@@ -232,13 +248,14 @@ impl Store {
     /// Every record change from the snapshot at `from_seq` to the one at `to_seq` (either
     /// direction), in display order. Only the versions that hold at one side and not the other
     /// are read.
-    pub fn diff(&self, from_seq: i64, to_seq: i64) -> Result<Vec<Change>> {
+    pub fn diff(&self, from_seq: Seq, to_seq: Seq) -> Result<Vec<Change>> {
         let sql = format!(
             "SELECT v.key_id, v.first_seq <= ?1 AND (v.last_seq IS NULL OR v.last_seq >= ?1),
-                    {RECORD_COLUMNS}
+                    {columns}
              FROM record_version v JOIN record_key k ON k.id = v.key_id
              WHERE (v.first_seq <= ?1 AND (v.last_seq IS NULL OR v.last_seq >= ?1))
-                != (v.first_seq <= ?2 AND (v.last_seq IS NULL OR v.last_seq >= ?2))"
+                != (v.first_seq <= ?2 AND (v.last_seq IS NULL OR v.last_seq >= ?2))",
+            columns = *RECORD_COLUMNS
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([from_seq, to_seq])?;
@@ -278,17 +295,17 @@ pub struct RecordFilter<'a> {
 pub struct VersionSpan {
     #[serde(flatten)]
     pub record: Record,
-    pub first_snapshot_id: i64,
+    pub first_snapshot_id: SnapshotId,
     pub first_registry_date: String,
     /// The last snapshot it held in; the latest one when `current`.
-    pub last_snapshot_id: i64,
+    pub last_snapshot_id: SnapshotId,
     pub last_registry_date: String,
     /// Whether it holds in the latest snapshot.
     pub current: bool,
     #[serde(skip)]
     pub key_id: i64,
     #[serde(skip)]
-    pub first_seq: i64,
+    pub first_seq: Seq,
 }
 
 /// The tables of a filtered query. With a lookup, keys come first (few, by index) and their
@@ -348,15 +365,16 @@ fn filter_sql(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
 
 impl Store {
     /// The records of the snapshot at `seq` that the filter wants, in display order.
-    pub fn find_records(&self, seq: i64, filter: &RecordFilter) -> Result<Vec<Record>> {
+    pub fn find_records(&self, seq: Seq, filter: &RecordFilter) -> Result<Vec<Record>> {
         let (condition, mut params) = filter_sql(filter);
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM {from}
+            "SELECT {columns} FROM {from}
              WHERE v.first_seq <= :seq AND (v.last_seq IS NULL OR v.last_seq >= :seq)
                AND {condition}",
+            columns = *RECORD_COLUMNS,
             from = filter_from(filter)
         );
-        params.push((":seq", Value::Integer(seq)));
+        params.push((":seq", Value::Integer(seq.0)));
         let mut stmt = self.conn.prepare(&sql)?;
         let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
             .iter()
@@ -370,19 +388,20 @@ impl Store {
 
     /// Every version of the records a lookup names, across all snapshots: by key in display
     /// order, then oldest first.
-    pub fn history(&self, lookup: &Lookup) -> Result<Vec<VersionSpan>> {
+    pub fn versions_of(&self, lookup: &Lookup) -> Result<Vec<VersionSpan>> {
         let filter = RecordFilter {
             lookup: Some(lookup),
             ..RecordFilter::default()
         };
         let (condition, params) = filter_sql(&filter);
         let sql = format!(
-            "SELECT {RECORD_COLUMNS}, f.id, f.registry_date, l.id, l.registry_date,
+            "SELECT {columns}, f.id, f.registry_date, l.id, l.registry_date,
                     v.last_seq IS NULL, k.id, v.first_seq
              FROM {from}
              JOIN snapshot f ON f.seq = v.first_seq
              JOIN snapshot l ON l.seq = ifnull(v.last_seq, (SELECT max(seq) FROM snapshot))
              WHERE {condition}",
+            columns = *RECORD_COLUMNS,
             from = filter_from(&filter)
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -390,7 +409,7 @@ impl Store {
             .iter()
             .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
             .collect();
-        let n = RECORD_FIELD_COUNT;
+        let n = RECORD_COLUMN_COUNT;
         let rows = stmt.query_map(bound.as_slice(), |row| {
             Ok(VersionSpan {
                 record: record_from(row, 0)?,
@@ -416,7 +435,7 @@ impl Store {
 
 impl Store {
     /// The people of the snapshot at `seq`, by id.
-    pub fn people_at(&self, seq: i64) -> Result<Vec<crate::model::Person>> {
+    pub fn people_at(&self, seq: Seq) -> Result<Vec<crate::model::Person>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT person_id, name, org, uri, updated FROM person_version
              WHERE first_seq <= ?1 AND (last_seq IS NULL OR last_seq >= ?1)

@@ -7,7 +7,7 @@
 //! oldest, a millisecond or two per step, and a batch import keeps the last document in memory
 //! so it never walks the chain.
 
-use super::{Result, Store, StoreError};
+use super::{Result, SnapshotId, Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -76,11 +76,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The bytes of the snapshot read or imported last, so an in-order batch never walks the chain.
-pub(super) type RawCache = Option<(i64, Arc<Vec<u8>>)>;
+pub(super) type RawCache = Option<(SnapshotId, Arc<Vec<u8>>)>;
 
 impl Store {
     /// The exact bytes of a snapshot, checked against its stored sha256.
-    pub fn raw_bytes(&mut self, snapshot_id: i64) -> Result<Arc<Vec<u8>>> {
+    pub fn raw_bytes(&mut self, snapshot_id: SnapshotId) -> Result<Arc<Vec<u8>>> {
         let bytes = chain_bytes(&self.conn, &mut self.raw_cache, snapshot_id)?;
         let expected: String = self.conn.query_row(
             "SELECT sha256 FROM snapshot WHERE id = ?1",
@@ -111,7 +111,7 @@ impl Store {
 pub(super) fn chain_bytes(
     conn: &Connection,
     cache: &mut RawCache,
-    snapshot_id: i64,
+    snapshot_id: SnapshotId,
 ) -> Result<Arc<Vec<u8>>> {
     if let Some((id, bytes)) = cache
         && *id == snapshot_id
@@ -119,7 +119,7 @@ pub(super) fn chain_bytes(
         return Ok(bytes.clone());
     }
     let cached_id = cache.as_ref().map(|(id, _)| *id);
-    let mut chain: Vec<(i64, Vec<u8>)> = Vec::new();
+    let mut chain: Vec<(SnapshotId, Vec<u8>)> = Vec::new();
     let mut start: Option<Arc<Vec<u8>>> = None;
     let mut next = Some(snapshot_id);
     let mut frames =
@@ -135,7 +135,7 @@ pub(super) fn chain_bytes(
                 reason: "the delta chain loops".into(),
             });
         }
-        let (base, frame): (Option<i64>, Vec<u8>) = frames
+        let (base, frame): (Option<SnapshotId>, Vec<u8>) = frames
             .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?
             .ok_or_else(|| StoreError::DamagedRaw {
@@ -162,8 +162,8 @@ pub(super) fn chain_bytes(
 /// Stores (or replaces) a snapshot's frame, compressed against `base` when given.
 pub(super) fn put_frame(
     conn: &Connection,
-    snapshot_id: i64,
-    base: Option<(i64, &[u8])>,
+    snapshot_id: SnapshotId,
+    base: Option<(SnapshotId, &[u8])>,
     bytes: &[u8],
 ) -> Result<()> {
     let frame = compress(bytes, base.map(|(_, b)| b))?;
@@ -173,8 +173,8 @@ pub(super) fn put_frame(
 /// Stores (or replaces) a snapshot's frame made by [`compress`] against `base_id`'s bytes.
 pub(super) fn insert_frame(
     conn: &Connection,
-    snapshot_id: i64,
-    base_id: Option<i64>,
+    snapshot_id: SnapshotId,
+    base_id: Option<SnapshotId>,
     frame: &[u8],
 ) -> Result<()> {
     conn.prepare_cached(

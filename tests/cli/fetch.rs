@@ -495,6 +495,7 @@ fn status_says_when_the_registry_was_checked_and_whether_it_failed() {
             headers: vec![],
         },
     });
+    empty_database(&db);
     let empty = ok(portreg(&db, &["status"]));
     assert!(empty.contains("never fetched"), "{empty}");
     ok(fetch(&db, &server, &[]));

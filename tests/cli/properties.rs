@@ -2,10 +2,11 @@
 //! either order, give back exactly those edits as the stored diff.
 
 use crate::fixtures::real_versions;
-use chrono::Utc;
 use portreg::model::ChangeKind;
 use portreg::parse::parse_registry;
-use portreg::store::{NewSnapshot, SnapshotRef, Store};
+use portreg::store::raw::sha256_hex;
+use portreg::store::{NewSnapshot, SnapshotId, SnapshotRef, Store};
+use portreg::time::Timestamp;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -136,17 +137,17 @@ fn edited(edits: &[(usize, Edit)], added: usize) -> (String, Expected) {
 
 fn store(store: &mut Store, text: &str, observed_hour: u32) {
     let registry = parse_registry(text.as_bytes()).unwrap();
-    let observed_at =
-        chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 1, 1, observed_hour, 0, 0).unwrap();
+    let observed_at: Timestamp = format!("2025-01-01T{observed_hour:02}:00:00Z")
+        .parse()
+        .unwrap();
     store
         .import(&NewSnapshot {
             bytes: text.as_bytes(),
+            sha256: &sha256_hex(text.as_bytes()),
             registry: &registry,
             source: "proptest",
             observed_at,
             imported_at: observed_at,
-            sha256: None,
-            hashes: None,
         })
         .unwrap();
 }
@@ -183,8 +184,8 @@ proptest! {
             store(&mut db, &base().text, 1);
             store(&mut db, &text, 2);
         }
-        let from = db.resolve(&SnapshotRef::Id(if edited_first { 2 } else { 1 })).unwrap();
-        let to = db.resolve(&SnapshotRef::Id(if edited_first { 1 } else { 2 })).unwrap();
+        let from = db.resolve(&SnapshotRef::Id(SnapshotId(if edited_first { 2 } else { 1 }))).unwrap();
+        let to = db.resolve(&SnapshotRef::Id(SnapshotId(if edited_first { 1 } else { 2 }))).unwrap();
         prop_assert!(from.seq < to.seq);
         let found: Expected = db
             .diff(from.seq, to.seq)
@@ -196,7 +197,8 @@ proptest! {
                     ChangeKind::Removed => "removed",
                     ChangeKind::Modified => "modified",
                 };
-                (kind.to_string(), c.name, c.protocol, c.port, c.changed_fields)
+                let fields = c.changed_fields.iter().map(|f| f.name().to_string()).collect();
+                (kind.to_string(), c.name, c.protocol, c.port, fields)
             })
             .collect();
         prop_assert_eq!(found, expected);

@@ -38,17 +38,22 @@ fn history_view(db: &Path) -> (String, String) {
     (without_ids.join("\n"), diff)
 }
 
-/// A deterministic spread of delays in 0..max_ms.
-fn delays(count: usize, max_ms: u64) -> Vec<Duration> {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    (0..count)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            Duration::from_millis(state % max_ms)
-        })
-        .collect()
+/// Waits until `ready` says so or `child` has ended, checking every millisecond.
+fn wait_for(child: &mut std::process::Child, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() && child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "waited a minute in vain");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The number in a one-integer answer of [`sql_one`].
+fn integer(value: String) -> i64 {
+    value
+        .trim_start_matches("Integer(")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -101,8 +106,13 @@ fn verify_passes_on_a_good_database_and_names_each_kind_of_damage() {
     }
 }
 
+/// A batch is killed after its k-th document is stored (it prints a line for each), at once
+/// or a little later: whatever it was doing then, the stored snapshots are whole, and the next
+/// run completes the history. The kills follow what the process says, not the clock, so they
+/// land mid-batch on a machine of any speed.
 #[test]
-fn imports_killed_at_random_moments_lose_nothing_and_resume() {
+fn imports_killed_mid_batch_lose_nothing_and_resume() {
+    use std::io::BufRead;
     let (_dir, reference) = temp_db();
     let base = paths(&[0, 20]);
     // Older versions that land in the middle of the history, and newer ones after it.
@@ -111,65 +121,89 @@ fn imports_killed_at_random_moments_lose_nothing_and_resume() {
     import(&reference, &batch);
     let expected = history_view(&reference);
 
-    let mut killed_mid_batch = 0;
-    for delay in delays(16, 900) {
-        let (_dir, db) = temp_db();
-        import(&db, &base);
-        let mut args = vec!["import"];
-        args.extend(batch.iter().map(String::as_str));
-        let mut child = portreg_command(&db, &args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        let finished = child.try_wait().unwrap().is_some();
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let stored: i64 = sql_one(&db, "SELECT count(*) FROM snapshot")
-            .trim_start_matches("Integer(")
-            .trim_end_matches(')')
-            .parse()
-            .unwrap();
-        if !finished && stored < 8 {
-            killed_mid_batch += 1;
+    for stored_before_kill in 0..5 {
+        for delay_ms in [0, 15, 40] {
+            let (_dir, db) = temp_db();
+            import(&db, &base);
+            let mut args = vec!["import"];
+            args.extend(batch.iter().map(String::as_str));
+            let mut child = portreg_command(&db, &args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+            for _ in 0..stored_before_kill {
+                let line = lines.next().unwrap().unwrap();
+                assert!(line.starts_with("stored "), "{line}");
+            }
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            if delay_ms == 0 {
+                // At least one document is left to store.
+                assert!(child.try_wait().unwrap().is_none());
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let stored = integer(sql_one(&db, "SELECT count(*) FROM snapshot"));
+            assert!(stored >= 2 + stored_before_kill, "{stored}");
+            // Whole snapshots only, each giving back its records and bytes.
+            assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
+            verified(&db);
+            // The next run completes the history as if nothing had happened.
+            import(&db, &batch);
+            let after = format!("after {stored_before_kill} stored and {delay_ms} ms");
+            assert_eq!(history_view(&db), expected, "{after}");
         }
-        // Whole snapshots only, each giving back its records and bytes.
-        assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
-        verified(&db);
-        // The next run completes the history as if nothing had happened.
-        import(&db, &batch);
-        assert_eq!(history_view(&db), expected, "after a kill at {delay:?}");
     }
-    assert!(
-        killed_mid_batch >= 4,
-        "only {killed_mid_batch} kills landed mid-batch"
-    );
 }
 
+/// A fetch is killed while the body arrives (after each eighth of it), once it has all
+/// arrived, and a little later while it is checked and stored: the database is whole each
+/// time, and the next fetch stores the version.
 #[test]
-fn fetches_killed_at_random_moments_lose_nothing_and_resume() {
+fn fetches_killed_mid_download_lose_nothing_and_resume() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let body = std::fs::read(&real_versions()[20].path).unwrap();
-    // Sent slowly, so kills land during the download as well as after it.
-    let server = TestServer::start(move |_, _| Reply::Slowly(body.clone()));
-    let url = server.url.clone();
-    for delay in delays(8, 500) {
+    // Pieces of the body sent before the kill (9: all of it), and a wait after that.
+    let mut kills: Vec<(usize, u64)> = (0..=9).map(|pieces| (pieces, 0)).collect();
+    kills.extend([(9, 20), (9, 50), (9, 100)]);
+    for (pieces, delay_ms) in kills {
+        let sent = Arc::new(AtomicUsize::new(0));
+        let server = {
+            let (body, sent) = (body.clone(), Arc::clone(&sent));
+            TestServer::start(move |_, _| Reply::Slowly {
+                bytes: body.clone(),
+                sent: Arc::clone(&sent),
+            })
+        };
         let (_dir, db) = temp_db();
         import(&db, &paths(&[0]));
-        let mut child = portreg_command(&db, &["fetch", "--url", &url, "--retries", "0"])
+        let mut child = portreg_command(&db, &["fetch", "--url", &server.url, "--retries", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
+        if pieces > 0 {
+            wait_for(&mut child, || sent.load(Ordering::SeqCst) >= pieces);
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap();
         child.wait().unwrap();
-        assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
+        let after = format!("after {pieces} pieces and {delay_ms} ms");
+        assert_eq!(
+            sql_one(&db, "PRAGMA integrity_check"),
+            "Text(\"ok\")",
+            "{after}"
+        );
         verified(&db);
-        let again = portreg(&db, &["fetch", "--url", &url, "--retries", "0"]);
-        assert_eq!(again.code, 0, "{}", again.stderr);
-        let count = sql_one(&db, "SELECT count(*) FROM snapshot");
-        assert_eq!(count, "Integer(2)", "after a kill at {delay:?}");
+        let again = portreg(&db, &["fetch", "--url", &server.url, "--retries", "0"]);
+        assert_eq!(again.code, 0, "{after}: {}", again.stderr);
+        assert_eq!(
+            integer(sql_one(&db, "SELECT count(*) FROM snapshot")),
+            2,
+            "{after}"
+        );
         verified(&db);
     }
 }
@@ -466,30 +500,27 @@ fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
     import(&db, &paths(&[20]));
     verified(&db);
 
-    // A first import (stored while it is parsed) that fills the disk leaves an empty history.
-    let (_dir, empty) = temp_db();
-    ok(portreg(&empty, &["snapshots"]));
-    let before = fingerprint(&empty);
-    let output = import_on_a_full_disk(&empty, &paths(&[20])[0], 1024 * 1024);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert_eq!(fingerprint(&empty), before);
-    import(&empty, &paths(&[20]));
-    verified(&empty);
-
-    // A first import into no database (built in memory, then written out) that cannot write
-    // the file leaves no file at all, named or not.
-    let (dir, fresh) = temp_db();
-    let output = import_on_a_full_disk(&fresh, &paths(&[20])[0], 1024 * 1024);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("cannot write database"), "{stderr}");
-    assert!(String::from_utf8_lossy(&output.stdout).is_empty());
-    assert_eq!(files_in(dir.path()), Vec::<String>::new());
-    import(&fresh, &paths(&[20]));
-    verified(&fresh);
+    // A first import, into an empty database or into none, that fills the disk leaves an
+    // empty history.
+    for into_no_database in [false, true] {
+        let (_dir, first) = temp_db();
+        if !into_no_database {
+            empty_database(&first);
+        }
+        let output = import_on_a_full_disk(&first, &paths(&[20])[0], 1024 * 1024);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("cannot store"), "{stderr}");
+        assert!(String::from_utf8_lossy(&output.stdout).is_empty());
+        assert_eq!(
+            sql_one(&first, "SELECT count(*) FROM snapshot"),
+            "Integer(0)"
+        );
+        verified(&first);
+        import(&first, &paths(&[20]));
+        verified(&first);
+    }
 }
 
 /// The names of the files in a directory, sorted.
@@ -502,51 +533,80 @@ fn files_in(dir: &Path) -> Vec<String> {
     names
 }
 
-/// A first import is stored while it is parsed; killed at any moment, it leaves either
-/// nothing or the whole snapshot, and the next run completes it. Into an empty database it
-/// is a transaction; into no database, a file that appears whole or not at all.
+/// A first import is killed at the moments that matter, as the files show them: as soon as
+/// it starts, once the database file exists (its schema being written), and as the snapshot's
+/// pages go to the write-ahead log at its commit (a quarter, half, and all of them written).
+/// It leaves no database, an empty one, or the whole snapshot; the next run completes it.
+/// Into an empty database and into none.
 #[test]
-fn a_first_import_killed_at_random_moments_leaves_nothing_half_done() {
+fn a_first_import_killed_at_any_moment_leaves_nothing_half_done() {
     let file = paths(&[20]);
     let (_dir, reference) = temp_db();
     import(&reference, &file);
     let expected = history_view(&reference);
-    // Kills that landed before the end, into an empty database and into none.
-    let mut unfinished = [0, 0];
-    for (round, delay) in delays(16, 150).into_iter().enumerate() {
-        let (dir, db) = temp_db();
-        let into_no_database = round % 2 == 1;
-        if !into_no_database {
-            ok(portreg(&db, &["snapshots"]));
-        }
+    let wal_size = |db: &Path| {
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(wal).map_or(0, |m| m.len())
+    };
+    // How far the write-ahead log of a whole first import grows.
+    let full_wal = {
+        let (_dir, db) = temp_db();
         let mut child = portreg_command(&db, &["import", &file[0]])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
-        unfinished[round % 2] += child.try_wait().unwrap().is_none() as usize;
-        child.kill().unwrap();
-        child.wait().unwrap();
-        if into_no_database {
-            // No temporary file is left behind, and the database is there whole or not at all.
-            let names = files_in(dir.path());
-            assert!(
-                names.is_empty() || names == ["portreg.sqlite3"],
-                "after a kill at {delay:?}: {names:?}"
-            );
+        let mut largest = 0;
+        while child.try_wait().unwrap().is_none() {
+            largest = largest.max(wal_size(&db));
         }
-        if db.exists() {
-            assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
-            let stored = sql_one(&db, "SELECT count(*) FROM snapshot");
-            assert!(stored == "Integer(0)" || stored == "Integer(1)", "{stored}");
-            verified(&db);
+        largest
+    };
+    assert!(full_wal > 1_000_000, "{full_wal}");
+    for into_no_database in [true, false] {
+        for moment in ["start", "file", "wal 1/4", "wal 1/2", "wal all"] {
+            let (dir, db) = temp_db();
+            if !into_no_database {
+                empty_database(&db);
+            }
+            let mut child = portreg_command(&db, &["import", &file[0]])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let wal_part = |quarters: u64| full_wal / 4 * quarters;
+            match moment {
+                "start" => {}
+                "file" => wait_for(&mut child, || db.exists()),
+                "wal 1/4" => wait_for(&mut child, || wal_size(&db) >= wal_part(1)),
+                "wal 1/2" => wait_for(&mut child, || wal_size(&db) >= wal_part(2)),
+                _ => wait_for(&mut child, || wal_size(&db) >= wal_part(4)),
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let after = format!("killed at {moment}, into no database: {into_no_database}");
+            if into_no_database {
+                // Nothing but the database and its own files is left behind.
+                for name in files_in(dir.path()) {
+                    assert!(name.starts_with("portreg.sqlite3"), "{after}: {name}");
+                }
+            }
+            if db.exists() {
+                assert_eq!(
+                    sql_one(&db, "PRAGMA integrity_check"),
+                    "Text(\"ok\")",
+                    "{after}"
+                );
+                // Killed before its schema was committed, the file holds no table yet.
+                let schema = "SELECT count(*) FROM sqlite_schema WHERE name = 'snapshot'";
+                if integer(sql_one(&db, schema)) == 1 {
+                    let stored = integer(sql_one(&db, "SELECT count(*) FROM snapshot"));
+                    assert!(stored <= 1, "{after}: {stored}");
+                }
+                verified(&db);
+            }
+            import(&db, &file);
+            assert_eq!(history_view(&db), expected, "{after}");
         }
-        import(&db, &file);
-        assert_eq!(history_view(&db), expected, "after a kill at {delay:?}");
     }
-    assert!(
-        unfinished.iter().all(|&n| n >= 2),
-        "too few kills landed before the end: {unfinished:?}"
-    );
 }

@@ -1,5 +1,6 @@
 //! A real HTTP server on an ephemeral 127.0.0.1 port for the tests, scripted per request.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tiny_http::{Header, Response, Server};
@@ -32,8 +33,12 @@ pub enum Reply {
     },
     /// Answers nothing for this long.
     Stall(Duration),
-    /// The body in pieces with a pause between them, so a client is caught mid-download.
-    Slowly(Vec<u8>),
+    /// The body in eight pieces with a pause between them, so a client is caught
+    /// mid-download; `sent` counts the pieces written (9 once the whole body is out).
+    Slowly {
+        bytes: Vec<u8>,
+        sent: Arc<AtomicUsize>,
+    },
     Redirect(String),
 }
 
@@ -149,14 +154,16 @@ fn respond(request: tiny_http::Request, reply: Reply) {
             let _ = writer.write_all(&bytes);
             writer.flush()
         }
-        Reply::Slowly(bytes) => {
+        Reply::Slowly { bytes, sent } => {
             let mut writer = request.into_writer();
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 bytes.len()
             );
             let _ = writer.write_all(head.as_bytes());
-            for chunk in bytes.chunks(bytes.len() / 8 + 1) {
+            let _ = writer.flush();
+            sent.store(0, Ordering::SeqCst);
+            for chunk in bytes.chunks(bytes.len().div_ceil(8)) {
                 std::thread::sleep(Duration::from_millis(15));
                 if writer
                     .write_all(chunk)
@@ -165,7 +172,9 @@ fn respond(request: tiny_http::Request, reply: Reply) {
                 {
                     break;
                 }
+                sent.fetch_add(1, Ordering::SeqCst);
             }
+            sent.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }
         Reply::Stall(duration) => {

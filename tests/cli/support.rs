@@ -120,6 +120,11 @@ pub fn fingerprint(db: &Path) -> Vec<String> {
     rows
 }
 
+/// Creates an empty database (schema only, no snapshot) at `db`.
+pub fn empty_database(db: &Path) {
+    portreg::store::Store::open(db).unwrap();
+}
+
 pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("portreg.sqlite3");

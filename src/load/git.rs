@@ -1,8 +1,10 @@
 //! Every version of a file in a git repository's history, read with git itself: `git log` for
 //! the commits that touched it, one `git cat-file --batch` process for their contents.
 
+use super::{Document, Unreadable};
 use crate::input::decompress_if_gzip;
-use chrono::{DateTime, Utc};
+use crate::time::Timestamp;
+use chrono::DateTime;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -29,20 +31,25 @@ pub enum GitError {
 }
 
 /// One version of the file.
-pub struct GitVersion {
-    pub commit: String,
+struct GitVersion {
+    commit: String,
     /// The commit time: when the mirror saw this version.
-    pub time: DateTime<Utc>,
-    pub bytes: Vec<u8>,
+    time: Timestamp,
+    bytes: Vec<u8>,
 }
 
 /// The commits that touched a file, oldest first.
 pub struct GitHistory {
     repo: PathBuf,
     path: String,
-    commits: Vec<(String, DateTime<Utc>)>,
+    commits: Vec<(String, Timestamp)>,
     /// A bundle file is cloned here first (git reads bundles only that way).
     _clone: Option<tempfile::TempDir>,
+}
+
+/// What a snapshot read from a git history records as its source.
+pub fn git_source(repo: &str, commit: &str) -> String {
+    format!("git:{repo}@{commit}")
 }
 
 /// Git's cache of delta bases: 96 MB per process by default, which made cloning the 2017-2025
@@ -89,12 +96,12 @@ impl GitHistory {
         let mut log = git(&repo);
         log.args(["log", "--reverse", "--format=%H %ct", rev, "--", path]);
         let listing = String::from_utf8_lossy(&run(log, "log")?).into_owned();
-        let commits: Vec<(String, DateTime<Utc>)> = listing
+        let commits: Vec<(String, Timestamp)> = listing
             .lines()
             .filter_map(|line| {
                 let (hash, time) = line.split_once(' ')?;
                 let time = DateTime::from_timestamp(time.trim().parse().ok()?, 0)?;
-                Some((hash.to_string(), time))
+                Some((hash.to_string(), Timestamp::from(time)))
             })
             .collect();
         if commits.is_empty() {
@@ -126,9 +133,32 @@ impl GitHistory {
         self.commits.is_empty()
     }
 
+    /// Every version as a document, oldest first: labelled `LABEL@commit`, observed at its
+    /// commit time, with [`git_source`] as its source.
+    pub fn documents(
+        self,
+        label: String,
+    ) -> impl Iterator<Item = Result<Document, Unreadable>> + Send {
+        self.versions().map(move |version| {
+            let version = version.map_err(|error| Unreadable {
+                label: label.clone(),
+                error: error.into(),
+            })?;
+            Ok(Document {
+                label: format!(
+                    "{label}@{}",
+                    &version.commit[..12.min(version.commit.len())]
+                ),
+                source: git_source(&label, &version.commit),
+                observed_at: Some(version.time),
+                bytes: version.bytes,
+            })
+        })
+    }
+
     /// Every version, oldest first, from one `git cat-file --batch`. A commit that deleted the
     /// file yields an error item (and the next ones go on).
-    pub fn versions(self) -> impl Iterator<Item = Result<GitVersion, GitError>> + Send {
+    fn versions(self) -> impl Iterator<Item = Result<GitVersion, GitError>> + Send {
         let started = git(&self.repo)
             .args(["cat-file", "--batch"])
             .stdin(Stdio::piped())

@@ -1,0 +1,268 @@
+//! Many documents into one history, as fast as both cores allow.
+//!
+//! One thread reads each document, takes its sha256 and parses it; the calling thread stores
+//! the one before meanwhile. The channel between them holds nothing, so at most two documents
+//! are in memory. What is stored already is recognised by its sha256 and not parsed again
+//! (its observation still counts), and consecutive versions, which share about 99% of their
+//! elements, are parsed with a memo of the previous one (see [`crate::parse::ParseMemo`]).
+
+use super::{Document, DocumentError, Unreadable};
+use crate::model::Registry;
+use crate::parse::{ParseMemo, parse_registry, parse_registry_with_memo};
+use crate::store::raw::sha256_hex;
+use crate::store::{ImportOutcome, NewSnapshot, SnapshotId, Store, StoreError};
+use crate::time::Timestamp;
+use rustc_hash::FxHashSet;
+use std::sync::mpsc::sync_channel;
+
+/// Where a batch stores.
+pub enum Target<'a> {
+    /// A database that is open.
+    Open(&'a mut Store),
+    /// No database yet: it is opened (created) when the first document is to be stored, so a
+    /// batch that stores nothing, such as one refused document, leaves no file behind.
+    OnDemand(&'a dyn Fn() -> Result<Store, StoreError>),
+}
+
+/// Times a batch is given rather than reads.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchTimes {
+    /// When every document was seen, overriding what its source says.
+    pub observed_at: Option<Timestamp>,
+    /// Now: the import time, and the observation time of documents whose source has none.
+    pub now: Timestamp,
+}
+
+/// What became of one document.
+#[derive(Debug)]
+pub enum DocumentOutcome {
+    Stored {
+        id: SnapshotId,
+        registry_date: String,
+        records: usize,
+        /// False when it went into the history before the latest snapshot.
+        latest: bool,
+    },
+    AlreadyStored {
+        id: SnapshotId,
+        registry_date: String,
+    },
+    Failed(DocumentError),
+}
+
+/// How a batch went, document by document.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub stored: usize,
+    pub already_stored: usize,
+    pub failed: usize,
+}
+
+impl BatchCounts {
+    fn count(&mut self, outcome: &DocumentOutcome) {
+        match outcome {
+            DocumentOutcome::Stored { .. } => self.stored += 1,
+            DocumentOutcome::AlreadyStored { .. } => self.already_stored += 1,
+            DocumentOutcome::Failed(_) => self.failed += 1,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The database could not be opened when the first document was to be stored.
+    #[error(transparent)]
+    Open(StoreError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot start the parsing thread: {0}")]
+    Thread(std::io::Error),
+    /// The caller's report of a document failed (its output was closed, say).
+    #[error("cannot report progress")]
+    Report(#[source] std::io::Error),
+}
+
+/// What the reading thread hands to the storing one.
+enum Loaded {
+    /// Bytes already stored: not parsed.
+    AlreadyStored {
+        document: Document,
+        sha256: String,
+    },
+    Parsed {
+        document: Document,
+        sha256: String,
+        registry: Box<Registry>,
+    },
+    Failed(Unreadable),
+}
+
+/// Stores `documents` (`total` of them) in order, calling `report` after each with its label
+/// and outcome. A document that fails is reported and the batch goes on; only the database
+/// failing outside a document's transaction, or `report` failing, ends it early.
+pub fn store_batch(
+    target: Target,
+    documents: impl Iterator<Item = Result<Document, Unreadable>> + Send,
+    total: usize,
+    times: BatchTimes,
+    mut report: impl FnMut(&str, &DocumentOutcome) -> std::io::Result<()>,
+) -> Result<BatchCounts, BatchError> {
+    let mut database = Database::from(target);
+    let known: FxHashSet<String> = match &database {
+        Database::Borrowed(store) => store.snapshot_shas()?.into_iter().collect(),
+        _ => FxHashSet::default(),
+    };
+    let (sender, receiver) = sync_channel::<Loaded>(0);
+    let mut counts = BatchCounts::default();
+    std::thread::scope(|scope| -> Result<(), BatchError> {
+        std::thread::Builder::new()
+            .name("parse".into())
+            .spawn_scoped(scope, move || {
+                // A lone document has nothing to share, and building the memo costs a quarter
+                // more.
+                let mut memo = (total > 1).then(ParseMemo::default);
+                for document in documents {
+                    if sender.send(load(document, &known, memo.as_mut())).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(BatchError::Thread)?;
+        for loaded in receiver {
+            let (label, outcome) = match loaded {
+                Loaded::Failed(Unreadable { label, error }) => {
+                    (label, DocumentOutcome::Failed(error))
+                }
+                loaded => store_one(database.store()?, loaded, times)?,
+            };
+            counts.count(&outcome);
+            report(&label, &outcome).map_err(BatchError::Report)?;
+        }
+        Ok(())
+    })?;
+    Ok(counts)
+}
+
+/// The database of a batch, opened when first needed.
+enum Database<'a> {
+    Borrowed(&'a mut Store),
+    Owned(Box<Store>),
+    NotYet(&'a dyn Fn() -> Result<Store, StoreError>),
+}
+
+impl<'a> From<Target<'a>> for Database<'a> {
+    fn from(target: Target<'a>) -> Self {
+        match target {
+            Target::Open(store) => Database::Borrowed(store),
+            Target::OnDemand(open) => Database::NotYet(open),
+        }
+    }
+}
+
+impl Database<'_> {
+    fn store(&mut self) -> Result<&mut Store, BatchError> {
+        if let Database::NotYet(open) = self {
+            *self = Database::Owned(Box::new(open().map_err(BatchError::Open)?));
+        }
+        match self {
+            Database::Borrowed(store) => Ok(store),
+            Database::Owned(store) => Ok(store),
+            Database::NotYet(_) => unreachable!("opened above"),
+        }
+    }
+}
+
+/// Stores what the reading thread loaded.
+fn store_one(
+    store: &mut Store,
+    loaded: Loaded,
+    times: BatchTimes,
+) -> Result<(String, DocumentOutcome), BatchError> {
+    let observed = |document: &Document| {
+        times
+            .observed_at
+            .or(document.observed_at)
+            .unwrap_or(times.now)
+    };
+    Ok(match loaded {
+        Loaded::Failed(Unreadable { label, error }) => (label, DocumentOutcome::Failed(error)),
+        Loaded::AlreadyStored { document, sha256 } => {
+            let seen = store.seen_again(&sha256, observed(&document), &document.source)?;
+            let outcome = match seen {
+                Some(ImportOutcome::AlreadyStored { id, registry_date })
+                | Some(ImportOutcome::Stored {
+                    id, registry_date, ..
+                }) => DocumentOutcome::AlreadyStored { id, registry_date },
+                // Snapshots are never deleted: only a damaged database gets here.
+                None => DocumentOutcome::Failed(DocumentError::Store(StoreError::NoSuchSnapshot(
+                    format!("sha256 {sha256}"),
+                ))),
+            };
+            (document.label, outcome)
+        }
+        Loaded::Parsed {
+            document,
+            sha256,
+            registry,
+        } => {
+            let imported = store.import(&NewSnapshot {
+                bytes: &document.bytes,
+                sha256: &sha256,
+                registry: &registry,
+                source: &document.source,
+                observed_at: observed(&document),
+                imported_at: times.now,
+            });
+            let outcome = match imported {
+                Ok(ImportOutcome::Stored {
+                    id,
+                    registry_date,
+                    latest,
+                }) => DocumentOutcome::Stored {
+                    id,
+                    registry_date,
+                    records: registry.records.len(),
+                    latest,
+                },
+                Ok(ImportOutcome::AlreadyStored { id, registry_date }) => {
+                    DocumentOutcome::AlreadyStored { id, registry_date }
+                }
+                Err(error) => DocumentOutcome::Failed(DocumentError::Store(error)),
+            };
+            (document.label, outcome)
+        }
+    })
+}
+
+/// Reads, hashes and parses one document (on the reading thread).
+fn load(
+    document: Result<Document, Unreadable>,
+    known: &FxHashSet<String>,
+    memo: Option<&mut ParseMemo>,
+) -> Loaded {
+    let document = match document {
+        Ok(document) => document,
+        Err(unreadable) => return Loaded::Failed(unreadable),
+    };
+    // First, so that what is stored already is skipped without being parsed; and here, off the
+    // storing thread, which is the busier one.
+    let sha256 = sha256_hex(&document.bytes);
+    if known.contains(&sha256) {
+        return Loaded::AlreadyStored { document, sha256 };
+    }
+    let parsed = match memo {
+        Some(memo) => parse_registry_with_memo(&document.bytes, memo),
+        None => parse_registry(&document.bytes),
+    };
+    match parsed {
+        Ok(registry) => Loaded::Parsed {
+            document,
+            sha256,
+            registry: Box::new(registry),
+        },
+        Err(error) => Loaded::Failed(Unreadable {
+            label: document.label,
+            error: DocumentError::Refused(error),
+        }),
+    }
+}

@@ -1,0 +1,374 @@
+//! The Internet Archive as a source of old versions: its CDX index lists the captures of the
+//! registry URL; each capture's raw bytes come from the `id_` form of its Wayback URL.
+//!
+//! [`backfill`] downloads every capture not checked before, one at a time with a delay, and
+//! stores it as a download is stored (see [`super::download`]). Every capture checked is
+//! remembered by its digest (`wayback_capture`), so a second run downloads nothing it has
+//! seen; a capture whose download or storing failed is not remembered, and is tried again.
+
+use super::download::{DownloadError, DownloadOutcome, Refusal, store_download};
+use crate::fetch::http::{self, Downloaded, HttpConfig, HttpError, Validators};
+use crate::store::{CaptureOutcome, SnapshotRow, Store, StoreError};
+use crate::time::Timestamp;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use reqwest::blocking::Client;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+/// Where the Wayback Machine answers (CDX index at `/cdx/search/cdx`, captures at `/web/`).
+pub const WAYBACK_URL: &str = "https://web.archive.org";
+
+/// One capture of the registry URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    /// YYYYMMDDhhmmss, UTC.
+    pub timestamp: String,
+    /// The URL that was captured.
+    pub original: String,
+    /// The archive's digest of the content (base32 SHA-1): equal digests, equal bytes.
+    pub digest: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CdxError {
+    #[error("the CDX answer is not JSON: {0}")]
+    NotJson(String),
+    #[error("the CDX answer has no {0} column")]
+    MissingColumn(&'static str),
+    #[error("cannot build a URL from {0:?}")]
+    BadUrl(String),
+}
+
+/// The CDX query for the captures of `registry_url` with status 200, one per distinct digest,
+/// optionally between two days.
+pub fn cdx_query(
+    wayback: &str,
+    registry_url: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<String, CdxError> {
+    let base = format!("{}/cdx/search/cdx", wayback.trim_end_matches('/'));
+    let mut url = reqwest::Url::parse(&base).map_err(|_| CdxError::BadUrl(base.clone()))?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("url", registry_url)
+            .append_pair("output", "json")
+            .append_pair("filter", "statuscode:200")
+            .append_pair("collapse", "digest");
+        if let Some(from) = from {
+            query.append_pair("from", &from.format("%Y%m%d").to_string());
+        }
+        if let Some(to) = to {
+            query.append_pair("to", &to.format("%Y%m%d235959").to_string());
+        }
+    }
+    Ok(url.to_string())
+}
+
+/// The captures in a CDX JSON answer (an array of rows, the first one naming the columns),
+/// oldest first, without rows that are not plausible captures.
+pub fn parse_cdx(json: &[u8]) -> Result<Vec<Capture>, CdxError> {
+    if json.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new()); // the CDX server answers nothing at all when nothing matches
+    }
+    let rows: Vec<Vec<String>> =
+        serde_json::from_slice(json).map_err(|e| CdxError::NotJson(e.to_string()))?;
+    let Some((header, rows)) = rows.split_first() else {
+        return Ok(Vec::new());
+    };
+    let column = |name: &'static str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or(CdxError::MissingColumn(name))
+    };
+    let (timestamp, original, digest) =
+        (column("timestamp")?, column("original")?, column("digest")?);
+    let status = header.iter().position(|h| h == "statuscode");
+    let mut captures: Vec<Capture> = rows
+        .iter()
+        .filter(|row| status.is_none_or(|s| row.get(s).is_some_and(|v| v == "200")))
+        .filter_map(|row| {
+            let capture = Capture {
+                timestamp: row.get(timestamp)?.clone(),
+                original: row.get(original)?.clone(),
+                digest: row.get(digest)?.clone(),
+            };
+            capture_time(&capture.timestamp)?;
+            (!capture.digest.is_empty()).then_some(capture)
+        })
+        .collect();
+    captures.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+    captures.dedup_by(|a, b| a.digest == b.digest);
+    Ok(captures)
+}
+
+/// What a backfill asks of the archive.
+#[derive(Debug, Clone)]
+pub struct BackfillOptions {
+    /// The archive's address (CDX index and captures).
+    pub wayback_url: String,
+    /// The address whose captures are wanted: the registry's.
+    pub registry_url: String,
+    /// Only captures made on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Only captures made on or before this day.
+    pub to: Option<NaiveDate>,
+    /// The wait between two downloads, to be polite to the archive.
+    pub delay: Duration,
+    /// Store a capture even if its record count collapsed.
+    pub force: bool,
+    pub http: HttpConfig,
+}
+
+/// What became of one capture.
+#[derive(Debug)]
+pub enum CaptureResult {
+    Stored {
+        snapshot: SnapshotRow,
+        /// False when it went into the history before the latest snapshot.
+        latest: bool,
+    },
+    /// Its bytes were stored already, as this snapshot.
+    AlreadyStored { snapshot: SnapshotRow },
+    /// Not a complete, plausible registry (an HTML error page, a truncated capture...).
+    Refused(Refusal),
+    /// The download failed: tried again next time.
+    DownloadFailed(HttpError),
+    /// The store failed: tried again next time.
+    StoreFailed(StoreError),
+}
+
+/// What a backfill reports as it goes.
+#[derive(Debug)]
+pub enum BackfillEvent<'a> {
+    /// The archive's list of captures is in.
+    Listed {
+        captures: usize,
+        checked_before: usize,
+        to_download: usize,
+    },
+    /// A capture was downloaded from `url` and checked.
+    Checked {
+        capture: &'a Capture,
+        url: &'a str,
+        result: &'a CaptureResult,
+    },
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillCounts {
+    pub stored: usize,
+    pub already_stored: usize,
+    pub refused: usize,
+    pub failed: usize,
+    pub checked_before: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackfillError {
+    #[error("{0}")]
+    Cdx(#[from] CdxError),
+    #[error("cannot list the captures: {query}: {error}")]
+    Listing { query: String, error: HttpError },
+    #[error("{query}: unusable answer: {error}")]
+    UnusableListing { query: String, error: CdxError },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The caller's report of a capture failed (its output was closed, say).
+    #[error("cannot report progress")]
+    Report(#[source] std::io::Error),
+}
+
+/// Downloads and stores every capture of the registry in the archive that no earlier run
+/// checked, calling `report` as it goes. `clock` gives the time a capture is checked.
+pub fn backfill(
+    store: &mut Store,
+    client: &Client,
+    options: &BackfillOptions,
+    clock: impl Fn() -> Timestamp,
+    mut report: impl FnMut(BackfillEvent) -> std::io::Result<()>,
+) -> Result<BackfillCounts, BackfillError> {
+    // One request at a time, unconditional, never cancelled, no progress of its own.
+    let never = AtomicBool::new(false);
+    let get = |url: &str| {
+        http::download(
+            client,
+            url,
+            &Validators::default(),
+            &options.http,
+            &never,
+            |_| {},
+        )
+        .result
+    };
+    let query = cdx_query(
+        &options.wayback_url,
+        &options.registry_url,
+        options.from,
+        options.to,
+    )?;
+    let captures = match get(&query) {
+        Ok(Downloaded::Body { bytes, .. }) => {
+            parse_cdx(&bytes).map_err(|error| BackfillError::UnusableListing {
+                query: query.clone(),
+                error,
+            })?
+        }
+        Ok(Downloaded::NotModified) => Vec::new(),
+        Err(error) => return Err(BackfillError::Listing { query, error }),
+    };
+    let mut counts = BackfillCounts::default();
+    let mut to_download: Vec<&Capture> = Vec::new();
+    for capture in &captures {
+        if store.wayback_checked(&capture.digest)? {
+            counts.checked_before += 1;
+        } else {
+            to_download.push(capture);
+        }
+    }
+    report(BackfillEvent::Listed {
+        captures: captures.len(),
+        checked_before: counts.checked_before,
+        to_download: to_download.len(),
+    })
+    .map_err(BackfillError::Report)?;
+    for (n, capture) in to_download.into_iter().enumerate() {
+        if n > 0 {
+            http::sleep_unless_cancelled(options.delay, &never);
+        }
+        let url = capture_url(&options.wayback_url, capture);
+        let result = match get(&url) {
+            Ok(Downloaded::Body { bytes, .. }) => {
+                let observed_at = capture_time(&capture.timestamp)
+                    .map(Timestamp::from)
+                    .unwrap_or_else(&clock);
+                match store_download(store, bytes, &url, options.force, observed_at, clock()) {
+                    Ok(DownloadOutcome::Stored {
+                        snapshot, latest, ..
+                    }) => CaptureResult::Stored { snapshot, latest },
+                    Ok(DownloadOutcome::AlreadyStored { snapshot, .. }) => {
+                        CaptureResult::AlreadyStored { snapshot }
+                    }
+                    Err(DownloadError::Refused(refusal)) => CaptureResult::Refused(refusal),
+                    Err(DownloadError::Store(error)) => CaptureResult::StoreFailed(error),
+                }
+            }
+            // Not asked for (the request is not conditional).
+            Ok(Downloaded::NotModified) => continue,
+            Err(error) => CaptureResult::DownloadFailed(error),
+        };
+        let remembered = match &result {
+            CaptureResult::Stored { snapshot, latest } => {
+                counts.stored += 1;
+                let outcome = if *latest {
+                    CaptureOutcome::Stored
+                } else {
+                    CaptureOutcome::StoredOlder
+                };
+                Some((outcome, None, Some(snapshot.id)))
+            }
+            CaptureResult::AlreadyStored { snapshot } => {
+                counts.already_stored += 1;
+                Some((CaptureOutcome::AlreadyStored, None, Some(snapshot.id)))
+            }
+            CaptureResult::Refused(refusal) => {
+                counts.refused += 1;
+                let message = format!("{url}: refused: {refusal}");
+                Some((CaptureOutcome::Refused, Some(message), None))
+            }
+            CaptureResult::DownloadFailed(_) | CaptureResult::StoreFailed(_) => {
+                counts.failed += 1;
+                None
+            }
+        };
+        if let Some((outcome, message, snapshot_id)) = remembered {
+            store.record_wayback(
+                capture,
+                &url,
+                outcome,
+                message.as_deref(),
+                snapshot_id,
+                clock(),
+            )?;
+        }
+        report(BackfillEvent::Checked {
+            capture,
+            url: &url,
+            result: &result,
+        })
+        .map_err(BackfillError::Report)?;
+    }
+    Ok(counts)
+}
+
+/// The capture's raw bytes, without the archive's rewriting (`id_`).
+pub fn capture_url(wayback: &str, capture: &Capture) -> String {
+    format!(
+        "{}/web/{}id_/{}",
+        wayback.trim_end_matches('/'),
+        capture.timestamp,
+        capture.original
+    )
+}
+
+/// When a capture was made.
+pub fn capture_time(timestamp: &str) -> Option<DateTime<Utc>> {
+    if timestamp.len() != 14 {
+        return None;
+    }
+    NaiveDateTime::parse_from_str(timestamp, "%Y%m%d%H%M%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cdx_rows_become_captures_oldest_first_one_per_digest() {
+        let json =
+            br#"[["urlkey","timestamp","original","mimetype","statuscode","digest","length"],
+            ["org,iana)/x","20210921000000","https://www.iana.org/x","text/xml","200","BBB","1"],
+            ["org,iana)/x","20170310000000","https://www.iana.org/x","text/xml","200","AAA","1"],
+            ["org,iana)/x","20180101000000","https://www.iana.org/x","text/html","404","CCC","1"],
+            ["org,iana)/x","2019","https://www.iana.org/x","text/xml","200","DDD","1"]]"#;
+        let captures = parse_cdx(json).unwrap();
+        let stamps: Vec<&str> = captures.iter().map(|c| c.timestamp.as_str()).collect();
+        assert_eq!(stamps, ["20170310000000", "20210921000000"]);
+        assert!(parse_cdx(b"").unwrap().is_empty());
+        assert!(parse_cdx(b"[]").unwrap().is_empty());
+        assert!(parse_cdx(b"<html>").is_err());
+    }
+
+    #[test]
+    fn query_and_capture_urls() {
+        let from = NaiveDate::from_ymd_opt(2017, 1, 1);
+        let query = cdx_query(
+            "http://127.0.0.1:9/",
+            "https://www.iana.org/x.xml",
+            from,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            query,
+            "http://127.0.0.1:9/cdx/search/cdx?url=https%3A%2F%2Fwww.iana.org%2Fx.xml&output=json&filter=statuscode%3A200&collapse=digest&from=20170101"
+        );
+        let capture = Capture {
+            timestamp: "20170310120000".into(),
+            original: "https://www.iana.org/x.xml".into(),
+            digest: "AAA".into(),
+        };
+        assert_eq!(
+            capture_url("http://127.0.0.1:9", &capture),
+            "http://127.0.0.1:9/web/20170310120000id_/https://www.iana.org/x.xml"
+        );
+        assert_eq!(
+            capture_time("20170310120000").unwrap().to_rfc3339(),
+            "2017-03-10T12:00:00+00:00"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! Renderers: tables for people, JSON and CSV for programs. Everything writes to any
+//! `impl Write`; nothing here knows where the data came from.
+//!
+//! - [`records`]: records (`show`, `search`, `export json`) and their versions (`history`).
+//! - [`changes`]: changes as the contract has them, grouped for people, and `fetch`'s summary.
+//! - [`snapshots`]: the snapshot list and `status`.
+//! - [`sql`]: the answer to an ad-hoc query.
+
+mod changes;
+mod records;
+mod snapshots;
+mod sql;
+
+pub use changes::{changes, fetch_outcome, report};
+pub use records::{history, key_label, records};
+pub use snapshots::{StatusReport, snapshots, status};
+pub use sql::sql;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use std::io::{self, Write};
+
+/// How a list is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people
+    Table,
+    /// A JSON array of objects, as registry-model.md defines them
+    Json,
+    /// CSV with a header row
+    Csv,
+}
+
+/// How a single answer that is not a list (`status`) is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectFormat {
+    /// A table for people
+    Table,
+    /// One JSON object
+    Json,
+}
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().copied());
+    table
+}
+
+/// A CSV writer's error as the I/O error it is, when it is one (so a closed pipe is still
+/// known as one).
+fn csv_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes rows as CSV, the header first.
+pub(crate) fn write_csv<I, R>(out: &mut impl Write, header: &[&str], rows: I) -> io::Result<()>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(header).map_err(csv_error)?;
+    for row in rows {
+        csv.write_record(row).map_err(csv_error)?;
+    }
+    csv.flush()
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// Whether to colour: only on a terminal, and never with NO_COLOR set (https://no-color.org).
+pub fn color_wanted(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Bold and coloured (ANSI SGR `code`) when `color`, plain otherwise.
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[1;{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}

@@ -1,0 +1,163 @@
+//! How a new snapshot's versions enter the intervals of a version table.
+//!
+//! Every version holds over a run of places `first_seq..=last_seq` (`last_seq` NULL: still in
+//! the latest snapshot), and runs are kept canonical: maximal runs of consecutive snapshots
+//! with equal content. The new snapshot takes place `p` (the places from `p` on have already
+//! moved one up to make room). For each key, only three versions can matter: one that spans
+//! `p` (held at `p-1` and `p+1`), one that ends at `p-1`, and one that starts at `p+1`. Then:
+//!
+//! | the key in the new snapshot | what happens |
+//! |---|---|
+//! | equal to a version spanning `p` | nothing: the version now spans the new snapshot too |
+//! | different from a version spanning `p` | the version is split around `p`; a new version holds at `p` |
+//! | equal to the versions on both sides | they are joined into one |
+//! | equal to one side | that version is stretched to `p` |
+//! | equal to neither, or new | a new version holds at `p` |
+//! | absent, where a version spans `p` | the version is split around `p` |
+//!
+//! The result is the rows an import in date order makes, whatever the order of imports.
+
+use super::tables::{NewVersion, VersionTable, copy_version_sql, insert_versions};
+use crate::store::Seq;
+use rusqlite::{Connection, params};
+use rustc_hash::FxHashMap;
+
+/// Where the new snapshot goes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Place {
+    pub seq: Seq,
+    /// Whether it becomes the latest snapshot: the versions it starts or stretches stay open.
+    pub latest: bool,
+}
+
+impl Place {
+    /// The `last_seq` of a version the new snapshot starts or stretches.
+    fn own_last(self) -> Option<Seq> {
+        (!self.latest).then_some(self.seq)
+    }
+}
+
+/// A stored version's row, interval and content digest.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Interval {
+    row_id: i64,
+    first: Seq,
+    last: Option<Seq>,
+    hash: i64,
+}
+
+/// The versions of one key around the new snapshot's place `p`.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Around {
+    /// Holds at p-1 and p+1 (or at p-1 and is still open, when p is the end).
+    spanning: Option<Interval>,
+    /// Ends at p-1.
+    left: Option<Interval>,
+    /// Starts at p+1.
+    right: Option<Interval>,
+}
+
+/// The versions around the new snapshot's place, by key, for each version table: kept
+/// between the imports of a batch, since allocating them afresh faults in fresh pages.
+#[derive(Default)]
+pub(in crate::store) struct AroundScratch {
+    pub(super) records: FxHashMap<i64, Around>,
+    pub(super) people: FxHashMap<String, Around>,
+}
+
+/// Places the new snapshot's items in one version table (after the places' shift).
+pub(super) fn place<T: VersionTable>(
+    conn: &Connection,
+    place: Place,
+    items: &[NewVersion<T>],
+    around: &mut FxHashMap<T::KeyId, Around>,
+) -> rusqlite::Result<()> {
+    let p = place.seq;
+    read_around::<T>(conn, p, around)?;
+    let table = T::TABLE;
+    let set_last = format!("UPDATE {table} SET last_seq = ?2 WHERE id = ?1");
+    let set_first = format!("UPDATE {table} SET first_seq = ?2 WHERE id = ?1");
+    let delete = format!("DELETE FROM {table} WHERE id = ?1");
+    let copy = copy_version_sql::<T>();
+    // Splits a spanning version around p: it ends at p-1 and a copy resumes at p+1.
+    let split = |s: Interval| -> rusqlite::Result<()> {
+        conn.prepare_cached(&set_last)?
+            .execute(params![s.row_id, p.before()])?;
+        if !place.latest {
+            conn.prepare_cached(&copy)?
+                .execute(params![s.row_id, p.after(), s.last])?;
+        }
+        Ok(())
+    };
+    // Versions that hold at p alone (or from p on), inserted together at the end.
+    let mut new_versions: Vec<NewVersion<T>> = Vec::new();
+    for (key, item, hash) in items {
+        let state = around.remove(key).unwrap_or_default();
+        if let Some(spanning) = state.spanning {
+            if spanning.hash != *hash {
+                split(spanning)?;
+                new_versions.push((key.clone(), *item, *hash));
+            }
+            continue;
+        }
+        let left = state.left.filter(|l| l.hash == *hash);
+        let right = state.right.filter(|r| r.hash == *hash);
+        match (left, right) {
+            (Some(left), Some(right)) => {
+                conn.prepare_cached(&set_last)?
+                    .execute(params![left.row_id, right.last])?;
+                conn.prepare_cached(&delete)?.execute([right.row_id])?;
+            }
+            (Some(left), None) => {
+                conn.prepare_cached(&set_last)?
+                    .execute(params![left.row_id, place.own_last()])?;
+            }
+            (None, Some(right)) => {
+                conn.prepare_cached(&set_first)?
+                    .execute(params![right.row_id, p])?;
+            }
+            (None, None) => new_versions.push((key.clone(), *item, *hash)),
+        }
+    }
+    // Keys absent from the new snapshot: a version that spanned p no longer does.
+    for (_, state) in around.drain() {
+        if let Some(spanning) = state.spanning {
+            split(spanning)?;
+        }
+    }
+    insert_versions::<T>(conn, &new_versions, p, place.own_last())
+}
+
+/// Fills `around` with the versions that hold at p-1 or start at p+1.
+fn read_around<T: VersionTable>(
+    conn: &Connection,
+    p: Seq,
+    around: &mut FxHashMap<T::KeyId, Around>,
+) -> rusqlite::Result<()> {
+    around.clear();
+    let sql = format!(
+        "SELECT id, {key}, first_seq, last_seq, content_hash FROM {table}
+         WHERE (first_seq <= ?1 AND (last_seq IS NULL OR last_seq >= ?1)) OR first_seq = ?2",
+        key = T::KEY_COLUMN,
+        table = T::TABLE
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([p.before(), p.after()])?;
+    while let Some(row) = rows.next()? {
+        let interval = Interval {
+            row_id: row.get(0)?,
+            first: row.get(2)?,
+            last: row.get(3)?,
+            hash: row.get(4)?,
+        };
+        let entry = around.entry(row.get(1)?).or_default();
+        if interval.first == p.after() {
+            entry.right = Some(interval);
+        } else if interval.last == Some(p.before()) {
+            entry.left = Some(interval);
+        } else {
+            entry.spanning = Some(interval);
+        }
+    }
+    Ok(())
+}

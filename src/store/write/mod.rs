@@ -1,0 +1,274 @@
+//! Storing one document as a snapshot, in its place in history, in one transaction.
+//!
+//! The steps, in [`Store::import`]: a document whose bytes are stored already only moves its
+//! snapshot's observation earlier ([`EARLIER_OBSERVATION`]); otherwise its place in history is
+//! found, later places move up by one ([`SHIFT_PLACES`]), its records and people enter the
+//! version intervals ([`intervals`]), and its raw bytes are stored against the snapshot before
+//! it, while the snapshot after it is re-based on it ([`crate::store::raw`]).
+//!
+//! - [`keys`]: record identities (`record_key`).
+//! - [`tables`]: the two version tables, described once.
+//! - [`intervals`]: how a version's interval is split, stretched or joined.
+
+mod intervals;
+mod keys;
+mod tables;
+
+pub(super) use intervals::AroundScratch;
+pub(super) use keys::KeyCache;
+
+use super::raw::{self, RawCache};
+use super::{Result, Seq, SnapshotId, Store};
+use crate::model::{Person, Record, Registry};
+use crate::time::Timestamp;
+use intervals::{Place, place};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rustc_hash::FxHashSet;
+use std::sync::Arc;
+use tables::{PersonVersions, RecordVersions};
+
+/// A parsed document and where it came from.
+pub struct NewSnapshot<'a> {
+    pub bytes: &'a [u8],
+    /// The sha256 of `bytes`, hex (the caller has it: it is how a batch skips what is stored).
+    pub sha256: &'a str,
+    pub registry: &'a Registry,
+    pub source: &'a str,
+    pub observed_at: Timestamp,
+    pub imported_at: Timestamp,
+}
+
+/// What became of a document given to [`Store::import`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// A new snapshot; `latest` is false when it went into the history before the latest one.
+    Stored {
+        id: SnapshotId,
+        registry_date: String,
+        latest: bool,
+    },
+    /// These exact bytes were stored before, as this snapshot.
+    AlreadyStored {
+        id: SnapshotId,
+        registry_date: String,
+    },
+}
+
+/// Moves a snapshot's observation (and source) to an earlier sighting of the same bytes, when
+/// no snapshot of the same registry date was observed in between.
+const EARLIER_OBSERVATION: &str = "UPDATE snapshot SET observed_at = ?2, source = ?3
+    WHERE id = ?1 AND observed_at > ?2
+      AND NOT EXISTS (SELECT 1 FROM snapshot o WHERE o.registry_date = snapshot.registry_date
+                      AND o.id != snapshot.id AND o.observed_at BETWEEN ?2 AND snapshot.observed_at)";
+
+/// Makes room at place ?1 for an older version imported after newer ones (`last_seq` first, so
+/// the `last_seq >= first_seq` check holds row by row).
+const SHIFT_PLACES: [&str; 5] = [
+    "UPDATE snapshot SET seq = seq + 1 WHERE seq >= ?1",
+    "UPDATE record_version SET last_seq = last_seq + 1 WHERE last_seq >= ?1",
+    "UPDATE record_version SET first_seq = first_seq + 1 WHERE first_seq >= ?1",
+    "UPDATE person_version SET last_seq = last_seq + 1 WHERE last_seq >= ?1",
+    "UPDATE person_version SET first_seq = first_seq + 1 WHERE first_seq >= ?1",
+];
+
+/// A snapshot's place in history: by registry date, then observation time, then sha256.
+const PLACE_OF: &str = "SELECT count(*) + 1 FROM snapshot
+    WHERE (registry_date, observed_at, sha256) < (?1, ?2, ?3)";
+
+const INSERT_SNAPSHOT: &str = "INSERT INTO snapshot (seq, registry_date, observed_at,
+    imported_at, source, sha256, byte_size, record_count, person_count, title)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+impl Store {
+    /// Stores a document as a snapshot in its place in history, in one transaction.
+    pub fn import(&mut self, new: &NewSnapshot) -> Result<ImportOutcome> {
+        let result = self.import_in_transaction(new);
+        if result.is_err() {
+            // The caches may hold ids that were rolled back.
+            self.raw_cache = None;
+            self.key_cache = KeyCache::default();
+        }
+        result
+    }
+
+    /// Bytes already stored seen again (without parsing them): the snapshot takes this
+    /// observation if it is earlier, as [`Store::import`] does. None when not stored.
+    pub fn seen_again(
+        &mut self,
+        sha256: &str,
+        observed_at: Timestamp,
+        source: &str,
+    ) -> Result<Option<ImportOutcome>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let seen = seen_again_in(&tx, sha256, observed_at, source)?;
+        tx.commit()?;
+        Ok(seen)
+    }
+
+    fn import_in_transaction(&mut self, new: &NewSnapshot) -> Result<ImportOutcome> {
+        let Store {
+            conn,
+            raw_cache,
+            key_cache,
+            around,
+        } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(seen) = seen_again_in(&tx, new.sha256, new.observed_at, new.source)? {
+            tx.commit()?;
+            return Ok(seen);
+        }
+        let registry = new.registry;
+        let seq: Seq = tx.query_row(
+            PLACE_OF,
+            params![registry.updated, new.observed_at, new.sha256],
+            |r| r.get(0),
+        )?;
+        let last: Option<Seq> = tx.query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))?;
+        let place = Place {
+            seq,
+            latest: last.is_none_or(|last| seq > last),
+        };
+        if !place.latest {
+            for sql in SHIFT_PLACES {
+                tx.execute(sql, [seq])?;
+            }
+        }
+        let previous = snapshot_at(&tx, seq.before())?;
+        let next = snapshot_at(&tx, seq.after())?;
+        let base = match previous {
+            Some(id) => Some((id, raw::chain_bytes(&tx, raw_cache, id)?)),
+            None => None,
+        };
+        let base_bytes = base.as_ref().map(|(_, bytes)| bytes.as_slice());
+        // The raw frame is made on another core while the rows go in.
+        let frame = std::thread::scope(|scope| -> Result<Vec<u8>> {
+            let compressing = scope.spawn(|| raw::compress(new.bytes, base_bytes));
+            place_records(&tx, place, key_cache, around, registry)?;
+            place_people(&tx, place, around, registry)?;
+            compressing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })?;
+        tx.execute(
+            INSERT_SNAPSHOT,
+            params![
+                seq,
+                registry.updated,
+                new.observed_at,
+                new.imported_at,
+                new.source,
+                new.sha256,
+                new.bytes.len() as i64,
+                registry.records.len() as i64,
+                registry.people.len() as i64,
+                registry.title,
+            ],
+        )?;
+        let id = SnapshotId(tx.last_insert_rowid());
+        raw::insert_frame(&tx, id, base.as_ref().map(|(id, _)| *id), &frame)?;
+        if let Some(next_id) = next {
+            let next_bytes = raw::chain_bytes(&tx, raw_cache, next_id)?;
+            raw::put_frame(&tx, next_id, Some((id, new.bytes)), &next_bytes)?;
+        }
+        drop(base);
+        tx.commit()?;
+        keep_as_base(raw_cache, id, new.bytes);
+        Ok(ImportOutcome::Stored {
+            id,
+            registry_date: registry.updated.clone(),
+            latest: place.latest,
+        })
+    }
+}
+
+fn snapshot_at(tx: &Connection, seq: Seq) -> Result<Option<SnapshotId>> {
+    Ok(tx
+        .query_row("SELECT id FROM snapshot WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// When these bytes are stored: the snapshot takes this observation if it is earlier (a
+/// snapshot is dated by its first observation, whatever order the copies come in, unless that
+/// would move it past another snapshot of the same registry date).
+fn seen_again_in(
+    tx: &Connection,
+    sha256: &str,
+    observed_at: Timestamp,
+    source: &str,
+) -> Result<Option<ImportOutcome>> {
+    let existing: Option<(SnapshotId, String)> = tx
+        .query_row(
+            "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
+            [sha256],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, registry_date)) = existing else {
+        return Ok(None);
+    };
+    tx.execute(EARLIER_OBSERVATION, params![id, observed_at, source])?;
+    Ok(Some(ImportOutcome::AlreadyStored { id, registry_date }))
+}
+
+fn place_records(
+    tx: &Connection,
+    at: Place,
+    key_cache: &mut KeyCache,
+    around: &mut AroundScratch,
+    registry: &Registry,
+) -> Result<()> {
+    let key_ids = keys::record_key_ids(tx, key_cache, &registry.records)?;
+    let versions: Vec<(i64, &Record, i64)> = key_ids
+        .into_iter()
+        .zip(&registry.records)
+        .zip(&registry.hashes.records)
+        .map(|((key, record), hash)| (key, &**record, *hash))
+        .collect();
+    Ok(place::<RecordVersions>(
+        tx,
+        at,
+        &versions,
+        &mut around.records,
+    )?)
+}
+
+fn place_people(
+    tx: &Connection,
+    at: Place,
+    around: &mut AroundScratch,
+    registry: &Registry,
+) -> Result<()> {
+    // A repeated id keeps its first entry, as a reader of the document would. The rest stay in
+    // document order, which is by id: their index is then built from sorted rows.
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    seen.reserve(registry.people.len());
+    let versions: Vec<(String, &Person, i64)> = registry
+        .people
+        .iter()
+        .zip(&registry.hashes.people)
+        .filter(|(person, _)| seen.insert(person.id.as_str()))
+        .map(|(person, hash)| (person.id.clone(), &**person, *hash))
+        .collect();
+    Ok(place::<PersonVersions>(
+        tx,
+        at,
+        &versions,
+        &mut around.people,
+    )?)
+}
+
+/// Keeps the bytes just stored as the base of the next in-order import, refilling the
+/// cache's buffer rather than allocating a new 4 MB one.
+fn keep_as_base(raw_cache: &mut RawCache, id: SnapshotId, bytes: &[u8]) {
+    let mut buffer = raw_cache
+        .take()
+        .and_then(|(_, bytes)| Arc::try_unwrap(bytes).ok())
+        .unwrap_or_default();
+    buffer.clear();
+    buffer.extend_from_slice(bytes);
+    *raw_cache = Some((id, Arc::new(buffer)));
+}
