@@ -363,6 +363,14 @@ pub struct ContentHashes {
     pub people: Vec<i64>,
 }
 
+/// Records in document order with their content hashes, as a parse hands them to a store
+/// while it goes on (see [`crate::parse::parse_registry_streaming`]).
+#[derive(Debug)]
+pub struct RecordChunk {
+    pub records: Vec<Arc<Record>>,
+    pub hashes: Vec<i64>,
+}
+
 /// The kind of a change between two snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

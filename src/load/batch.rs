@@ -5,15 +5,20 @@
 //! are in memory. What is stored already is recognised by its sha256 and not parsed again
 //! (its observation still counts), and consecutive versions, which share about 99% of their
 //! elements, are parsed with a memo of the previous one (see [`crate::parse::ParseMemo`]).
+//!
+//! A lone document (a first import, most often) has nothing to overlap with: its records are
+//! handed over as they are parsed instead, and into an empty history they go in at once (see
+//! [`Store::import_streamed`]).
 
 use super::{Document, DocumentError, Unreadable};
+use crate::model::RecordChunk;
 use crate::model::Registry;
-use crate::parse::{ParseMemo, parse_registry, parse_registry_with_memo};
+use crate::parse::{ParseError, ParseMemo, parse_registry_streaming, parse_registry_with_memo};
 use crate::store::raw::sha256_hex;
-use crate::store::{ImportOutcome, NewSnapshot, SnapshotId, Store, StoreError};
+use crate::store::{ImportOutcome, NewSnapshot, SnapshotId, Store, StoreError, StreamedSnapshot};
 use crate::time::Timestamp;
 use rustc_hash::FxHashSet;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 
 /// Where a batch stores.
 pub enum Target<'a> {
@@ -94,6 +99,16 @@ enum Loaded {
         sha256: String,
         registry: Box<Registry>,
     },
+    /// Being parsed: its records arrive in `chunks`, then the registry (with the document's
+    /// bytes back) or the refusal in `parsed`.
+    Streaming {
+        label: String,
+        source: String,
+        observed_at: Option<Timestamp>,
+        sha256: String,
+        chunks: Receiver<RecordChunk>,
+        parsed: Receiver<Result<(Registry, Vec<u8>), ParseError>>,
+    },
     Failed(Unreadable),
 }
 
@@ -118,12 +133,18 @@ pub fn store_batch(
         std::thread::Builder::new()
             .name("parse".into())
             .spawn_scoped(scope, move || {
-                // A lone document has nothing to share, and building the memo costs a quarter
-                // more.
-                let mut memo = (total > 1).then(ParseMemo::default);
-                for document in documents {
-                    if sender.send(load(document, &known, memo.as_mut())).is_err() {
-                        break;
+                if total > 1 {
+                    let mut memo = ParseMemo::default();
+                    for document in documents {
+                        if sender.send(load(document, &known, &mut memo)).is_err() {
+                            break;
+                        }
+                    }
+                } else {
+                    // A lone document has nothing to share, and building a memo costs a
+                    // quarter more.
+                    for document in documents {
+                        load_streaming(document, &known, &sender);
                     }
                 }
             })
@@ -132,6 +153,23 @@ pub fn store_batch(
             let (label, outcome) = match loaded {
                 Loaded::Failed(Unreadable { label, error }) => {
                     (label, DocumentOutcome::Failed(error))
+                }
+                Loaded::Streaming {
+                    label,
+                    source,
+                    observed_at,
+                    sha256,
+                    chunks,
+                    parsed,
+                } => {
+                    let observed_at = times.observed_at.or(observed_at).unwrap_or(times.now);
+                    let new = StreamedSnapshot {
+                        sha256: &sha256,
+                        source: &source,
+                        observed_at,
+                        imported_at: times.now,
+                    };
+                    (label, store_streaming(&mut database, &new, chunks, parsed)?)
                 }
                 loaded => store_one(database.store()?, loaded, times)?,
             };
@@ -178,16 +216,12 @@ fn store_one(
     loaded: Loaded,
     times: BatchTimes,
 ) -> Result<(String, DocumentOutcome), BatchError> {
-    let observed = |document: &Document| {
-        times
-            .observed_at
-            .or(document.observed_at)
-            .unwrap_or(times.now)
-    };
+    let observed = |seen: Option<Timestamp>| times.observed_at.or(seen).unwrap_or(times.now);
     Ok(match loaded {
         Loaded::Failed(Unreadable { label, error }) => (label, DocumentOutcome::Failed(error)),
         Loaded::AlreadyStored { document, sha256 } => {
-            let seen = store.seen_again(&sha256, observed(&document), &document.source)?;
+            let seen =
+                store.seen_again(&sha256, observed(document.observed_at), &document.source)?;
             let outcome = match seen {
                 Some(ImportOutcome::AlreadyStored { id, registry_date })
                 | Some(ImportOutcome::Stored {
@@ -210,51 +244,107 @@ fn store_one(
                 sha256: &sha256,
                 registry: &registry,
                 source: &document.source,
-                observed_at: observed(&document),
+                observed_at: observed(document.observed_at),
                 imported_at: times.now,
             });
-            let outcome = match imported {
-                Ok(ImportOutcome::Stored {
-                    id,
-                    registry_date,
-                    latest,
-                }) => DocumentOutcome::Stored {
-                    id,
-                    registry_date,
-                    records: registry.records.len(),
-                    latest,
-                },
-                Ok(ImportOutcome::AlreadyStored { id, registry_date }) => {
-                    DocumentOutcome::AlreadyStored { id, registry_date }
-                }
-                Err(error) => DocumentOutcome::Failed(DocumentError::Store(error)),
-            };
+            let outcome = stored(imported.map(|outcome| (outcome, registry.records.len())));
             (document.label, outcome)
         }
+        Loaded::Streaming { .. } => unreachable!("stored by store_streaming"),
     })
 }
 
-/// Reads, hashes and parses one document (on the reading thread).
+/// Stores a document while it is parsed. The database is opened only once the first records
+/// arrive, so a document refused before its records (an HTML page, another XML document)
+/// creates no database where there was none.
+fn store_streaming(
+    database: &mut Database,
+    new: &StreamedSnapshot,
+    chunks: Receiver<RecordChunk>,
+    parsed: Receiver<Result<(Registry, Vec<u8>), ParseError>>,
+) -> Result<DocumentOutcome, BatchError> {
+    let wait = || {
+        parsed
+            .recv()
+            .expect("the parsing thread sends the end of every parse")
+    };
+    let first = match chunks.recv() {
+        Ok(first) => first,
+        // Refused before its records, or too short to stream: the parse is over.
+        Err(_) => {
+            let (registry, bytes) = match wait() {
+                Ok(parsed) => parsed,
+                Err(refused) => return Ok(DocumentOutcome::Failed(refused.into())),
+            };
+            let imported = database.store()?.import(&NewSnapshot {
+                bytes: &bytes,
+                sha256: new.sha256,
+                registry: &registry,
+                source: new.source,
+                observed_at: new.observed_at,
+                imported_at: new.imported_at,
+            });
+            return Ok(stored(
+                imported.map(|outcome| (outcome, registry.records.len())),
+            ));
+        }
+    };
+    let chunks = std::iter::once(first).chain(chunks);
+    Ok(match database.store()?.import_streamed(new, chunks, wait) {
+        Ok(Ok((outcome, registry))) => stored(Ok((outcome, registry.records.len()))),
+        Ok(Err(refused)) => DocumentOutcome::Failed(DocumentError::Refused(refused)),
+        Err(error) => stored(Err(error)),
+    })
+}
+
+/// The outcome of storing a document of `records` records.
+fn stored(imported: Result<(ImportOutcome, usize), StoreError>) -> DocumentOutcome {
+    match imported {
+        Ok((
+            ImportOutcome::Stored {
+                id,
+                registry_date,
+                latest,
+            },
+            records,
+        )) => DocumentOutcome::Stored {
+            id,
+            registry_date,
+            records,
+            latest,
+        },
+        Ok((ImportOutcome::AlreadyStored { id, registry_date }, _)) => {
+            DocumentOutcome::AlreadyStored { id, registry_date }
+        }
+        Err(error) => DocumentOutcome::Failed(DocumentError::Store(error)),
+    }
+}
+
+/// Takes a document's sha256: first, so that what is stored already is skipped without being
+/// parsed; and on the reading thread, off the storing one, which is the busier.
+fn hashed(
+    document: Result<Document, Unreadable>,
+    known: &FxHashSet<String>,
+) -> Result<(Document, String), Loaded> {
+    let document = document.map_err(Loaded::Failed)?;
+    let sha256 = sha256_hex(&document.bytes);
+    if known.contains(&sha256) {
+        return Err(Loaded::AlreadyStored { document, sha256 });
+    }
+    Ok((document, sha256))
+}
+
+/// Reads, hashes and parses one document of a batch (on the reading thread).
 fn load(
     document: Result<Document, Unreadable>,
     known: &FxHashSet<String>,
-    memo: Option<&mut ParseMemo>,
+    memo: &mut ParseMemo,
 ) -> Loaded {
-    let document = match document {
-        Ok(document) => document,
-        Err(unreadable) => return Loaded::Failed(unreadable),
+    let (document, sha256) = match hashed(document, known) {
+        Ok(hashed) => hashed,
+        Err(loaded) => return loaded,
     };
-    // First, so that what is stored already is skipped without being parsed; and here, off the
-    // storing thread, which is the busier one.
-    let sha256 = sha256_hex(&document.bytes);
-    if known.contains(&sha256) {
-        return Loaded::AlreadyStored { document, sha256 };
-    }
-    let parsed = match memo {
-        Some(memo) => parse_registry_with_memo(&document.bytes, memo),
-        None => parse_registry(&document.bytes),
-    };
-    match parsed {
+    match parse_registry_with_memo(&document.bytes, memo) {
         Ok(registry) => Loaded::Parsed {
             document,
             sha256,
@@ -265,4 +355,41 @@ fn load(
             error: DocumentError::Refused(error),
         }),
     }
+}
+
+/// Reads and hashes a lone document, then parses it while the storing thread takes its records
+/// as they come (on the reading thread).
+fn load_streaming(
+    document: Result<Document, Unreadable>,
+    known: &FxHashSet<String>,
+    sender: &SyncSender<Loaded>,
+) {
+    let (document, sha256) = match hashed(document, known) {
+        Ok(hashed) => hashed,
+        Err(loaded) => {
+            let _ = sender.send(loaded);
+            return;
+        }
+    };
+    let Document {
+        label,
+        source,
+        observed_at,
+        bytes,
+    } = document;
+    let (chunk_sender, chunks) = channel();
+    let (parsed_sender, parsed) = channel();
+    let streaming = Loaded::Streaming {
+        label,
+        source,
+        observed_at,
+        sha256,
+        chunks,
+        parsed,
+    };
+    if sender.send(streaming).is_err() {
+        return;
+    }
+    let result = parse_registry_streaming(&bytes, chunk_sender);
+    let _ = parsed_sender.send(result.map(|registry| (registry, bytes)));
 }

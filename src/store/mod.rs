@@ -31,7 +31,7 @@ pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use ids::{Seq, SnapshotId};
 pub use outcomes::{CaptureOutcome, FetchOutcome};
 pub use query::{RecordFilter, SnapshotRef, SnapshotRow, VersionSpan};
-pub use write::{ImportOutcome, NewSnapshot};
+pub use write::{ImportOutcome, NewSnapshot, StreamedSnapshot};
 
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OpenFlags};

@@ -460,9 +460,9 @@ fn odd_records_are_kept_as_written() {
     assert!(ok(portreg(&db, &["verify"])).contains("verified 1 snapshots"));
 }
 
-/// A first import into no database, into an empty one, and as part of a batch all store the
-/// same rows; a document refused at its very end leaves nothing, and no file where there was
-/// no database.
+/// A first import into no database, into an empty one (both stored while parsed), and as part
+/// of a batch all store the same rows; a document refused at its very end leaves nothing but an
+/// empty database, and one refused before its records no file where there was no database.
 #[test]
 fn a_first_import_equals_the_batch_path_and_a_late_refusal_leaves_nothing() {
     let latest = &real_versions()[real_versions().len() - 1].path;
@@ -525,11 +525,21 @@ fn a_first_import_equals_the_batch_path_and_a_late_refusal_leaves_nothing() {
     assert!(run.stderr.contains("refused"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert_eq!(fingerprint(&refused), before);
+    // Into no database: a document refused before its records begin creates none; one refused
+    // after thousands of its records were stored leaves an empty one.
+    let html = dir.path().join("error.html");
+    std::fs::write(&html, "<!DOCTYPE html><html><body>503</body></html>").unwrap();
     let (none_dir, none) = temp_db();
-    let run = portreg(&none, &["import", cut.to_str().unwrap()]);
+    let run = portreg(&none, &["import", html.to_str().unwrap()]);
     assert_ne!(run.code, 0);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert_eq!(std::fs::read_dir(none_dir.path()).unwrap().count(), 0);
+    let run = portreg(&none, &["import", cut.to_str().unwrap()]);
+    assert_ne!(run.code, 0);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let empty = portreg(&none, &["snapshots"]);
+    assert_eq!(empty.code, 0, "{}", empty.stderr);
+    assert_eq!(fingerprint(&none), before);
 }
 
 /// Two first imports at once into a database that does not exist yet: both land in it, one

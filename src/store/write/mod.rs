@@ -9,13 +9,16 @@
 //! - [`keys`]: record identities (`record_key`).
 //! - [`tables`]: the two version tables, described once.
 //! - [`intervals`]: how a version's interval is split, stretched or joined.
+//! - [`streamed`]: a first snapshot stored while its document is still being parsed.
 
 mod intervals;
 mod keys;
+mod streamed;
 mod tables;
 
 pub(super) use intervals::AroundScratch;
 pub(super) use keys::KeyCache;
+pub use streamed::StreamedSnapshot;
 
 use super::raw::{self, RawCache};
 use super::{Result, Seq, SnapshotId, Store};
@@ -145,28 +148,20 @@ impl Store {
         // The raw frame is made on another core while the rows go in.
         let frame = std::thread::scope(|scope| -> Result<Vec<u8>> {
             let compressing = scope.spawn(|| raw::compress(new.bytes, base_bytes));
-            place_records(&tx, place, key_cache, around, registry)?;
+            place_records(
+                &tx,
+                place,
+                key_cache,
+                around,
+                &registry.records,
+                &registry.hashes.records,
+            )?;
             place_people(&tx, place, around, registry)?;
             compressing
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })?;
-        tx.execute(
-            INSERT_SNAPSHOT,
-            params![
-                seq,
-                registry.updated,
-                new.observed_at,
-                new.imported_at,
-                new.source,
-                new.sha256,
-                new.bytes.len() as i64,
-                registry.records.len() as i64,
-                registry.people.len() as i64,
-                registry.title,
-            ],
-        )?;
-        let id = SnapshotId(tx.last_insert_rowid());
+        let id = insert_snapshot_row(&tx, seq, new)?;
         raw::insert_frame(&tx, id, base.as_ref().map(|(id, _)| *id), &frame)?;
         if let Some(next_id) = next {
             let next_bytes = raw::chain_bytes(&tx, raw_cache, next_id)?;
@@ -181,6 +176,26 @@ impl Store {
             latest: place.latest,
         })
     }
+}
+
+fn insert_snapshot_row(tx: &Connection, seq: Seq, new: &NewSnapshot) -> Result<SnapshotId> {
+    let registry = new.registry;
+    tx.execute(
+        INSERT_SNAPSHOT,
+        params![
+            seq,
+            registry.updated,
+            new.observed_at,
+            new.imported_at,
+            new.source,
+            new.sha256,
+            new.bytes.len() as i64,
+            registry.records.len() as i64,
+            registry.people.len() as i64,
+            registry.title,
+        ],
+    )?;
+    Ok(SnapshotId(tx.last_insert_rowid()))
 }
 
 fn snapshot_at(tx: &Connection, seq: Seq) -> Result<Option<SnapshotId>> {
@@ -214,18 +229,20 @@ fn seen_again_in(
     Ok(Some(ImportOutcome::AlreadyStored { id, registry_date }))
 }
 
+/// Places records (all of a document's, or some, in document order) and their content hashes.
 fn place_records(
     tx: &Connection,
     at: Place,
     key_cache: &mut KeyCache,
     around: &mut AroundScratch,
-    registry: &Registry,
+    records: &[Arc<Record>],
+    hashes: &[i64],
 ) -> Result<()> {
-    let key_ids = keys::record_key_ids(tx, key_cache, &registry.records)?;
+    let key_ids = keys::record_key_ids(tx, key_cache, records)?;
     let versions: Vec<(i64, &Record, i64)> = key_ids
         .into_iter()
-        .zip(&registry.records)
-        .zip(&registry.hashes.records)
+        .zip(records)
+        .zip(hashes)
         .map(|((key, record), hash)| (key, &**record, *hash))
         .collect();
     Ok(place::<RecordVersions>(

@@ -1,0 +1,137 @@
+//! A first snapshot stored while its document is still being parsed.
+//!
+//! Into an empty history every record of the document is a new version from place 1 on, so
+//! its rows can go in as the parser hands them over (see
+//! [`crate::parse::parse_registry_streaming`]), and parsing and storing overlap: a first
+//! import takes a fifth less time. The document can still be refused at its very end; then the
+//! transaction, and every row in it, is rolled back. Into a history that holds snapshots, the
+//! records must be placed against their neighbours, so the store waits for the whole document
+//! and imports it as [`Store::import`] does.
+
+use super::intervals::Place;
+use super::tables::{RecordVersions, insert_versions};
+use super::{ImportOutcome, NewSnapshot, insert_snapshot_row, keys, place_people, place_records};
+use crate::model::{Record, RecordChunk, Registry};
+use crate::store::raw;
+use crate::store::{Result, Seq, Store};
+use crate::time::Timestamp;
+use rusqlite::TransactionBehavior;
+
+/// A document being parsed, and where it came from.
+pub struct StreamedSnapshot<'a> {
+    /// The sha256 of the document's bytes, hex.
+    pub sha256: &'a str,
+    pub source: &'a str,
+    pub observed_at: Timestamp,
+    pub imported_at: Timestamp,
+}
+
+/// What a parse gives at its end: the registry and the document's bytes, or why it refused.
+pub type Parsed<E> = std::result::Result<(Registry, Vec<u8>), E>;
+
+impl Store {
+    /// Stores a document whose records arrive in `chunks` while it is parsed (the iterator ends
+    /// where they end, and is dropped unread into a history that is not empty); `parsed` waits
+    /// for the parse to end. The outer result is the store's; the inner one says whether the
+    /// document was refused (then nothing is stored). The registry comes back for the caller
+    /// to report on.
+    pub fn import_streamed<E>(
+        &mut self,
+        new: &StreamedSnapshot,
+        chunks: impl IntoIterator<Item = RecordChunk>,
+        parsed: impl FnOnce() -> Parsed<E>,
+    ) -> Result<std::result::Result<(ImportOutcome, Registry), E>> {
+        let result = self.import_streamed_in_transaction(new, chunks, parsed);
+        if result.is_err() {
+            // The caches may hold ids that were rolled back.
+            self.raw_cache = None;
+            self.key_cache = keys::KeyCache::default();
+        }
+        result
+    }
+
+    fn import_streamed_in_transaction<E>(
+        &mut self,
+        new: &StreamedSnapshot,
+        chunks: impl IntoIterator<Item = RecordChunk>,
+        parsed: impl FnOnce() -> Parsed<E>,
+    ) -> Result<std::result::Result<(ImportOutcome, Registry), E>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM snapshot)", [], |r| {
+            r.get(0)
+        })?;
+        if !empty {
+            drop((tx, chunks));
+            let (registry, bytes) = match parsed() {
+                Ok(parsed) => parsed,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let outcome = self.import(&NewSnapshot {
+                bytes: &bytes,
+                sha256: new.sha256,
+                registry: &registry,
+                source: new.source,
+                observed_at: new.observed_at,
+                imported_at: new.imported_at,
+            })?;
+            return Ok(Ok((outcome, registry)));
+        }
+        let place = Place {
+            seq: Seq::FIRST,
+            latest: true,
+        };
+        let mut streamed = 0;
+        for chunk in chunks {
+            let key_ids = keys::record_key_ids(&tx, &mut self.key_cache, &chunk.records)?;
+            let versions: Vec<(i64, &Record, i64)> = key_ids
+                .into_iter()
+                .zip(&chunk.records)
+                .zip(&chunk.hashes)
+                .map(|((key, record), hash)| (key, &**record, *hash))
+                .collect();
+            insert_versions::<RecordVersions>(&tx, &versions, place.seq, None)?;
+            streamed += chunk.records.len();
+        }
+        let (registry, bytes) = match parsed() {
+            Ok(parsed) => parsed,
+            // The transaction rolls back as it is dropped.
+            Err(refused) => return Ok(Err(refused)),
+        };
+        // The frame is made on the core the parse has just left, while the rest goes in.
+        let frame = std::thread::scope(|scope| -> Result<Vec<u8>> {
+            let compressing = scope.spawn(|| raw::compress(&bytes, None));
+            let rest = streamed..registry.records.len();
+            place_records(
+                &tx,
+                place,
+                &mut self.key_cache,
+                &mut self.around,
+                &registry.records[rest.clone()],
+                &registry.hashes.records[rest],
+            )?;
+            place_people(&tx, place, &mut self.around, &registry)?;
+            compressing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })?;
+        let new = NewSnapshot {
+            bytes: &bytes,
+            sha256: new.sha256,
+            registry: &registry,
+            source: new.source,
+            observed_at: new.observed_at,
+            imported_at: new.imported_at,
+        };
+        let id = insert_snapshot_row(&tx, place.seq, &new)?;
+        raw::insert_frame(&tx, id, None, &frame)?;
+        tx.commit()?;
+        let outcome = ImportOutcome::Stored {
+            id,
+            registry_date: registry.updated.clone(),
+            latest: true,
+        };
+        Ok(Ok((outcome, registry)))
+    }
+}
