@@ -18,10 +18,6 @@ impl Timestamp {
     pub fn now() -> Timestamp {
         Timestamp::from(Utc::now())
     }
-
-    pub fn as_datetime(&self) -> DateTime<Utc> {
-        self.0
-    }
 }
 
 /// Fractions of a second are dropped: a time reads back equal to what was written.

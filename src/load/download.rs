@@ -116,3 +116,105 @@ fn already_stored(store: &Store, snapshot: SnapshotRow) -> Result<DownloadOutcom
     let latest = store.latest_snapshot()?.ok_or(StoreError::Empty)?;
     Ok(DownloadOutcome::AlreadyStored { snapshot, latest })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(updated: &str, records: usize) -> Vec<u8> {
+        let mut text = format!(
+            r#"<registry xmlns="http://www.iana.org/assignments" id="service-names-port-numbers">
+<updated>{updated}</updated>"#
+        );
+        for port in 0..records {
+            text.push_str(&format!(
+                "<record><name>s{port}</name><protocol>tcp</protocol><number>{port}</number></record>"
+            ));
+        }
+        text.push_str("</registry>");
+        text.into_bytes()
+    }
+
+    fn time(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    /// The times a download is stored with are the ones given (tests fix them; the command
+    /// line gives the clock's).
+    #[test]
+    fn a_download_is_stored_at_the_times_given_and_only_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let (seen, now) = (time("2024-05-01T10:00:00Z"), time("2024-05-01T10:00:05Z"));
+        let first = store_download(
+            &mut store,
+            document("2024-04-30", 20),
+            "u",
+            false,
+            seen,
+            now,
+        );
+        let Ok(DownloadOutcome::Stored {
+            snapshot,
+            previous,
+            latest,
+            ..
+        }) = first
+        else {
+            panic!("{first:?}");
+        };
+        assert_eq!(snapshot.observed_at, seen);
+        assert!(previous.is_none() && latest);
+        let imported: Timestamp = store
+            .connection()
+            .query_row("SELECT imported_at FROM snapshot", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(imported, now);
+        let again = store_download(&mut store, document("2024-04-30", 20), "u", false, now, now);
+        assert!(
+            matches!(&again, Ok(DownloadOutcome::AlreadyStored { snapshot, latest }) if snapshot.id == latest.id),
+            "{again:?}"
+        );
+    }
+
+    /// A body that lost most of its records is refused unless forced; one that is not a
+    /// registry always is.
+    #[test]
+    fn collapsed_and_foreign_bodies_are_refused() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = time("2024-05-01T10:00:00Z");
+        store_download(&mut store, document("2024-04-30", 20), "u", false, now, now).unwrap();
+        let collapsed = store_download(&mut store, document("2024-05-01", 5), "u", false, now, now);
+        assert!(
+            matches!(
+                collapsed,
+                Err(DownloadError::Refused(Refusal::Collapsed {
+                    records: 5,
+                    latest: 20
+                }))
+            ),
+            "{collapsed:?}"
+        );
+        let forced = store_download(&mut store, document("2024-05-01", 5), "u", true, now, now);
+        assert!(
+            matches!(forced, Ok(DownloadOutcome::Stored { .. })),
+            "{forced:?}"
+        );
+        let html = store_download(
+            &mut store,
+            b"<html><body>503</body></html>".to_vec(),
+            "u",
+            false,
+            now,
+            now,
+        );
+        assert!(
+            matches!(
+                html,
+                Err(DownloadError::Refused(Refusal::NotARegistry(
+                    ParseError::Html
+                )))
+            ),
+            "{html:?}"
+        );
+    }
+}

@@ -121,13 +121,6 @@ impl Store {
             failures_since_success,
         })
     }
-
-    pub fn fetch_attempts(&self) -> Result<Vec<FetchAttempt>> {
-        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM fetch_attempt ORDER BY id");
-        let mut statement = self.conn.prepare(&sql)?;
-        let rows = statement.query_map([], attempt_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
 }
 
 fn attempt_from_row(row: &Row) -> rusqlite::Result<FetchAttempt> {

@@ -17,20 +17,33 @@
 //!
 //! Every import runs in one IMMEDIATE transaction: a snapshot is stored whole or not at all,
 //! and a second writer waits (busy timeout) instead of interleaving.
+//!
+//! # Where is what
+//! - this module: opening a database, its settings and migrations, the errors.
+//! - [`write`]: storing a document as a snapshot (the write path).
+//! - [`snapshots`], [`records`]: the read side: snapshots, records, versions, changes.
+//! - [`raw`]: each snapshot's exact bytes, compressed against its neighbour.
+//! - [`fetch_log`]: fetch attempts and archive captures.
+//! - [`adhoc`]: ad-hoc SQL from users, read-only.
+//! - [`checks`]: SQLite's checks and the history's invariants, for `verify`.
+//! - [`ids`], [`outcomes`]: the typed values written to and read from the database.
 
 mod adhoc;
+mod checks;
 mod fetch_log;
 mod ids;
 mod outcomes;
-mod query;
 pub mod raw;
+mod records;
+mod snapshots;
 mod write;
 
 pub use adhoc::{SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use ids::{Seq, SnapshotId};
 pub use outcomes::{CaptureOutcome, FetchOutcome};
-pub use query::{RecordFilter, SnapshotRef, SnapshotRow, VersionSpan};
+pub use records::{RecordFilter, VersionSpan};
+pub use snapshots::{SnapshotRef, SnapshotRow};
 pub use write::{ImportOutcome, NewSnapshot, StreamedSnapshot};
 
 use include_dir::{Dir, include_dir};

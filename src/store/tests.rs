@@ -240,6 +240,71 @@ fn migrations_are_valid() {
     assert!(MIGRATIONS.validate().is_ok());
 }
 
+/// The schema version a new database gets and the one this portreg knows (what a read-only
+/// open checks) are counted from the same list of `.sql` files.
+#[test]
+fn migrations_are_counted_one_way() {
+    let files = migration_files();
+    assert!(
+        files
+            .iter()
+            .all(|f| f.path().extension().is_some_and(|e| e == "sql"))
+    );
+    let store = Store::open_in_memory().unwrap();
+    assert_eq!(store.schema_version().unwrap(), files.len() as i64);
+}
+
+/// Every outcome the code writes passes the table's CHECK and reads back as itself; a word
+/// the code does not know is refused by the database.
+#[test]
+fn outcomes_are_the_words_the_schema_allows() {
+    let store = Store::open_in_memory().unwrap();
+    for &outcome in FetchOutcome::ALL {
+        store
+            .conn
+            .execute(
+                "INSERT INTO fetch_attempt (started_at, finished_at, url, tries, outcome)
+                 VALUES ('2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 'u', 1, ?1)",
+                [outcome],
+            )
+            .unwrap();
+        let back: FetchOutcome = store
+            .conn
+            .query_row(
+                "SELECT outcome FROM fetch_attempt ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(back, outcome);
+    }
+    for (i, &outcome) in CaptureOutcome::ALL.iter().enumerate() {
+        store
+            .conn
+            .execute(
+                "INSERT INTO wayback_capture (digest, timestamp, url, outcome, checked_at)
+                 VALUES (?1, '20240101000000', 'u', ?2, '2024-01-01T00:00:00Z')",
+                rusqlite::params![i.to_string(), outcome],
+            )
+            .unwrap();
+        let back: CaptureOutcome = store
+            .conn
+            .query_row(
+                "SELECT outcome FROM wayback_capture WHERE digest = ?1",
+                [i.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(back, outcome);
+    }
+    let unknown = store.conn.execute(
+        "INSERT INTO fetch_attempt (started_at, finished_at, url, tries, outcome)
+         VALUES ('2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 'u', 1, 'maybe')",
+        [],
+    );
+    assert!(unknown.is_err());
+}
+
 fn index_definitions(store: &Store) -> Vec<(String, String)> {
     pairs(
         store,

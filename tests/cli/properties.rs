@@ -209,7 +209,10 @@ proptest! {
 #[test]
 fn fuzz_regressions_and_seeds_keep_their_invariants() {
     use portreg::lookup::{Lookup, MAX_PORT, SinceDate, parse_ports};
-    use portreg::parse::{ParseMemo, parse_registry_with_memo};
+    use portreg::parse::{
+        ParseMemo, parse_registry_namespace_aware, parse_registry_streaming,
+        parse_registry_with_memo,
+    };
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let files = |dirs: &[&str]| -> Vec<Vec<u8>> {
         dirs.iter()
@@ -228,6 +231,9 @@ fn fuzz_regressions_and_seeds_keep_their_invariants() {
     assert!(parse_inputs.len() >= 3);
     for data in parse_inputs {
         let fresh = parse_registry(&data);
+        assert_eq!(parse_registry_namespace_aware(&data), fresh);
+        let (records, _chunks) = std::sync::mpsc::channel();
+        assert_eq!(parse_registry_streaming(&data, records), fresh);
         let mut memo = ParseMemo::default();
         let _ = parse_registry_with_memo(&seed, &mut memo);
         assert_eq!(parse_registry_with_memo(&data, &mut memo), fresh);

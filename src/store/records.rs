@@ -1,117 +1,14 @@
-//! Read-side questions: the snapshot list, which snapshot a reference means, the records of a
-//! snapshot, and the changes between two snapshots.
+//! The records of a snapshot, what a lookup finds in it, every version of a record, the
+//! changes between two snapshots, and a snapshot's people.
 
-use super::{Result, Seq, SnapshotId, Store, StoreError};
+use super::{Result, Seq, SnapshotId, Store};
 use crate::lookup::Lookup;
-use crate::model::{Change, Record, RecordField, sort_changes, sort_records};
-use crate::time::Timestamp;
-use chrono::NaiveDate;
+use crate::model::{Change, Person, Record, RecordField, sort_changes, sort_records};
+use rusqlite::Row;
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::sync::LazyLock;
-
-/// One row of `portreg snapshots`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SnapshotRow {
-    pub id: SnapshotId,
-    pub sha256: String,
-    pub registry_date: String,
-    pub observed_at: Timestamp,
-    pub source: String,
-    pub records: i64,
-    pub people: i64,
-    pub byte_size: i64,
-    /// Against the snapshot before it; null for the oldest.
-    pub added: Option<i64>,
-    pub removed: Option<i64>,
-    pub modified: Option<i64>,
-    #[serde(skip)]
-    pub seq: Seq,
-}
-
-/// How a user names a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SnapshotRef {
-    Id(SnapshotId),
-    /// The latest snapshot dated on or before this day.
-    Date(NaiveDate),
-    Latest,
-    Previous,
-}
-
-impl std::str::FromStr for SnapshotRef {
-    type Err = String;
-    fn from_str(text: &str) -> std::result::Result<Self, String> {
-        let text = text.trim();
-        match text {
-            "latest" => return Ok(SnapshotRef::Latest),
-            "previous" => return Ok(SnapshotRef::Previous),
-            _ => {}
-        }
-        if let Ok(id) = text.parse::<i64>()
-            && id > 0
-        {
-            return Ok(SnapshotRef::Id(SnapshotId(id)));
-        }
-        if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            && text.len() == 10
-        {
-            return Ok(SnapshotRef::Date(date));
-        }
-        Err(format!(
-            "{text:?} is not a snapshot: expected an id (see `portreg snapshots`), a date YYYY-MM-DD, `latest` or `previous`"
-        ))
-    }
-}
-
-impl std::fmt::Display for SnapshotRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SnapshotRef::Id(id) => write!(f, "snapshot {id}"),
-            SnapshotRef::Date(date) => write!(f, "a snapshot dated on or before {date}"),
-            SnapshotRef::Latest => write!(f, "latest"),
-            SnapshotRef::Previous => write!(f, "previous"),
-        }
-    }
-}
-
-const SNAPSHOT_COLUMNS: &str = "id, sha256, registry_date, observed_at, source, records, people,
-    byte_size, added, removed, modified, seq";
-
-/// One snapshot's row with its change counts, without the `snapshots` view (which counts
-/// for every snapshot: 3 ms on the whole history, a fifth of a `show`).
-const ONE_SNAPSHOT: &str = "SELECT s.id, s.sha256, s.registry_date, s.observed_at, s.source,
-    s.record_count, s.person_count, s.byte_size,
-    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM record_version a WHERE a.first_seq = s.seq
-        AND NOT EXISTS (SELECT 1 FROM record_version b
-                        WHERE b.key_id = a.key_id AND b.last_seq = s.seq - 1)) END,
-    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM record_version b WHERE b.last_seq = s.seq - 1
-        AND NOT EXISTS (SELECT 1 FROM record_version a
-                        WHERE a.key_id = b.key_id AND a.first_seq = s.seq)) END,
-    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM record_version a WHERE a.first_seq = s.seq
-        AND EXISTS (SELECT 1 FROM record_version b
-                    WHERE b.key_id = a.key_id AND b.last_seq = s.seq - 1)) END,
-    s.seq
-    FROM snapshot s";
-
-fn snapshot_row(row: &Row) -> rusqlite::Result<SnapshotRow> {
-    Ok(SnapshotRow {
-        id: row.get(0)?,
-        sha256: row.get(1)?,
-        registry_date: row.get(2)?,
-        observed_at: row.get(3)?,
-        source: row.get(4)?,
-        records: row.get(5)?,
-        people: row.get(6)?,
-        byte_size: row.get(7)?,
-        added: row.get(8)?,
-        removed: row.get(9)?,
-        modified: row.get(10)?,
-        seq: row.get(11)?,
-    })
-}
 
 /// The columns of a record, from `k` (record_key) and `v` (record_version), in the order
 /// [`record_from`] reads them: the key fields, the ordinal, the content fields.
@@ -161,76 +58,6 @@ fn record_from(row: &Row, at: usize) -> rusqlite::Result<Record> {
 }
 
 impl Store {
-    /// Every snapshot in history order, with its change counts.
-    pub fn snapshots(&self) -> Result<Vec<SnapshotRow>> {
-        let sql = format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots ORDER BY seq");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], snapshot_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// The snapshot a reference names.
-    pub fn resolve(&self, reference: &SnapshotRef) -> Result<SnapshotRow> {
-        let (condition, value): (&str, String) = match reference {
-            SnapshotRef::Id(id) => ("id = ?1", id.to_string()),
-            SnapshotRef::Date(date) => (
-                "seq = (SELECT max(seq) FROM snapshot WHERE registry_date <= ?1)",
-                date.format("%Y-%m-%d").to_string(),
-            ),
-            SnapshotRef::Latest => (
-                "seq = (SELECT max(seq) FROM snapshot) AND ?1 = ?1",
-                String::new(),
-            ),
-            SnapshotRef::Previous => (
-                "seq = (SELECT max(seq) - 1 FROM snapshot) AND ?1 = ?1",
-                String::new(),
-            ),
-        };
-        let sql = format!("{ONE_SNAPSHOT} WHERE {condition}");
-        let found = self
-            .conn
-            .query_row(&sql, [value], snapshot_row)
-            .optional()?;
-        match found {
-            Some(row) => Ok(row),
-            None if self.snapshot_count()? == 0 => Err(StoreError::Empty),
-            None => Err(StoreError::NoSuchSnapshot(reference.to_string())),
-        }
-    }
-
-    /// The snapshot whose document has this sha256, if stored.
-    pub fn snapshot_by_sha256(&self, sha256: &str) -> Result<Option<SnapshotRow>> {
-        self.snapshot_where("sha256 = ?1", sha256)
-    }
-
-    /// The snapshot at a place in history (1 = oldest), if there is one.
-    pub fn snapshot_at_seq(&self, seq: Seq) -> Result<Option<SnapshotRow>> {
-        self.snapshot_where("seq = ?1", seq)
-    }
-
-    /// The latest snapshot, or None for an empty database.
-    pub fn latest_snapshot(&self) -> Result<Option<SnapshotRow>> {
-        self.snapshot_where("seq = (SELECT max(seq) FROM snapshot) AND ?1", true)
-    }
-
-    fn snapshot_where(
-        &self,
-        condition: &str,
-        value: impl rusqlite::ToSql,
-    ) -> Result<Option<SnapshotRow>> {
-        let sql = format!("{ONE_SNAPSHOT} WHERE {condition}");
-        Ok(self
-            .conn
-            .query_row(&sql, [value], snapshot_row)
-            .optional()?)
-    }
-
-    pub fn snapshot_count(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM snapshot", [], |r| r.get(0))?)
-    }
-
     /// The records of the snapshot at `seq`, in display order.
     pub fn records_at(&self, seq: Seq) -> Result<Vec<Record>> {
         let sql = format!(
@@ -435,14 +262,14 @@ impl Store {
 
 impl Store {
     /// The people of the snapshot at `seq`, by id.
-    pub fn people_at(&self, seq: Seq) -> Result<Vec<crate::model::Person>> {
+    pub fn people_at(&self, seq: Seq) -> Result<Vec<Person>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT person_id, name, org, uri, updated FROM person_version
              WHERE first_seq <= ?1 AND (last_seq IS NULL OR last_seq >= ?1)
              ORDER BY person_id",
         )?;
         let rows = stmt.query_map([seq], |row| {
-            Ok(crate::model::Person {
+            Ok(Person {
                 id: row.get(0)?,
                 name: row.get(1)?,
                 org: row.get(2)?,
@@ -450,89 +277,6 @@ impl Store {
                 updated: row.get(4)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// SQLite's own checks: `integrity_check` and `foreign_key_check`; empty when all is well.
-    pub fn sqlite_checks(&self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        for line in stmt.query_map([], |row| row.get::<_, String>(0))? {
-            let line = line?;
-            if line != "ok" {
-                problems.push(format!("integrity_check: {line}"));
-            }
-        }
-        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
-        let rows = stmt.query_map([], |row| {
-            Ok(format!(
-                "foreign_key_check: {} row {} has no parent in {}",
-                row.get::<_, String>(0)?,
-                row.get::<_, Option<i64>>(1)?.unwrap_or_default(),
-                row.get::<_, String>(2)?
-            ))
-        })?;
-        for row in rows {
-            problems.push(row?);
-        }
-        // History invariants the schema cannot state.
-        let (count, min_seq, max_seq, distinct): (i64, Option<i64>, Option<i64>, i64) =
-            self.conn.query_row(
-                "SELECT count(*), min(seq), max(seq), count(DISTINCT seq) FROM snapshot",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?;
-        if count > 0 && (min_seq != Some(1) || max_seq != Some(count) || distinct != count) {
-            problems.push(format!(
-                "snapshot places are not 1..{count}: min {min_seq:?}, max {max_seq:?}, {distinct} distinct"
-            ));
-        }
-        for table in ["record_version", "person_version"] {
-            let bad: i64 = self.conn.query_row(
-                &format!(
-                    "SELECT count(*) FROM {table}
-                     WHERE first_seq < 1 OR first_seq > ?1 OR last_seq > ?1 OR last_seq < first_seq"
-                ),
-                [count],
-                |r| r.get(0),
-            )?;
-            if bad > 0 {
-                problems.push(format!(
-                    "{table}: {bad} versions with an interval outside the history"
-                ));
-            }
-        }
-        let overlapping: i64 = self.conn.query_row(
-            "SELECT count(*) FROM record_version a JOIN record_version b
-               ON a.key_id = b.key_id AND a.id < b.id
-              AND a.first_seq <= ifnull(b.last_seq, ?1) AND b.first_seq <= ifnull(a.last_seq, ?1)",
-            [count],
-            |r| r.get(0),
-        )?;
-        if overlapping > 0 {
-            problems.push(format!(
-                "record_version: {overlapping} pairs of versions of one record overlap in time"
-            ));
-        }
-        Ok(problems)
-    }
-}
-
-impl Store {
-    /// The sha256 of every stored document.
-    pub fn snapshot_shas(&self) -> Result<Vec<String>> {
-        self.texts("SELECT sha256 FROM snapshot")
-    }
-
-    /// Where each snapshot was first observed (a path, a URL, `git:REPO@COMMIT`, ...).
-    pub fn snapshot_sources(&self) -> Result<Vec<String>> {
-        self.texts("SELECT source FROM snapshot")
-    }
-
-    /// The one text column of every row of `sql`.
-    fn texts(&self, sql: &str) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
