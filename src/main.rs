@@ -1,3 +1,6 @@
+//! The `portreg` binary: parses the arguments, runs the command (see `cmd`), and turns an
+//! error into one line on standard error and a non-zero exit.
+
 use clap::Parser;
 use portreg::cli::Cli;
 use std::process::ExitCode;

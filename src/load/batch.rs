@@ -89,27 +89,38 @@ pub enum BatchError {
 
 /// What the reading thread hands to the storing one.
 enum Loaded {
+    Ready(Ready),
+    Streaming(Streaming),
+    Failed(Unreadable),
+}
+
+/// A document ready to store.
+enum Ready {
     /// Bytes already stored: not parsed.
-    AlreadyStored {
-        document: Document,
-        sha256: String,
-    },
+    AlreadyStored { document: Document, sha256: String },
     Parsed {
         document: Document,
         sha256: String,
         registry: Box<Registry>,
     },
-    /// Being parsed: its records arrive in `chunks`, then the registry (with the document's
-    /// bytes back) or the refusal in `parsed`.
-    Streaming {
-        label: String,
-        source: String,
-        observed_at: Option<Timestamp>,
-        sha256: String,
-        chunks: Receiver<RecordChunk>,
-        parsed: Receiver<Result<(Registry, Vec<u8>), ParseError>>,
-    },
-    Failed(Unreadable),
+}
+
+/// A document being parsed: its records arrive in `chunks`, then the registry (with the
+/// document's bytes back) or the refusal in `parsed`.
+struct Streaming {
+    label: String,
+    source: String,
+    observed_at: Option<Timestamp>,
+    sha256: String,
+    chunks: Receiver<RecordChunk>,
+    parsed: Receiver<Result<(Registry, Vec<u8>), ParseError>>,
+}
+
+impl BatchTimes {
+    /// When a document whose source says it was seen at `seen` counts as observed.
+    fn observed(&self, seen: Option<Timestamp>) -> Timestamp {
+        self.observed_at.or(seen).unwrap_or(self.now)
+    }
 }
 
 /// Stores `documents` (`total` of them) in order, calling `report` after each with its label
@@ -154,24 +165,8 @@ pub fn store_batch(
                 Loaded::Failed(Unreadable { label, error }) => {
                     (label, DocumentOutcome::Failed(error))
                 }
-                Loaded::Streaming {
-                    label,
-                    source,
-                    observed_at,
-                    sha256,
-                    chunks,
-                    parsed,
-                } => {
-                    let observed_at = times.observed_at.or(observed_at).unwrap_or(times.now);
-                    let new = StreamedSnapshot {
-                        sha256: &sha256,
-                        source: &source,
-                        observed_at,
-                        imported_at: times.now,
-                    };
-                    (label, store_streaming(&mut database, &new, chunks, parsed)?)
-                }
-                loaded => store_one(database.store()?, loaded, times)?,
+                Loaded::Streaming(streaming) => store_streaming(&mut database, streaming, times)?,
+                Loaded::Ready(ready) => store_one(database.store()?, ready, times)?,
             };
             counts.count(&outcome);
             report(&label, &outcome).map_err(BatchError::Report)?;
@@ -210,18 +205,16 @@ impl Database<'_> {
     }
 }
 
-/// Stores what the reading thread loaded.
+/// Stores a document the reading thread made ready.
 fn store_one(
     store: &mut Store,
-    loaded: Loaded,
+    ready: Ready,
     times: BatchTimes,
 ) -> Result<(String, DocumentOutcome), BatchError> {
-    let observed = |seen: Option<Timestamp>| times.observed_at.or(seen).unwrap_or(times.now);
-    Ok(match loaded {
-        Loaded::Failed(Unreadable { label, error }) => (label, DocumentOutcome::Failed(error)),
-        Loaded::AlreadyStored { document, sha256 } => {
-            let seen =
-                store.seen_again(&sha256, observed(document.observed_at), &document.source)?;
+    Ok(match ready {
+        Ready::AlreadyStored { document, sha256 } => {
+            let observed_at = times.observed(document.observed_at);
+            let seen = store.seen_again(&sha256, observed_at, &document.source)?;
             let outcome = match seen {
                 Some(ImportOutcome::AlreadyStored { id, registry_date })
                 | Some(ImportOutcome::Stored {
@@ -234,7 +227,7 @@ fn store_one(
             };
             (document.label, outcome)
         }
-        Loaded::Parsed {
+        Ready::Parsed {
             document,
             sha256,
             registry,
@@ -244,13 +237,12 @@ fn store_one(
                 sha256: &sha256,
                 registry: &registry,
                 source: &document.source,
-                observed_at: observed(document.observed_at),
+                observed_at: times.observed(document.observed_at),
                 imported_at: times.now,
             });
             let outcome = stored(imported.map(|outcome| (outcome, registry.records.len())));
             (document.label, outcome)
         }
-        Loaded::Streaming { .. } => unreachable!("stored by store_streaming"),
     })
 }
 
@@ -259,10 +251,23 @@ fn store_one(
 /// creates no database where there was none.
 fn store_streaming(
     database: &mut Database,
-    new: &StreamedSnapshot,
-    chunks: Receiver<RecordChunk>,
-    parsed: Receiver<Result<(Registry, Vec<u8>), ParseError>>,
-) -> Result<DocumentOutcome, BatchError> {
+    streaming: Streaming,
+    times: BatchTimes,
+) -> Result<(String, DocumentOutcome), BatchError> {
+    let Streaming {
+        label,
+        source,
+        observed_at,
+        sha256,
+        chunks,
+        parsed,
+    } = streaming;
+    let new = &StreamedSnapshot {
+        sha256: &sha256,
+        source: &source,
+        observed_at: times.observed(observed_at),
+        imported_at: times.now,
+    };
     let wait = || {
         parsed
             .recv()
@@ -274,7 +279,7 @@ fn store_streaming(
         Err(_) => {
             let (registry, bytes) = match wait() {
                 Ok(parsed) => parsed,
-                Err(refused) => return Ok(DocumentOutcome::Failed(refused.into())),
+                Err(refused) => return Ok((label, DocumentOutcome::Failed(refused.into()))),
             };
             let imported = database.store()?.import(&NewSnapshot {
                 bytes: &bytes,
@@ -284,17 +289,17 @@ fn store_streaming(
                 observed_at: new.observed_at,
                 imported_at: new.imported_at,
             });
-            return Ok(stored(
-                imported.map(|outcome| (outcome, registry.records.len())),
-            ));
+            let outcome = stored(imported.map(|outcome| (outcome, registry.records.len())));
+            return Ok((label, outcome));
         }
     };
     let chunks = std::iter::once(first).chain(chunks);
-    Ok(match database.store()?.import_streamed(new, chunks, wait) {
+    let outcome = match database.store()?.import_streamed(new, chunks, wait) {
         Ok(Ok((outcome, registry))) => stored(Ok((outcome, registry.records.len()))),
         Ok(Err(refused)) => DocumentOutcome::Failed(DocumentError::Refused(refused)),
         Err(error) => stored(Err(error)),
-    })
+    };
+    Ok((label, outcome))
 }
 
 /// The outcome of storing a document of `records` records.
@@ -329,7 +334,7 @@ fn hashed(
     let document = document.map_err(Loaded::Failed)?;
     let sha256 = sha256_hex(&document.bytes);
     if known.contains(&sha256) {
-        return Err(Loaded::AlreadyStored { document, sha256 });
+        return Err(Loaded::Ready(Ready::AlreadyStored { document, sha256 }));
     }
     Ok((document, sha256))
 }
@@ -345,11 +350,11 @@ fn load(
         Err(loaded) => return loaded,
     };
     match parse_registry_with_memo(&document.bytes, memo) {
-        Ok(registry) => Loaded::Parsed {
+        Ok(registry) => Loaded::Ready(Ready::Parsed {
             document,
             sha256,
             registry: Box::new(registry),
-        },
+        }),
         Err(error) => Loaded::Failed(Unreadable {
             label: document.label,
             error: DocumentError::Refused(error),
@@ -379,14 +384,14 @@ fn load_streaming(
     } = document;
     let (chunk_sender, chunks) = channel();
     let (parsed_sender, parsed) = channel();
-    let streaming = Loaded::Streaming {
+    let streaming = Loaded::Streaming(Streaming {
         label,
         source,
         observed_at,
         sha256,
         chunks,
         parsed,
-    };
+    });
     if sender.send(streaming).is_err() {
         return;
     }

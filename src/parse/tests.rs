@@ -1,3 +1,6 @@
+//! The parser on crafted documents: every normalisation rule of the contract, every refusal,
+//! and the memo and the stream giving what a fresh parse gives.
+
 use super::reader::namespaces_follow_from_names;
 use super::*;
 use crate::model::{Person, Record};

@@ -1,3 +1,6 @@
+//! The store against in-memory databases: histories in any import order, raw bytes, keys,
+//! indexes, outcomes, migrations.
+
 use super::*;
 use crate::diff::diff_records;
 use crate::model::Person;

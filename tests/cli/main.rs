@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `portreg` binary on real registry versions and a temp database.
 
 mod backfill;
+mod behaviour;
 mod fetch;
 mod fixtures;
 mod properties;

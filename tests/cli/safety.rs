@@ -15,10 +15,12 @@ fn verified(db: &Path) -> String {
     run.stdout
 }
 
-fn sql_one(db: &Path, sql: &str) -> String {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row(sql, [], |row| row.get::<_, rusqlite::types::Value>(0))
-        .map(|v| format!("{v:?}"))
+/// The one value a query answers, as the type asked for (`i64` for a count, `String` for
+/// `PRAGMA integrity_check`).
+fn sql_value<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |row| row.get(0))
         .unwrap()
 }
 
@@ -32,9 +34,11 @@ fn history_view(db: &Path) -> (String, String) {
         .map(str::to_string)
         .collect();
     // From the oldest in history (whose id depends on which process stored it first).
-    let oldest = sql_one(db, "SELECT id FROM snapshot WHERE seq = 1");
-    let oldest = oldest.trim_start_matches("Integer(").trim_end_matches(')');
-    let diff = ok(portreg(db, &["diff", oldest, "latest", "--format", "json"]));
+    let oldest = sql_value::<i64>(db, "SELECT id FROM snapshot WHERE seq = 1").to_string();
+    let diff = ok(portreg(
+        db,
+        &["diff", &oldest, "latest", "--format", "json"],
+    ));
     (without_ids.join("\n"), diff)
 }
 
@@ -45,15 +49,6 @@ fn wait_for(child: &mut std::process::Child, mut ready: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "waited a minute in vain");
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-/// The number in a one-integer answer of [`sql_one`].
-fn integer(value: String) -> i64 {
-    value
-        .trim_start_matches("Integer(")
-        .trim_end_matches(')')
-        .parse()
-        .unwrap()
 }
 
 #[test]
@@ -144,10 +139,10 @@ fn imports_killed_mid_batch_lose_nothing_and_resume() {
             }
             child.kill().unwrap();
             child.wait().unwrap();
-            let stored = integer(sql_one(&db, "SELECT count(*) FROM snapshot"));
+            let stored: i64 = sql_value(&db, "SELECT count(*) FROM snapshot");
             assert!(stored >= 2 + stored_before_kill, "{stored}");
             // Whole snapshots only, each giving back its records and bytes.
-            assert_eq!(sql_one(&db, "PRAGMA integrity_check"), "Text(\"ok\")");
+            assert_eq!(sql_value::<String>(&db, "PRAGMA integrity_check"), "ok");
             verified(&db);
             // The next run completes the history as if nothing had happened.
             import(&db, &batch);
@@ -192,15 +187,15 @@ fn fetches_killed_mid_download_lose_nothing_and_resume() {
         child.wait().unwrap();
         let after = format!("after {pieces} pieces and {delay_ms} ms");
         assert_eq!(
-            sql_one(&db, "PRAGMA integrity_check"),
-            "Text(\"ok\")",
+            sql_value::<String>(&db, "PRAGMA integrity_check"),
+            "ok",
             "{after}"
         );
         verified(&db);
         let again = portreg(&db, &["fetch", "--url", &server.url, "--retries", "0"]);
         assert_eq!(again.code, 0, "{after}: {}", again.stderr);
         assert_eq!(
-            integer(sql_one(&db, "SELECT count(*) FROM snapshot")),
+            sql_value::<i64>(&db, "SELECT count(*) FROM snapshot"),
             2,
             "{after}"
         );
@@ -273,7 +268,7 @@ fn a_database_of_the_first_schema_is_upgraded_with_nothing_lost() {
     let bytes = portreg::store::raw::decompress(&frame, None).unwrap();
     let (_dir, db) = temp_db();
     std::fs::write(&db, bytes).unwrap();
-    assert_eq!(sql_one(&db, "PRAGMA user_version"), "Integer(1)");
+    assert_eq!(sql_value::<i64>(&db, "PRAGMA user_version"), 1);
     let before = fingerprint(&db);
 
     // The same versions imported fresh by this portreg, in date order.
@@ -285,10 +280,7 @@ fn a_database_of_the_first_schema_is_upgraded_with_nothing_lost() {
         .unwrap()
         .schema_version()
         .unwrap();
-    assert_eq!(
-        sql_one(&db, "PRAGMA user_version"),
-        format!("Integer({known})")
-    );
+    assert_eq!(sql_value::<i64>(&db, "PRAGMA user_version"), known);
     // Every row of the old tables is still there, unchanged.
     let after = fingerprint(&db);
     for row in &before {
@@ -513,10 +505,7 @@ fn a_full_disk_fails_the_import_cleanly_and_the_next_one_succeeds() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains("cannot store"), "{stderr}");
         assert!(String::from_utf8_lossy(&output.stdout).is_empty());
-        assert_eq!(
-            sql_one(&first, "SELECT count(*) FROM snapshot"),
-            "Integer(0)"
-        );
+        assert_eq!(sql_value::<i64>(&first, "SELECT count(*) FROM snapshot"), 0);
         verified(&first);
         import(&first, &paths(&[20]));
         verified(&first);
@@ -593,14 +582,14 @@ fn a_first_import_killed_at_any_moment_leaves_nothing_half_done() {
             }
             if db.exists() {
                 assert_eq!(
-                    sql_one(&db, "PRAGMA integrity_check"),
-                    "Text(\"ok\")",
+                    sql_value::<String>(&db, "PRAGMA integrity_check"),
+                    "ok",
                     "{after}"
                 );
                 // Killed before its schema was committed, the file holds no table yet.
                 let schema = "SELECT count(*) FROM sqlite_schema WHERE name = 'snapshot'";
-                if integer(sql_one(&db, schema)) == 1 {
-                    let stored = integer(sql_one(&db, "SELECT count(*) FROM snapshot"));
+                if sql_value::<i64>(&db, schema) == 1 {
+                    let stored: i64 = sql_value(&db, "SELECT count(*) FROM snapshot");
                     assert!(stored <= 1, "{after}: {stored}");
                 }
                 verified(&db);
