@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks portreg on real data (../shared/data or BUNDLE=path), whole processes, medians.
 #   bench/run.sh            # all
+#   BEFORE=path/to/portreg bench/run.sh   # also times another build in the same loops
 # Prints: one version into an empty database (portreg vs a plain Python ElementTree + sqlite3
 # loader of the same file), the whole history in date order, as a shuffled list and in
 # shuffled chunks of 40 per process, with import --git, database and raw sizes, peak memory
@@ -32,7 +33,8 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 # Wall seconds and peak KB of one command: "SECONDS KB".
 measure() { python3 bench/measure.py "$@" 2>/dev/null; }
 
-one_portreg=(); one_python=(); one_mem=()
+before=${BEFORE:-}
+one_portreg=(); one_python=(); one_mem=(); one_before=()
 for r in $(seq "$runs"); do
   rm -f "$work/one.db"*
   read -r s kb < <(measure "$bin" --db "$work/one.db" import "$latest")
@@ -40,18 +42,35 @@ for r in $(seq "$runs"); do
   rm -f "$work/py.db"*
   read -r s _ < <(measure python3 bench/baseline.py "$latest" "$work/py.db")
   one_python+=("$s")
+  if [ -n "$before" ]; then
+    rm -f "$work/one.db"*
+    read -r s _ < <(measure "$before" --db "$work/one.db" import "$latest")
+    one_before+=("$s")
+  fi
 done
 p=$(printf '%s\n' "${one_portreg[@]}" | median)
 b=$(printf '%s\n' "${one_python[@]}" | median)
 echo "one version, empty db: portreg median ${p}s, python baseline median ${b}s, ratio $(echo "$b / $p" | bc -l | cut -c1-5)x, peak $(printf '%s\n' "${one_mem[@]}" | median) KB"
+if [ -n "$before" ]; then
+  o=$(printf '%s\n' "${one_before[@]}" | median)
+  echo "  the build in BEFORE, same loop: median ${o}s, ratio $(echo "$b / $o" | bc -l | cut -c1-5)x"
+fi
 
-hist=(); hist_mem=()
+hist=(); hist_mem=(); hist_before=(); hist_before_mem=()
 for r in $(seq "${HISTORY_RUNS:-3}"); do
   rm -f "$work/h.db"*
   read -r s kb < <(measure "$bin" --db "$work/h.db" import "$work"/v/*.xml)
   hist+=("$s"); hist_mem+=("$kb")
+  if [ -n "$before" ]; then
+    rm -f "$work/hb.db"*
+    read -r s kb < <(measure "$before" --db "$work/hb.db" import "$work"/v/*.xml)
+    hist_before+=("$s"); hist_before_mem+=("$kb")
+  fi
 done
 echo "whole history in date order: median $(printf '%s\n' "${hist[@]}" | median)s, peak $(printf '%s\n' "${hist_mem[@]}" | median) KB"
+if [ -n "$before" ]; then
+  echo "  the build in BEFORE, same loop: median $(printf '%s\n' "${hist_before[@]}" | median)s, peak $(printf '%s\n' "${hist_before_mem[@]}" | median) KB"
+fi
 sqlite3 "$work/h.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null 2>&1 || true
 echo "database: $(stat -c %s "$work/h.db") bytes, raw frames: $(sqlite3 "$work/h.db" 'SELECT sum(length(zstd)) FROM snapshot_raw') bytes, record versions: $(sqlite3 "$work/h.db" 'SELECT count(*) FROM record_version')"
 

@@ -144,23 +144,17 @@ impl Store {
             Some(id) => Some((id, raw::chain_bytes(&tx, raw_cache, id)?)),
             None => None,
         };
-        let base_bytes = base.as_ref().map(|(_, bytes)| bytes.as_slice());
-        // The raw frame is made on another core while the rows go in.
-        let frame = std::thread::scope(|scope| -> Result<Vec<u8>> {
-            let compressing = scope.spawn(|| raw::compress(new.bytes, base_bytes));
-            place_records(
-                &tx,
-                place,
-                key_cache,
-                around,
-                &registry.records,
-                &registry.hashes.records,
-            )?;
-            place_people(&tx, place, around, registry)?;
-            compressing
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })?;
+        place_records(
+            &tx,
+            place,
+            key_cache,
+            around,
+            &registry.records,
+            &registry.hashes.records,
+        )?;
+        place_people(&tx, place, around, registry)?;
+        // Here rather than on a thread of its own: in a batch both cores are busy already.
+        let frame = raw::compress(new.bytes, base.as_ref().map(|(_, bytes)| bytes.as_slice()))?;
         let id = insert_snapshot_row(&tx, seq, new)?;
         raw::insert_frame(&tx, id, base.as_ref().map(|(id, _)| *id), &frame)?;
         if let Some(next_id) = next {
