@@ -341,10 +341,7 @@ impl Registry {
         records: Vec<Arc<Record>>,
         people: Vec<Arc<Person>>,
     ) -> Registry {
-        let hashes = ContentHashes {
-            records: records.iter().map(|r| r.content_hash()).collect(),
-            people: people.iter().map(|p| p.content_hash()).collect(),
-        };
+        let hashes = ContentHashes::of(&records, &people);
         Registry {
             title,
             updated,
@@ -361,6 +358,16 @@ impl Registry {
 pub struct ContentHashes {
     pub records: Vec<i64>,
     pub people: Vec<i64>,
+}
+
+impl ContentHashes {
+    /// The hashes of these records and people.
+    pub fn of(records: &[Arc<Record>], people: &[Arc<Person>]) -> ContentHashes {
+        ContentHashes {
+            records: records.iter().map(|r| r.content_hash()).collect(),
+            people: people.iter().map(|p| p.content_hash()).collect(),
+        }
+    }
 }
 
 /// Records in document order with their content hashes, as a parse hands them to a store

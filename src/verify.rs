@@ -32,7 +32,7 @@ pub fn verify(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
-    for what in store.sqlite_checks()? {
+    for what in store.consistency_problems()? {
         report.problems.push(Problem {
             snapshot_id: None,
             what,

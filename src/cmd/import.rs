@@ -7,11 +7,10 @@ use portreg::load::batch::{
     BatchCounts, BatchError, BatchTimes, DocumentOutcome, Target, store_batch,
 };
 use portreg::load::files::file_documents;
-use portreg::load::git::{GitHistory, git_source};
+use portreg::load::git::GitHistory;
 use portreg::load::{Document, Unreadable};
 use portreg::store::Store;
 use portreg::time::Timestamp;
-use rustc_hash::FxHashSet;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -32,14 +31,10 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
             let label = repo.display().to_string();
             let mut history = GitHistory::open(repo, &args.path, &args.rev)
                 .with_context(|| format!("cannot read the history of {label}"))?;
-            // A commit that is already the source of a snapshot is not read again: a rerun on
-            // a mirror reads only the new commits.
-            let sources: FxHashSet<String> = match &store {
-                Some(store) => store.snapshot_sources()?.into_iter().collect(),
-                None => FxHashSet::default(),
+            let skipped = match &store {
+                Some(store) => history.skip_stored(store, &label)?,
+                None => 0,
             };
-            let skipped =
-                history.skip_commits(|commit| sources.contains(&git_source(&label, commit)));
             if skipped > 0 {
                 writeln!(
                     out,
@@ -98,13 +93,14 @@ fn import(
     times: BatchTimes,
     out: &mut impl Write,
 ) -> Result<BatchCounts> {
-    let open = || Store::open(&ctx.db_path);
+    let open = || {
+        // A directory that cannot be made: opening says so.
+        let _ = ctx.create_parent_directory();
+        Store::open(&ctx.db_path)
+    };
     let target = match store {
         Some(store) => Target::Open(store),
-        None => {
-            ctx.create_parent_directory()?;
-            Target::OnDemand(&open)
-        }
+        None => Target::OnDemand(&open),
     };
     let bar = (total > 1 && std::io::stderr().is_terminal())
         .then(|| progress_bar(total as u64, "importing"));

@@ -374,6 +374,40 @@ mod tests {
         }
     }
 
+    /// TLS is set up (ring as rustls' provider): an https request to a server that hangs up
+    /// fails as a connection error, rather than the client panicking for want of a provider.
+    /// Offline: the server is a socket on 127.0.0.1.
+    #[test]
+    fn an_https_request_gets_as_far_as_the_handshake() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            // Take the connection and the client's hello, then hang up.
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut hello = [0u8; 5];
+            let _ = std::io::Read::read(&mut socket, &mut hello);
+            hello
+        });
+        let config = HttpConfig {
+            max_tries: 1,
+            ..HttpConfig::default()
+        };
+        let client = build_client(&config).unwrap();
+        let url = format!("https://127.0.0.1:{port}/");
+        let never = AtomicBool::new(false);
+        let result = download(
+            &client,
+            &url,
+            &Validators::default(),
+            &config,
+            &never,
+            |_| {},
+        );
+        assert!(result.result.is_err());
+        // A TLS record of type 22 (handshake): the client spoke TLS.
+        assert_eq!(server.join().unwrap()[0], 22);
+    }
+
     #[test]
     fn retry_after_seconds_and_dates() {
         let mut headers = HeaderMap::new();

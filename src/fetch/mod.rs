@@ -18,10 +18,6 @@ use std::sync::atomic::AtomicBool;
 pub const IANA_URL: &str =
     "https://www.iana.org/assignments/service-names-port-numbers/service-names-port-numbers.xml";
 
-/// A new document with fewer records than this share of the latest snapshot's is refused
-/// (without `--force`): a registry does not lose a tenth of its records in one update.
-pub const MIN_RECORD_SHARE: f64 = 0.9;
-
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     pub url: String,

@@ -281,14 +281,7 @@ fn store_streaming(
                 Ok(parsed) => parsed,
                 Err(refused) => return Ok((label, DocumentOutcome::Failed(refused.into()))),
             };
-            let imported = database.store()?.import(&NewSnapshot {
-                bytes: &bytes,
-                sha256: new.sha256,
-                registry: &registry,
-                source: new.source,
-                observed_at: new.observed_at,
-                imported_at: new.imported_at,
-            });
+            let imported = database.store()?.import(&new.parsed(&bytes, &registry));
             let outcome = stored(imported.map(|outcome| (outcome, registry.records.len())));
             return Ok((label, outcome));
         }

@@ -1,13 +1,16 @@
 //! A downloaded document, from IANA or the Internet Archive: stored only if it is a complete,
 //! plausible registry (see [`Refusal`]), and only if its bytes are not stored already.
 
-use crate::fetch::MIN_RECORD_SHARE;
 use crate::input::decompress_if_gzip;
 use crate::model::Change;
 use crate::parse::{ParseError, parse_registry};
 use crate::store::raw::sha256_hex;
 use crate::store::{ImportOutcome, NewSnapshot, SnapshotRef, SnapshotRow, Store, StoreError};
 use crate::time::Timestamp;
+
+/// A new document with fewer records than this share of the latest snapshot's is refused
+/// (without `--force`): a registry does not lose a tenth of its records in one update.
+pub const MIN_RECORD_SHARE: f64 = 0.9;
 
 /// What became of a downloaded document.
 #[derive(Debug)]

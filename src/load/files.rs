@@ -32,7 +32,7 @@ pub fn file_documents(
 /// each document's neighbour is the one stored just before it (the parse memo and the raw
 /// bytes' base both want that). Standard input comes first (it can be read only once and its
 /// date is unknown until then); unreadable files come last, where their error is reported.
-pub fn in_history_order(paths: Vec<String>) -> Vec<String> {
+fn in_history_order(paths: Vec<String>) -> Vec<String> {
     if paths.len() < 2 {
         return paths;
     }

@@ -3,8 +3,10 @@
 
 use super::{Document, Unreadable};
 use crate::input::decompress_if_gzip;
+use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 use chrono::DateTime;
+use rustc_hash::FxHashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -118,11 +120,14 @@ impl GitHistory {
         })
     }
 
-    /// Leaves out the commits for which `skip` says yes; returns how many.
-    pub fn skip_commits(&mut self, skip: impl Fn(&str) -> bool) -> usize {
+    /// Leaves out the commits that are already the source of a snapshot in `store` (read as
+    /// `label`): a rerun on a mirror reads only the new commits. Returns how many.
+    pub fn skip_stored(&mut self, store: &Store, label: &str) -> Result<usize, StoreError> {
+        let sources: FxHashSet<String> = store.snapshot_sources()?.into_iter().collect();
         let before = self.commits.len();
-        self.commits.retain(|(commit, _)| !skip(commit));
-        before - self.commits.len()
+        self.commits
+            .retain(|(commit, _)| !sources.contains(&git_source(label, commit)));
+        Ok(before - self.commits.len())
     }
 
     pub fn len(&self) -> usize {

@@ -43,8 +43,8 @@ impl Parser {
         })
     }
 
-    /// A freshly parsed record; hashed when a memo is in use (the memo keeps the hash, so a
-    /// batch hashes only what changed).
+    /// A freshly parsed record, hashed (a memo keeps the hash with the element, so a batch
+    /// hashes only what changed).
     fn push_record(&mut self, record: Record) {
         let hash = record.content_hash();
         self.push_record_hashed(Arc::new(record), hash);
@@ -75,12 +75,8 @@ impl Parser {
         1 + self.records.iter().filter(|r| same_key(r)).count() as u32
     }
 
-    pub(super) fn open(
-        &mut self,
-        start: &BytesStart,
-        in_iana: bool,
-        empty: bool,
-    ) -> Result<(), ParseError> {
+    /// An element starts: a frame for it, and whatever its start tag says (attributes).
+    pub(super) fn open(&mut self, start: &BytesStart, in_iana: bool) -> Result<(), ParseError> {
         let local_name = start.local_name();
         let local: &str = local_name.as_ref();
         let parent = self.stack.last().map(|f| (f.elem, f.sink));
@@ -203,7 +199,6 @@ impl Parser {
             Elem::Registry | Elem::Assignee | Elem::Contact => Sink::Nowhere,
             Elem::Other => Sink::Nowhere,
         };
-        let _ = empty;
         self.push_frame(elem, sink, local);
         Ok(())
     }

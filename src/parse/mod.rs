@@ -5,6 +5,7 @@
 //! anything that is not one complete `service-names-port-numbers` registry, and it never
 //! panics on input: every way a document can be wrong is a [`ParseError`]. No I/O.
 //!
+//! - [`parser`]: the parser's state and the loop that drives it.
 //! - [`reader`]: reading XML events, and which namespace an element is in.
 //! - [`elements`]: what each element is, as far as the registry goes.
 //! - [`build`]: records and people built from the elements, with their content hashes.

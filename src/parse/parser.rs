@@ -105,14 +105,14 @@ impl Parser {
                             }
                             self.element_start = Some(event_start);
                         }
-                        self.open(&start, in_iana, false)?;
+                        self.open(&start, in_iana)?;
                         let qname = name_span(document, start.name().as_ref().as_bytes());
                         if let Some(frame) = self.stack.last_mut() {
                             frame.qname = qname;
                         }
                     }
                     Event::Empty(start) => {
-                        self.open(&start, in_iana, true)?;
+                        self.open(&start, in_iana)?;
                         self.close();
                     }
                     Event::End(end) => {

@@ -5,7 +5,7 @@ use super::{Result, Store};
 impl Store {
     /// SQLite's own checks: `integrity_check` and `foreign_key_check`, and the history's
     /// invariants that the schema cannot state; empty when all is well.
-    pub fn sqlite_checks(&self) -> Result<Vec<String>> {
+    pub fn consistency_problems(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
         for line in stmt.query_map([], |row| row.get::<_, String>(0))? {

@@ -56,7 +56,7 @@ fn outcomes_where(is: fn(FetchOutcome) -> bool) -> String {
 /// Outcomes that mean the server answered with something usable.
 static SUCCESS: LazyLock<String> = LazyLock::new(|| outcomes_where(FetchOutcome::is_success));
 /// Outcomes that stored a snapshot.
-static STORED: LazyLock<String> = LazyLock::new(|| outcomes_where(FetchOutcome::stored));
+static STORED: LazyLock<String> = LazyLock::new(|| outcomes_where(FetchOutcome::is_stored));
 
 impl Store {
     pub fn record_fetch(&self, attempt: &FetchAttempt) -> Result<()> {

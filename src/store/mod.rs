@@ -97,8 +97,6 @@ pub enum StoreError {
     DamagedRaw { id: SnapshotId, reason: String },
     #[error("cannot compress: {0}")]
     Compression(String),
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -216,8 +214,8 @@ fn try_set_up_for_writing(conn: &mut Connection) -> Result<()> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -65536)?;
-    // The sorter that builds indexes after a first import stays in memory rather than in a
-    // temporary file under /var/tmp.
+    // Sorts (index builds by migrations, ORDER BY) stay in memory rather than in temporary
+    // files under /var/tmp.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     MIGRATIONS.to_latest(conn).map_err(|error| match error {
         rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sqlite(err),

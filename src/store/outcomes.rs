@@ -106,7 +106,7 @@ impl FetchOutcome {
     }
 
     /// A new snapshot was stored.
-    pub fn stored(self) -> bool {
+    pub fn is_stored(self) -> bool {
         matches!(self, FetchOutcome::Stored | FetchOutcome::StoredOlder)
     }
 }

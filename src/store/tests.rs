@@ -457,3 +457,110 @@ fn a_repeated_person_id_keeps_its_first_entry() {
         assert_eq!(rows, expected);
     }
 }
+
+/// The registry's records in chunks of these sizes, as a streaming parse hands them over; the
+/// records after them are left to the registry.
+fn chunks_of(registry: &Registry, sizes: &[usize]) -> Vec<crate::model::RecordChunk> {
+    let mut start = 0;
+    sizes
+        .iter()
+        .map(|&size| {
+            let range = start..start + size;
+            start += size;
+            crate::model::RecordChunk {
+                records: registry.records[range.clone()].to_vec(),
+                hashes: registry.hashes.records[range].to_vec(),
+            }
+        })
+        .collect()
+}
+
+fn streamed_snapshot<'a>(sha256: &'a str) -> StreamedSnapshot<'a> {
+    StreamedSnapshot {
+        sha256,
+        source: "test",
+        observed_at: day(1, 1),
+        imported_at: day(2, 1),
+    }
+}
+
+/// Into an empty history, the records streamed in chunks (and the ones after the chunks) make
+/// the same rows as an import of the whole registry; into a history that holds snapshots, the
+/// chunks are left unread and the registry is imported as a whole.
+#[test]
+fn a_streamed_import_stores_what_an_import_stores() {
+    let versions = versions();
+    let first = &versions[0];
+    let bytes = format!("{first:?}");
+    let sha256 = raw::sha256_hex(bytes.as_bytes());
+    let mut reference = Store::open_in_memory().unwrap();
+    import(&mut reference, first, 1);
+
+    let mut streamed = Store::open_in_memory().unwrap();
+    // One record streamed, the other found in the registry at the end.
+    let chunks = chunks_of(first, &[1]);
+    let outcome = streamed
+        .import_streamed(&streamed_snapshot(&sha256), chunks, || {
+            Ok::<_, ()>((first.clone(), bytes.clone().into_bytes()))
+        })
+        .unwrap()
+        .unwrap()
+        .0;
+    assert!(
+        matches!(outcome, ImportOutcome::Stored { latest: true, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(dump(&streamed), dump(&reference));
+    assert_eq!(
+        streamed.raw_bytes(SnapshotId(1)).unwrap().as_slice(),
+        bytes.as_bytes()
+    );
+
+    // The next version, streamed into a history that holds one: placed as a whole.
+    let second = &versions[1];
+    let bytes = format!("{second:?}");
+    let sha256 = raw::sha256_hex(bytes.as_bytes());
+    import(&mut reference, second, 2);
+    let mut next = streamed_snapshot(&sha256);
+    next.observed_at = day(1, 2);
+    streamed
+        .import_streamed(&next, chunks_of(second, &[1]), || {
+            Ok::<_, ()>((second.clone(), bytes.clone().into_bytes()))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(dump(&streamed), dump(&reference));
+}
+
+/// A document refused at its end, after chunks of its records went in, leaves nothing, and
+/// the ids those records were given are not reused from the cache.
+#[test]
+fn a_streamed_import_refused_at_its_end_leaves_nothing() {
+    let versions = versions();
+    let first = &versions[0];
+    let mut store = Store::open_in_memory().unwrap();
+    let refused = store
+        .import_streamed(&streamed_snapshot("cut"), chunks_of(first, &[2]), || {
+            Err::<(Registry, Vec<u8>), _>("truncated")
+        })
+        .unwrap();
+    assert_eq!(refused.unwrap_err(), "truncated");
+    assert!(dump(&store).is_empty());
+    let keys: Vec<(i64, String)> = pairs(&store, "SELECT id, name FROM record_key");
+    assert!(keys.is_empty(), "{keys:?}");
+    // Another document then gets its own keys right.
+    let mut reference = Store::open_in_memory().unwrap();
+    import(&mut reference, &versions[1], 1);
+    import(&mut store, &versions[1], 1);
+    assert_eq!(dump(&store), dump(&reference));
+    assert_eq!(
+        pairs::<i64, String>(
+            &store,
+            "SELECT id, ifnull(name, '') FROM record_key ORDER BY id"
+        ),
+        pairs::<i64, String>(
+            &reference,
+            "SELECT id, ifnull(name, '') FROM record_key ORDER BY id"
+        )
+    );
+}

@@ -266,6 +266,27 @@ fn an_import_with_its_output_closed_still_stores_every_file() {
 // Every format is the format asked for.
 
 /// A name like `registry_date` or `sha256`: what a CSV header holds, and data rarely does.
+/// A fetch from cron whose output is closed still stores the new version, and a second one
+/// (nothing new) ends quietly too.
+#[test]
+fn a_fetch_with_its_output_closed_still_stores_the_new_version() {
+    use crate::server::{Reply, TestServer};
+    let body = std::fs::read(&real_versions()[20].path).unwrap();
+    let server = TestServer::start(move |_, _| Reply::Body {
+        bytes: body.clone(),
+        etag: None,
+    });
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[0]));
+    for _ in 0..2 {
+        let output = into_closed_pipe(&db, &["fetch", "--url", &server.url], Stderr::Read);
+        assert_eq!(exit_and_stderr(&output), (Some(0), String::new()));
+    }
+    let snapshots: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(portreg(&db, &["snapshots", "--format", "json"]))).unwrap();
+    assert_eq!(snapshots.len(), 2);
+}
+
 fn is_column_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
         && name

@@ -22,11 +22,12 @@ pub use streamed::StreamedSnapshot;
 
 use super::raw::{self, RawCache};
 use super::{Result, Seq, SnapshotId, Store};
-use crate::model::{Person, Record, Registry};
+use crate::model::{ContentHashes, Person, Record, Registry};
 use crate::time::Timestamp;
 use intervals::{Place, place};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rustc_hash::FxHashSet;
+use std::borrow::Cow;
 use std::sync::Arc;
 use tables::{PersonVersions, RecordVersions};
 
@@ -144,13 +145,14 @@ impl Store {
             Some(id) => Some((id, raw::chain_bytes(&tx, raw_cache, id)?)),
             None => None,
         };
+        let hashes = content_hashes(registry);
         place_records(
             &tx,
             place,
             key_cache,
             around,
             &registry.records,
-            &registry.hashes.records,
+            &hashes.records,
         )?;
         place_people(&tx, place, around, registry)?;
         // Here rather than on a thread of its own: in a batch both cores are busy already.
@@ -247,6 +249,19 @@ fn place_records(
     )?)
 }
 
+/// The registry's content hashes; made afresh when they do not fit its records and people (a
+/// registry put together by hand rather than parsed), so that no item is ever stored without
+/// its hash.
+fn content_hashes(registry: &Registry) -> Cow<'_, ContentHashes> {
+    let hashes = &registry.hashes;
+    if hashes.records.len() == registry.records.len()
+        && hashes.people.len() == registry.people.len()
+    {
+        return Cow::Borrowed(hashes);
+    }
+    Cow::Owned(ContentHashes::of(&registry.records, &registry.people))
+}
+
 fn place_people(
     tx: &Connection,
     at: Place,
@@ -257,10 +272,11 @@ fn place_people(
     // document order, which is by id: their index is then built from sorted rows.
     let mut seen: FxHashSet<&str> = FxHashSet::default();
     seen.reserve(registry.people.len());
+    let hashes = content_hashes(registry);
     let versions: Vec<(String, &Person, i64)> = registry
         .people
         .iter()
-        .zip(&registry.hashes.people)
+        .zip(&hashes.people)
         .filter(|(person, _)| seen.insert(person.id.as_str()))
         .map(|(person, hash)| (person.id.clone(), &**person, *hash))
         .collect();
