@@ -1,12 +1,22 @@
-//! `portreg verify`: the database checked against itself. SQLite's integrity checks, then every
-//! snapshot's raw bytes re-parsed and compared with what the stored history gives back for it.
+//! `portreg verify`: the database checked against itself. SQLite's integrity checks and the
+//! history's invariants, then every snapshot's raw bytes rebuilt, re-parsed, and compared with
+//! what the stored history gives back for it.
+//!
+//! The history is walked once, oldest first: each document is rebuilt from the one before by
+//! its step, and the stored records and people of each snapshot are kept as a set that the
+//! versions starting and ending there update, so nothing is read twice. A record or person
+//! already found equal to its stored version is not compared again while both stay the same
+//! (the parse memo shares unchanged elements between documents). Only where something differs
+//! are the snapshot's records read back the ordinary way, to name the differences.
 
 use crate::diff::diff_records;
-use crate::model::{Person, Record, sort_records};
+use crate::model::{ChangeKind, Person, Record, sort_records};
 use crate::output::key_label;
 use crate::parse::{ParseMemo, parse_registry_with_memo};
-use crate::store::{SnapshotId, Store, StoreError};
+use crate::store::{Seq, SnapshotId, SnapshotRow, Store, StoreError};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// How many differing records of one snapshot are named before "and N more".
@@ -26,6 +36,97 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
 }
 
+/// A digest of a record's identity. Two identities with one digest (possible, never seen)
+/// only send the check to the slow path, which compares the snapshot's records in full.
+fn key_digest(record: &Record) -> u64 {
+    FxBuildHasher.hash_one((
+        record.name.as_deref(),
+        record.protocol.as_deref(),
+        record.port.as_deref(),
+        record.ordinal,
+    ))
+}
+
+fn id_digest(person: &Person) -> u64 {
+    FxBuildHasher.hash_one(person.id.as_str())
+}
+
+/// Which stored versions hold at the snapshot being checked, kept up to date as the walk
+/// goes: versions starting at a place enter, versions that ended at the place before leave.
+struct Holding {
+    /// Version indexes by the place they start at, and by the place after their last.
+    starting: BTreeMap<Seq, Vec<usize>>,
+    leaving: BTreeMap<Seq, Vec<usize>>,
+    current: FxHashMap<u64, usize>,
+    /// The parsed item each version was last found equal to.
+    equal_to: FxHashMap<usize, usize>,
+}
+
+impl Holding {
+    fn new<T>(
+        versions: &[T],
+        first: impl Fn(&T) -> Seq,
+        last: impl Fn(&T) -> Option<Seq>,
+    ) -> Holding {
+        let mut starting: BTreeMap<Seq, Vec<usize>> = BTreeMap::new();
+        let mut leaving: BTreeMap<Seq, Vec<usize>> = BTreeMap::new();
+        for (i, version) in versions.iter().enumerate() {
+            starting.entry(first(version)).or_default().push(i);
+            if let Some(last) = last(version) {
+                leaving.entry(last.after()).or_default().push(i);
+            }
+        }
+        Holding {
+            starting,
+            leaving,
+            current: FxHashMap::default(),
+            equal_to: FxHashMap::default(),
+        }
+    }
+
+    /// Moves to place `seq`: `key(i)` is version i's key.
+    fn advance(&mut self, seq: Seq, key: impl Fn(usize) -> u64) {
+        for i in self.leaving.remove(&seq).unwrap_or_default() {
+            if self.current.get(&key(i)) == Some(&i) {
+                self.current.remove(&key(i));
+            }
+            self.equal_to.remove(&i);
+        }
+        for i in self.starting.remove(&seq).unwrap_or_default() {
+            self.current.insert(key(i), i);
+        }
+    }
+
+    /// Whether the parsed items (each with its key, an identity for "the same item as last
+    /// time", and an equality test against a version) are exactly the stored ones.
+    fn matches<'p, T: 'p>(
+        &mut self,
+        parsed: impl ExactSizeIterator<Item = (u64, &'p Arc<T>)>,
+        equal: impl Fn(usize, &T) -> bool,
+    ) -> bool {
+        if parsed.len() != self.current.len() {
+            return false;
+        }
+        let mut seen = FxHashSet::default();
+        for (key, item) in parsed {
+            let Some(&version) = self.current.get(&key) else {
+                return false;
+            };
+            if !seen.insert(version) {
+                return false;
+            }
+            let identity = Arc::as_ptr(item) as usize;
+            if self.equal_to.get(&version) != Some(&identity) {
+                if !equal(version, item) {
+                    return false;
+                }
+                self.equal_to.insert(version, identity);
+            }
+        }
+        true
+    }
+}
+
 /// Checks the whole database; `progress(done, total)` is called after each snapshot.
 pub fn verify(
     store: &mut Store,
@@ -39,108 +140,186 @@ pub fn verify(
         });
     }
     let snapshots = store.snapshots()?;
+    let by_id: FxHashMap<SnapshotId, &SnapshotRow> = snapshots.iter().map(|s| (s.id, s)).collect();
+    let records = store.record_versions()?;
+    let people = store.person_versions()?;
+    let mut stored_records = Holding::new(&records, |v| v.first, |v| v.last);
+    let mut stored_people = Holding::new(&people, |v| v.first, |v| v.last);
     let mut memo = ParseMemo::default();
-    for (done, snapshot) in snapshots.iter().enumerate() {
-        let mut problem = |what: String| {
-            report.problems.push(Problem {
-                snapshot_id: Some(snapshot.id),
-                what,
-            })
-        };
+    let mut failure = None;
+    store.each_document(|seq, id, document| {
+        if failure.is_some() {
+            return;
+        }
         report.snapshots_checked += 1;
-        progress(done + 1, snapshots.len());
-        let bytes = match store.raw_bytes(snapshot.id) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                problem(format!("raw bytes: {error}"));
-                continue;
-            }
+        progress(report.snapshots_checked, snapshots.len());
+        stored_records.advance(seq, |i| key_digest(&records[i].record));
+        stored_people.advance(seq, |i| id_digest(&people[i].person));
+        let Some(snapshot) = by_id.get(&id) else {
+            return;
         };
-        if bytes.len() as i64 != snapshot.byte_size {
-            problem(format!(
-                "raw bytes: {} bytes, the snapshot says {}",
-                bytes.len(),
-                snapshot.byte_size
-            ));
+        let mut problems = Vec::new();
+        let result = check_snapshot(
+            store,
+            snapshot,
+            document,
+            &mut memo,
+            &records,
+            &people,
+            &mut stored_records,
+            &mut stored_people,
+            &mut problems,
+        );
+        report
+            .problems
+            .extend(problems.into_iter().map(|what| Problem {
+                snapshot_id: Some(id),
+                what,
+            }));
+        if let Err(error) = result {
+            failure = Some(error);
         }
-        let registry = match parse_registry_with_memo(&bytes, &mut memo) {
-            Ok(registry) => registry,
-            Err(error) => {
-                problem(format!("raw bytes do not parse: {error}"));
-                continue;
-            }
-        };
-        if registry.updated != snapshot.registry_date {
-            problem(format!(
-                "registry date {} in the bytes, {} in the snapshot",
-                registry.updated, snapshot.registry_date
-            ));
-        }
-        if registry.records.len() as i64 != snapshot.records {
-            problem(format!(
-                "{} records in the bytes, the snapshot says {}",
-                registry.records.len(),
-                snapshot.records
-            ));
-        }
-        let mut stored = store.records_at(snapshot.seq)?;
-        let mut parsed: Vec<Record> = registry.records.iter().map(|r| Record::clone(r)).collect();
-        sort_records(&mut stored);
-        sort_records(&mut parsed);
-        if stored != parsed {
-            let changes = diff_records(&parsed, &stored);
-            let named: Vec<String> = changes
-                .iter()
-                .take(NAMED_DIFFERENCES)
-                .map(|c| {
-                    let label =
-                        key_label(c.name.as_deref(), c.protocol.as_deref(), c.port.as_deref());
-                    let name = c.name.as_deref().unwrap_or("");
-                    match c.change {
-                        crate::model::ChangeKind::Added => {
-                            format!("{label} {name} is stored but not in the bytes")
-                        }
-                        crate::model::ChangeKind::Removed => {
-                            format!("{label} {name} is in the bytes but not stored")
-                        }
-                        crate::model::ChangeKind::Modified => {
-                            let fields: Vec<&str> =
-                                c.changed_fields.iter().map(|f| f.name()).collect();
-                            format!("{label} {name} differs in {}", fields.join(", "))
-                        }
-                    }
-                })
-                .collect();
-            let more = changes.len().saturating_sub(NAMED_DIFFERENCES);
-            let mut what = format!("stored records differ from the bytes: {}", named.join("; "));
-            if more > 0 {
-                what.push_str(&format!("; and {more} more"));
-            }
-            problem(what);
-        }
-        // As import keeps them: the first entry of a repeated id.
-        let mut parsed_people: BTreeMap<String, Person> = BTreeMap::new();
-        for person in registry.people {
-            parsed_people
-                .entry(person.id.clone())
-                .or_insert_with(|| Arc::unwrap_or_clone(person));
-        }
-        let parsed_people: Vec<Person> = parsed_people.into_values().collect();
-        let stored_people = store.people_at(snapshot.seq)?;
-        if stored_people != parsed_people {
-            let differing = parsed_people.len().abs_diff(stored_people.len()).max(
-                parsed_people
-                    .iter()
-                    .zip(&stored_people)
-                    .filter(|(a, b)| a != b)
-                    .count(),
-            );
-            problem(format!(
-                "stored people differ from the bytes ({} stored, {} in the bytes, about {differing} differ)",
-                stored_people.len(),
-                parsed_people.len()
-            ));
-        }
+    })?;
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(report),
     }
-    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_snapshot(
+    store: &Store,
+    snapshot: &SnapshotRow,
+    document: Result<&[u8], &StoreError>,
+    memo: &mut ParseMemo,
+    records: &[crate::store::StoredVersion],
+    people: &[crate::store::StoredPerson],
+    stored_records: &mut Holding,
+    stored_people: &mut Holding,
+    problems: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    let bytes = match document {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            problems.push(format!("raw bytes: {error}"));
+            return Ok(());
+        }
+    };
+    if crate::store::raw::sha256_hex(bytes) != snapshot.sha256 {
+        problems.push("raw bytes: their sha256 differs from the stored one".into());
+    }
+    if bytes.len() as i64 != snapshot.byte_size {
+        problems.push(format!(
+            "raw bytes: {} bytes, the snapshot says {}",
+            bytes.len(),
+            snapshot.byte_size
+        ));
+    }
+    let registry = match parse_registry_with_memo(bytes, memo) {
+        Ok(registry) => registry,
+        Err(error) => {
+            problems.push(format!("raw bytes do not parse: {error}"));
+            return Ok(());
+        }
+    };
+    if registry.updated != snapshot.registry_date {
+        problems.push(format!(
+            "registry date {} in the bytes, {} in the snapshot",
+            registry.updated, snapshot.registry_date
+        ));
+    }
+    if registry.records.len() as i64 != snapshot.records {
+        problems.push(format!(
+            "{} records in the bytes, the snapshot says {}",
+            registry.records.len(),
+            snapshot.records
+        ));
+    }
+    let parsed = registry.records.iter().map(|r| (key_digest(r), r));
+    if !stored_records.matches(parsed, |i, r| records[i].record == *r)
+        && let Some(differences) = record_differences(store, snapshot.seq, &registry.records)?
+    {
+        problems.push(differences);
+    }
+    // As import keeps them: the first entry of a repeated id.
+    let mut first_of: FxHashMap<u64, &Arc<Person>> = FxHashMap::default();
+    for person in &registry.people {
+        first_of.entry(id_digest(person)).or_insert(person);
+    }
+    let parsed = first_of.iter().map(|(&id, &person)| (id, person));
+    if !stored_people.matches(parsed, |i, p| people[i].person == *p)
+        && let Some(differences) = people_differences(store, snapshot.seq, &registry.people)?
+    {
+        problems.push(differences);
+    }
+    Ok(())
+}
+
+/// The differences between a snapshot's stored records and its document's, named; None when
+/// there are none after all.
+fn record_differences(
+    store: &Store,
+    seq: Seq,
+    parsed: &[Arc<Record>],
+) -> Result<Option<String>, StoreError> {
+    let mut stored = store.records_at(seq)?;
+    let mut parsed: Vec<Record> = parsed.iter().map(|r| Record::clone(r)).collect();
+    sort_records(&mut stored);
+    sort_records(&mut parsed);
+    let changes = diff_records(&parsed, &stored);
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let named: Vec<String> = changes
+        .iter()
+        .take(NAMED_DIFFERENCES)
+        .map(|c| {
+            let label = key_label(c.name.as_deref(), c.protocol.as_deref(), c.port.as_deref());
+            let name = c.name.as_deref().unwrap_or("");
+            match c.change {
+                ChangeKind::Added => format!("{label} {name} is stored but not in the bytes"),
+                ChangeKind::Removed => format!("{label} {name} is in the bytes but not stored"),
+                ChangeKind::Modified => {
+                    let fields: Vec<&str> = c.changed_fields.iter().map(|f| f.name()).collect();
+                    format!("{label} {name} differs in {}", fields.join(", "))
+                }
+            }
+        })
+        .collect();
+    let more = changes.len().saturating_sub(NAMED_DIFFERENCES);
+    let mut what = format!("stored records differ from the bytes: {}", named.join("; "));
+    if more > 0 {
+        what.push_str(&format!("; and {more} more"));
+    }
+    Ok(Some(what))
+}
+
+/// The differences between a snapshot's stored people and its document's, counted; None when
+/// there are none after all.
+fn people_differences(
+    store: &Store,
+    seq: Seq,
+    parsed: &[Arc<Person>],
+) -> Result<Option<String>, StoreError> {
+    let mut first_of: BTreeMap<&str, &Person> = BTreeMap::new();
+    for person in parsed {
+        first_of.entry(person.id.as_str()).or_insert(person);
+    }
+    let parsed: Vec<&Person> = first_of.into_values().collect();
+    let stored = store.people_at(seq)?;
+    if stored.iter().eq(parsed.iter().copied()) {
+        return Ok(None);
+    }
+    let differing = parsed.len().abs_diff(stored.len()).max(
+        parsed
+            .iter()
+            .zip(&stored)
+            .filter(|(a, b)| **a != *b)
+            .count(),
+    );
+    Ok(Some(format!(
+        "stored people differ from the bytes ({} stored, {} in the bytes, about {differing} differ)",
+        stored.len(),
+        parsed.len()
+    )))
 }

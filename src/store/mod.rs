@@ -42,7 +42,7 @@ pub use adhoc::{SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use ids::{Seq, SnapshotId};
 pub use outcomes::{CaptureOutcome, FetchOutcome};
-pub use records::{RecordFilter, VersionSpan};
+pub use records::{RecordFilter, StoredPerson, StoredVersion, VersionSpan};
 pub use snapshots::{SnapshotRef, SnapshotRow};
 pub use write::{ImportOutcome, NewSnapshot, StreamedSnapshot};
 
@@ -66,11 +66,27 @@ fn migration_files() -> Vec<&'static include_dir::File<'static>> {
     files
 }
 
+/// Migrations whose SQL is followed by code (what SQL cannot do), by file name.
+/// Code run after a migration's SQL, in its transaction.
+type MigrationCode = fn(&rusqlite::Transaction) -> rusqlite_migration::HookResult;
+
+const MIGRATION_CODE: [(&str, MigrationCode); 1] = [(
+    "0006_raw_line_deltas.sql",
+    raw::legacy::upgrade_to_line_deltas,
+)];
+
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(
         migration_files()
             .into_iter()
-            .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
+            .map(|f| {
+                let sql = f.contents_utf8().expect("migrations are UTF-8");
+                let name = f.path().file_name().and_then(|n| n.to_str());
+                match MIGRATION_CODE.iter().find(|(file, _)| Some(*file) == name) {
+                    Some(&(_, code)) => M::up_with_hook(sql, code),
+                    None => M::up(sql),
+                }
+            })
             .collect(),
     )
 });

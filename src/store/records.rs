@@ -280,3 +280,71 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+/// A stored version of a record: its key's row, its own row, the places it held in, and
+/// the record it is.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    pub key_id: i64,
+    pub version_id: i64,
+    pub first: Seq,
+    /// None: it holds in the latest snapshot.
+    pub last: Option<Seq>,
+    pub record: Record,
+}
+
+/// A stored version of a person.
+#[derive(Debug, Clone)]
+pub struct StoredPerson {
+    pub version_id: i64,
+    pub first: Seq,
+    pub last: Option<Seq>,
+    pub person: Person,
+}
+
+impl Store {
+    /// Every version of every record, by the place it starts at: the whole history in one
+    /// read, which `verify` walks snapshot by snapshot.
+    pub fn record_versions(&self) -> Result<Vec<StoredVersion>> {
+        let sql = format!(
+            "SELECT k.id, v.id, v.first_seq, v.last_seq, {columns}
+             FROM record_version v JOIN record_key k ON k.id = v.key_id
+             ORDER BY v.first_seq, v.id",
+            columns = *RECORD_COLUMNS
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |row| {
+            Ok(StoredVersion {
+                key_id: row.get(0)?,
+                version_id: row.get(1)?,
+                first: row.get(2)?,
+                last: row.get(3)?,
+                record: record_from(row, 4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every version of every person, by the place it starts at.
+    pub fn person_versions(&self) -> Result<Vec<StoredPerson>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, first_seq, last_seq, person_id, name, org, uri, updated
+             FROM person_version ORDER BY first_seq, id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(StoredPerson {
+                version_id: row.get(0)?,
+                first: row.get(1)?,
+                last: row.get(2)?,
+                person: Person {
+                    id: row.get(3)?,
+                    name: row.get(4)?,
+                    org: row.get(5)?,
+                    uri: row.get(6)?,
+                    updated: row.get(7)?,
+                },
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

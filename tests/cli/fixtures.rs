@@ -1,10 +1,27 @@
 //! Real registry versions from `tests/fixtures/real/`, decoded into a temp dir.
 
-use portreg::store::raw::decompress;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
+
+/// A zstd frame decompressed, against `prefix` when it was made with one (`zstd
+/// --patch-from`: how `tests/fixtures/real/` chains the versions, and how the `.sqlite3.zst`
+/// fixtures are packed, without one).
+pub fn unzstd(frame: &[u8], prefix: Option<&[u8]>) -> Vec<u8> {
+    use zstd::zstd_safe::{DCtx, DParameter};
+    let size = zstd::zstd_safe::get_frame_content_size(frame)
+        .unwrap()
+        .unwrap() as usize;
+    let mut dctx = DCtx::create();
+    dctx.set_parameter(DParameter::WindowLogMax(27)).unwrap();
+    if let Some(prefix) = prefix {
+        dctx.ref_prefix(prefix).unwrap();
+    }
+    let mut out = Vec::with_capacity(size);
+    dctx.decompress(&mut out, frame).unwrap();
+    out
+}
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -30,7 +47,7 @@ fn decode_all() -> (tempfile::TempDir, Vec<RealVersion>) {
         let fields: Vec<&str> = line.split('\t').collect();
         let (name, time, sha256) = (fields[0], fields[1], fields[2]);
         let frame = fs::read(real.join(format!("{name}.xml.zst"))).unwrap();
-        let bytes = decompress(&frame, previous.as_deref()).unwrap();
+        let bytes = unzstd(&frame, previous.as_deref());
         let path = dir.path().join(format!("{name}.xml"));
         fs::write(&path, &bytes).unwrap();
         let mtime = UNIX_EPOCH + Duration::from_secs(time.parse().unwrap());

@@ -57,7 +57,7 @@ impl KeyCache {
     }
 
     /// Reads every key when another process has added some since this cache last looked.
-    fn refresh(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+    pub(super) fn refresh(&mut self, conn: &Connection) -> rusqlite::Result<()> {
         let max_id: i64 = conn.query_row("SELECT ifnull(max(id), 0) FROM record_key", [], |r| {
             r.get(0)
         })?;

@@ -134,17 +134,20 @@ impl Store {
             seq,
             latest: last.is_none_or(|last| seq > last),
         };
+        // The documents either side of the new place, read while places are still 1..n.
+        let previous = match seq.0 > 1 {
+            true => Some(raw::document_at(&tx, raw_cache, seq.before())?),
+            false => None,
+        };
+        let next = match place.latest {
+            false => Some(raw::document_at(&tx, raw_cache, seq)?),
+            true => None,
+        };
         if !place.latest {
             for sql in SHIFT_PLACES {
                 tx.execute(sql, [seq])?;
             }
         }
-        let previous = snapshot_at(&tx, seq.before())?;
-        let next = snapshot_at(&tx, seq.after())?;
-        let base = match previous {
-            Some(id) => Some((id, raw::chain_bytes(&tx, raw_cache, id)?)),
-            None => None,
-        };
         let hashes = content_hashes(registry);
         place_records(
             &tx,
@@ -155,15 +158,16 @@ impl Store {
             &hashes.records,
         )?;
         place_people(&tx, place, around, registry)?;
-        // Here rather than on a thread of its own: in a batch both cores are busy already.
-        let frame = raw::compress(new.bytes, base.as_ref().map(|(_, bytes)| bytes.as_slice()))?;
         let id = insert_snapshot_row(&tx, seq, new)?;
-        raw::insert_frame(&tx, id, base.as_ref().map(|(id, _)| *id), &frame)?;
-        if let Some(next_id) = next {
-            let next_bytes = raw::chain_bytes(&tx, raw_cache, next_id)?;
-            raw::put_frame(&tx, next_id, Some((id, new.bytes)), &next_bytes)?;
+        // Its step from the one before (or its whole document, as the oldest), and the step of
+        // the one after, which now comes from it.
+        let base = previous.as_ref().map(|(id, bytes)| (*id, bytes.as_slice()));
+        raw::put_step(&tx, id, base, new.bytes)?;
+        if let Some((next_id, next_bytes)) = &next {
+            raw::put_step(&tx, *next_id, Some((id, new.bytes)), next_bytes)?;
         }
-        drop(base);
+        raw::rebuild_skips(&tx, seq)?;
+        drop((previous, next));
         tx.commit()?;
         keep_as_base(raw_cache, id, new.bytes);
         Ok(ImportOutcome::Stored {
@@ -192,14 +196,6 @@ fn insert_snapshot_row(tx: &Connection, seq: Seq, new: &NewSnapshot) -> Result<S
         ],
     )?;
     Ok(SnapshotId(tx.last_insert_rowid()))
-}
-
-fn snapshot_at(tx: &Connection, seq: Seq) -> Result<Option<SnapshotId>> {
-    Ok(tx
-        .query_row("SELECT id FROM snapshot WHERE seq = ?1", [seq], |r| {
-            r.get(0)
-        })
-        .optional()?)
 }
 
 /// When these bytes are stored: the snapshot takes this observation if it is earlier (a

@@ -7,7 +7,8 @@
 //! plain Python loader of the bench. The document can still be refused at its very end; then the
 //! transaction, and every row in it, is rolled back. Into a history that holds snapshots, the
 //! records must be placed against their neighbours, so the store waits for the whole document
-//! and imports it as [`Store::import`] does.
+//! and imports it as [`Store::import`] does; meanwhile it reads the latest document and the
+//! record keys, which storing a new version needs (what `fetch` does from cron).
 
 use super::intervals::Place;
 use super::{
@@ -80,7 +81,13 @@ impl Store {
             r.get(0)
         })?;
         if !empty {
-            drop((tx, chunks));
+            drop(chunks);
+            // While the parse goes on, read what storing the document will most likely need:
+            // the latest document (a new version goes after it) and the record keys.
+            let latest: Seq = tx.query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))?;
+            raw::document_at(&tx, &mut self.raw_cache, latest)?;
+            self.key_cache.refresh(&tx)?;
+            drop(tx);
             let (registry, bytes) = match parsed() {
                 Ok(parsed) => parsed,
                 Err(refused) => return Ok(Err(refused)),
@@ -111,7 +118,7 @@ impl Store {
         };
         // The frame is made on the core the parse has just left, while the rest goes in.
         let frame = std::thread::scope(|scope| -> Result<Vec<u8>> {
-            let compressing = scope.spawn(|| raw::compress(&bytes, None));
+            let compressing = scope.spawn(|| raw::compress_document(&bytes));
             let hashes = content_hashes(&registry);
             let rest = streamed.min(registry.records.len())..;
             place_records(
@@ -128,7 +135,7 @@ impl Store {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })?;
         let id = insert_snapshot_row(&tx, place.seq, &new.parsed(&bytes, &registry))?;
-        raw::insert_frame(&tx, id, None, &frame)?;
+        raw::insert_step(&tx, id, None, &frame)?;
         tx.commit()?;
         let outcome = ImportOutcome::Stored {
             id,

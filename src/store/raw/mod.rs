@@ -1,0 +1,308 @@
+//! The exact bytes of every snapshot, compact, and any of them read in bounded time.
+//!
+//! - The oldest snapshot's document is one zstd frame (about 430 KB for a 3.5 MB document).
+//! - Every other snapshot holds a *step*: the line delta from the snapshot before it (see
+//!   [`delta`]), zstd-compressed; a real weekly change is about 360 bytes.
+//! - *Skips*, derived from the steps: at every 64th place a delta spanning the 64 snapshots
+//!   before it, at every 4096th one spanning 4096 (table `snapshot_raw_skip`).
+//!
+//! Reading snapshot `k` takes the oldest document, the skips of 4096, then of 64, then at most
+//! 63 steps, composes those deltas (without rebuilding any document in between) and applies
+//! the result once: at most `k / 4096 + 63 + 63` small deltas, whatever the history's length.
+//! Storing a new version needs only the latest document (read that way, or kept from the
+//! import before) and one line diff. Steps are the source of truth: skips are rebuilt from
+//! them wherever a version lands before the latest.
+//!
+//! Schema 5 and before kept zstd "patch-from" frames instead, each against the snapshot
+//! before it, so reading snapshot `k` decompressed `k` frames; [`legacy`] reads them once, when
+//! such a database is upgraded.
+
+pub mod delta;
+pub(super) mod legacy;
+
+use super::{Result, Seq, SnapshotId, Store, StoreError};
+use delta::{BadDelta, Delta};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// zstd level of the oldest document: fast enough for a first import.
+const DOCUMENT_LEVEL: i32 = 3;
+/// zstd level of deltas: they are small, so the strongest level costs microseconds.
+const DELTA_LEVEL: i32 = 19;
+/// The spans of skips, longest first.
+const SKIP_SPANS: [i64; 2] = [4096, 64];
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The bytes of the snapshot read or imported last: the base of the next in-order import, so
+/// a batch never reads its way to it.
+pub(super) type RawCache = Option<(SnapshotId, Arc<Vec<u8>>)>;
+
+/// A whole document as stored: one zstd frame.
+pub(super) fn compress_document(bytes: &[u8]) -> Result<Vec<u8>> {
+    zstd::bulk::compress(bytes, DOCUMENT_LEVEL).map_err(|e| StoreError::Compression(e.to_string()))
+}
+
+/// A delta as stored: its encoding in one zstd frame.
+fn compress_delta(delta: &Delta) -> Result<Vec<u8>> {
+    zstd::bulk::compress(&delta.encode(), DELTA_LEVEL)
+        .map_err(|e| StoreError::Compression(e.to_string()))
+}
+
+/// The one frame of a zstd-compressed payload, at most a document's size.
+fn decompress(frame: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let size = match zstd::zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(size)) if size <= crate::input::MAX_DOCUMENT_BYTES => size as usize,
+        Ok(_) => return Err("frame has no plausible content size".into()),
+        Err(_) => return Err("not a zstd frame".into()),
+    };
+    zstd::bulk::decompress(frame, size).map_err(|e| e.to_string())
+}
+
+fn damaged(id: SnapshotId, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::DamagedRaw {
+        id,
+        reason: reason.to_string(),
+    }
+}
+
+/// The delta stored in a frame.
+fn delta_of(id: SnapshotId, frame: &[u8]) -> Result<Delta> {
+    let bytes = decompress(frame).map_err(|reason| damaged(id, reason))?;
+    Delta::decode(&bytes).map_err(|error: BadDelta| damaged(id, error))
+}
+
+impl Store {
+    /// The exact bytes of a snapshot, checked against its stored sha256.
+    pub fn raw_bytes(&mut self, snapshot_id: SnapshotId) -> Result<Arc<Vec<u8>>> {
+        let (seq, expected): (Seq, String) = self
+            .conn
+            .query_row(
+                "SELECT seq, sha256 FROM snapshot WHERE id = ?1",
+                [snapshot_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NoSuchSnapshot(format!("snapshot {snapshot_id}")))?;
+        let bytes = document_at(&self.conn, &mut self.raw_cache, seq)?.1;
+        if sha256_hex(&bytes) != expected {
+            return Err(damaged(snapshot_id, "sha256 differs from the stored one"));
+        }
+        Ok(bytes)
+    }
+
+    /// Total bytes of stored raw frames, skips included.
+    pub fn raw_size(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT ifnull(sum(length(zstd)), 0) FROM snapshot_raw)
+                  + (SELECT ifnull(sum(length(zstd)), 0) FROM snapshot_raw_skip)",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Every snapshot's document in history order, one step after the other (what `verify`
+    /// reads): `each(place, id, bytes or why they cannot be read)`. After a step that cannot
+    /// be read, the next document is read by its own path.
+    pub fn each_document(
+        &self,
+        mut each: impl FnMut(Seq, SnapshotId, std::result::Result<&[u8], &StoreError>),
+    ) -> Result<()> {
+        let ids = ids_by_place(&self.conn)?;
+        let mut previous: Option<Vec<u8>> = None;
+        for (index, &id) in ids.iter().enumerate() {
+            let seq = Seq(index as i64 + 1);
+            let before_id = index.checked_sub(1).map(|i| ids[i]);
+            let document = match (&previous, step_frame(&self.conn, id)?) {
+                (_, None) => Err(damaged(id, "no stored bytes")),
+                (_, Some((None, frame))) => {
+                    decompress(&frame).map_err(|reason| damaged(id, reason))
+                }
+                (Some(before), Some((Some(base), frame))) if Some(base) == before_id => {
+                    delta_of(id, &frame)
+                        .and_then(|delta| delta.apply(before).map_err(|e| damaged(id, e)))
+                }
+                // The one before was unreadable, or this step is not against it.
+                _ => document_at(&self.conn, &mut None, seq).map(|(_, bytes)| bytes.to_vec()),
+            };
+            each(seq, id, document.as_deref());
+            previous = document.ok();
+        }
+        Ok(())
+    }
+}
+
+/// Snapshot ids by place: `ids[0]` is the oldest.
+fn ids_by_place(conn: &Connection) -> Result<Vec<SnapshotId>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM snapshot ORDER BY seq")?;
+    let ids = stmt.query_map([], |row| row.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A snapshot's step: its base (None: a whole document) and frame.
+fn step_frame(conn: &Connection, id: SnapshotId) -> Result<Option<(Option<SnapshotId>, Vec<u8>)>> {
+    Ok(conn
+        .prepare_cached("SELECT base_id, zstd FROM snapshot_raw WHERE snapshot_id = ?1")?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
+fn skip_frame(conn: &Connection, base: SnapshotId, id: SnapshotId) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT zstd FROM snapshot_raw_skip WHERE snapshot_id = ?1 AND base_id = ?2",
+        )?
+        .query_row([id, base], |row| row.get(0))
+        .optional()?)
+}
+
+/// The document of the snapshot at `seq`, with its id: from the cache when it holds that
+/// snapshot or one at most 63 places before it, else from the oldest document along the
+/// skips. Places must be 1..n, as they are between imports.
+pub(super) fn document_at(
+    conn: &Connection,
+    cache: &mut RawCache,
+    seq: Seq,
+) -> Result<(SnapshotId, Arc<Vec<u8>>)> {
+    let ids = ids_by_place(conn)?;
+    let index = usize::try_from(seq.0 - 1)
+        .ok()
+        .filter(|&i| i < ids.len())
+        .ok_or_else(|| StoreError::NoSuchSnapshot(format!("place {seq}")))?;
+    let id = ids[index];
+    let cached = cache
+        .as_ref()
+        .and_then(|(cached, bytes)| Some((ids.iter().position(|i| i == cached)?, bytes)))
+        .filter(|&(at, _)| at <= index && index - at < 64);
+    if let Some((at, bytes)) = cached {
+        if at == index {
+            return Ok((id, Arc::clone(bytes)));
+        }
+        let bytes = Arc::clone(bytes);
+        let deltas = steps(conn, &ids, at, index)?;
+        let document = apply_all(id, deltas, &bytes)?;
+        return Ok((id, Arc::new(document)));
+    }
+    let (oldest_base, frame) =
+        step_frame(conn, ids[0])?.ok_or_else(|| damaged(ids[0], "no stored bytes"))?;
+    if oldest_base.is_some() {
+        return Err(damaged(ids[0], "the oldest snapshot's bytes are not whole"));
+    }
+    let oldest = decompress(&frame).map_err(|reason| damaged(ids[0], reason))?;
+    let mut deltas = Vec::new();
+    let mut at = 0;
+    for span in SKIP_SPANS {
+        let span = span as usize;
+        while at + span <= index {
+            match skip_frame(conn, ids[at], ids[at + span])? {
+                Some(frame) => deltas.push(delta_of(ids[at + span], &frame)?),
+                None => break,
+            }
+            at += span;
+        }
+    }
+    deltas.extend(steps(conn, &ids, at, index)?);
+    let document = apply_all(id, deltas, &oldest)?;
+    let document = Arc::new(document);
+    *cache = Some((id, Arc::clone(&document)));
+    Ok((id, document))
+}
+
+/// The steps from the snapshot at index `from` to the one at `to` (indexes into `ids`).
+fn steps(conn: &Connection, ids: &[SnapshotId], from: usize, to: usize) -> Result<Vec<Delta>> {
+    (from + 1..=to)
+        .map(|i| {
+            let (base, frame) =
+                step_frame(conn, ids[i])?.ok_or_else(|| damaged(ids[i], "no stored bytes"))?;
+            if base != Some(ids[i - 1]) {
+                return Err(damaged(
+                    ids[i],
+                    "its bytes are not a step from the snapshot before it",
+                ));
+            }
+            delta_of(ids[i], &frame)
+        })
+        .collect()
+}
+
+/// The document the deltas make from `base`, composed first so that no document in between
+/// is built.
+fn apply_all(id: SnapshotId, deltas: Vec<Delta>, base: &[u8]) -> Result<Vec<u8>> {
+    match Delta::compose(deltas).map_err(|e| damaged(id, e))? {
+        Some(delta) => delta.apply(base).map_err(|e| damaged(id, e)),
+        None => Ok(base.to_vec()),
+    }
+}
+
+/// Stores (or replaces) a snapshot's step: its whole document when `base` is None, else the
+/// delta from `base`'s document.
+pub(super) fn put_step(
+    conn: &Connection,
+    id: SnapshotId,
+    base: Option<(SnapshotId, &[u8])>,
+    bytes: &[u8],
+) -> Result<()> {
+    let frame = match base {
+        None => compress_document(bytes)?,
+        Some((_, base_bytes)) => compress_delta(&Delta::between(base_bytes, bytes))?,
+    };
+    insert_step(conn, id, base.map(|(base, _)| base), &frame)
+}
+
+/// Stores (or replaces) a snapshot's step frame made already.
+pub(super) fn insert_step(
+    conn: &Connection,
+    id: SnapshotId,
+    base: Option<SnapshotId>,
+    frame: &[u8],
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO snapshot_raw (snapshot_id, base_id, zstd) VALUES (?1, ?2, ?3)
+         ON CONFLICT (snapshot_id) DO UPDATE SET base_id = excluded.base_id, zstd = excluded.zstd",
+    )?
+    .execute(params![id, base, frame])?;
+    Ok(())
+}
+
+/// Builds the skips that end at places from `from` on (1-based), after the steps there
+/// changed: those of an import at the end, or all after a version that landed in between.
+pub(super) fn rebuild_skips(conn: &Connection, from: Seq) -> Result<()> {
+    conn.execute(
+        "DELETE FROM snapshot_raw_skip
+         WHERE snapshot_id IN (SELECT id FROM snapshot WHERE seq >= ?1)",
+        [from],
+    )?;
+    let ids = ids_by_place(conn)?;
+    let first = usize::try_from(from.0 - 1).unwrap_or(0);
+    // Shorter spans first: a skip of 4096 is made of the skips of 64 below it.
+    for span in SKIP_SPANS.iter().rev().map(|&s| s as usize) {
+        let mut end = first.div_ceil(span).max(1) * span;
+        while end < ids.len() {
+            let start = end - span;
+            let deltas = if span == 64 {
+                steps(conn, &ids, start, end)?
+            } else {
+                (start / 64..end / 64)
+                    .map(|k| {
+                        let (base, id) = (ids[k * 64], ids[k * 64 + 64]);
+                        let frame = skip_frame(conn, base, id)?
+                            .ok_or_else(|| damaged(id, "a skip of 64 is missing"))?;
+                        delta_of(id, &frame)
+                    })
+                    .collect::<Result<_>>()?
+            };
+            let composed = Delta::compose(deltas)
+                .map_err(|e| damaged(ids[end], e))?
+                .unwrap_or_default();
+            conn.prepare_cached(
+                "INSERT INTO snapshot_raw_skip (snapshot_id, base_id, zstd) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![ids[end], ids[start], compress_delta(&composed)?])?;
+            end += span;
+        }
+    }
+    Ok(())
+}
