@@ -2,6 +2,7 @@
 # Benchmarks portreg on real data (../shared/data or BUNDLE=path), whole processes, medians.
 #   bench/run.sh            # all
 #   BEFORE=path/to/portreg bench/run.sh   # also times another build in the same loops
+# For a history ten times as long (simulated): bench/long_history.py (see its header).
 # Prints: one version into an empty database (portreg vs a plain Python ElementTree + sqlite3
 # loader of the same file), the whole history in date order, as a shuffled list and in
 # shuffled chunks of 40 per process, with import --git, database and raw sizes, peak memory
@@ -122,6 +123,29 @@ else
 fi
 read -r s kb < <(measure "$bin" --db "$work/g.db" import --git "$bundle")
 echo "import --git again (all stored, resumed): ${s}s"
+
+# The history's head: what cron's fetch does (one new version into the whole history), next to
+# a first import of the same file in the same loop; raw latest and raw oldest; verify.
+ls "$work"/v/*.xml | head -n -1 > "$work/all-but-latest"
+rm -f "$work/head.db"*
+"$bin" --db "$work/head.db" import $(cat "$work/all-but-latest") > /dev/null
+sqlite3 "$work/head.db" "PRAGMA wal_checkpoint(TRUNCATE);" > /dev/null
+store=(); first=()
+for r in $(seq "$runs"); do
+  rm -f "$work/next.db"*; cp "$work/head.db" "$work/next.db"
+  read -r s _ < <(measure "$bin" --db "$work/next.db" import "$latest"); store+=("$s")
+  rm -f "$work/first.db"*
+  read -r s _ < <(measure "$bin" --db "$work/first.db" import "$latest"); first+=("$s")
+done
+st=$(printf '%s\n' "${store[@]}" | median); fi=$(printf '%s\n' "${first[@]}" | median)
+echo "storing the latest version into the rest of the history: median ${st}s, a first import of it ${fi}s: $(echo "$st / $fi" | bc -l | cut -c1-4)x"
+oldest=$(sqlite3 "$work/h.db" "SELECT id FROM snapshot WHERE seq = 1")
+for what in latest "$oldest"; do
+  t=(); for r in $(seq "$runs"); do read -r s _ < <(measure "$bin" --db "$work/h.db" raw "$what"); t+=("$s"); done
+  echo "raw $what: median $(printf '%s\n' "${t[@]}" | median)s"
+done
+read -r s kb < <(measure "$bin" --db "$work/h.db" verify)
+echo "verify the whole history: ${s}s, peak $kb KB"
 
 echo "queries on the whole history (whole processes, medians):"
 python3 bench/queries.py "$work/h.db"

@@ -617,3 +617,47 @@ fn raw_bytes_come_back_exactly_along_the_skips_in_any_import_order() {
         .unwrap();
     assert_eq!(seen, versions.len());
 }
+
+/// Past 1024 snapshots a keyframe (the whole document) is kept at the 1025th place, and a
+/// version that lands near the start moves it: every snapshot still gives back its bytes.
+#[test]
+fn keyframes_keep_long_histories_readable_in_bounded_steps() {
+    let version = |i: u32| {
+        let records = (0..3)
+            .map(|j| {
+                record(
+                    &format!("s{j}"),
+                    &j.to_string(),
+                    &format!("v{}", (i + j) / 2),
+                )
+            })
+            .collect();
+        registry(
+            &format!(
+                "20{:02}-{:02}-{:02}",
+                30 + i / 336,
+                1 + i / 28 % 12,
+                1 + i % 28
+            ),
+            records,
+        )
+    };
+    let mut store = Store::open_in_memory().unwrap();
+    for i in (0..1090).filter(|i| *i != 5) {
+        import(&mut store, &version(i), 1);
+    }
+    let keyframe = "SELECT s.seq FROM snapshot_raw_skip k JOIN snapshot s ON s.id = k.snapshot_id
+                    WHERE k.base_id IS NULL";
+    let keyframes: Vec<(i64, i64)> = pairs(&store, &format!("SELECT seq, seq FROM ({keyframe})"));
+    assert_eq!(keyframes, [(1025, 1025)]);
+    import(&mut store, &version(5), 1);
+    let keyframes: Vec<(i64, i64)> = pairs(&store, &format!("SELECT seq, seq FROM ({keyframe})"));
+    assert_eq!(keyframes, [(1025, 1025)]);
+    let snapshots = store.snapshots().unwrap();
+    assert_eq!(snapshots.len(), 1090);
+    for snapshot in snapshots.iter().rev().step_by(7) {
+        store.raw_cache = None;
+        let bytes = store.raw_bytes(snapshot.id).unwrap();
+        assert_eq!(raw::sha256_hex(&bytes), snapshot.sha256);
+    }
+}

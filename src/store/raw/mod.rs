@@ -3,12 +3,13 @@
 //! - The oldest snapshot's document is one zstd frame (about 430 KB for a 3.5 MB document).
 //! - Every other snapshot holds a *step*: the line delta from the snapshot before it (see
 //!   [`delta`]), zstd-compressed; a real weekly change is about 360 bytes.
-//! - *Skips*, derived from the steps: at every 64th place a delta spanning the 64 snapshots
-//!   before it, at every 4096th one spanning 4096 (table `snapshot_raw_skip`).
+//! - Derived from the steps (table `snapshot_raw_skip`): at every 64th place a *skip*, the delta
+//!   spanning the 64 snapshots before it, and at every 1024th a *keyframe*, the whole document.
 //!
-//! Reading snapshot `k` takes the oldest document, the skips of 4096, then of 64, then at most
-//! 63 steps, composes those deltas (without rebuilding any document in between) and applies
-//! the result once: at most `k / 4096 + 63 + 63` small deltas, whatever the history's length.
+//! Reading snapshot `k` takes the nearest keyframe before it (the oldest document is the first
+//! one), at most 15 skips, then at most 63 steps, composes those deltas (without rebuilding any
+//! document in between) and applies the result once: bounded, whatever the history's length.
+//! A real history under 1024 snapshots has no keyframe but the oldest document.
 //! Storing a new version needs only the latest document (read that way, or kept from the
 //! import before) and one line diff. Steps are the source of truth: skips are rebuilt from
 //! them wherever a version lands before the latest.
@@ -30,8 +31,10 @@ use std::sync::Arc;
 const DOCUMENT_LEVEL: i32 = 3;
 /// zstd level of deltas: they are small, so the strongest level costs microseconds.
 const DELTA_LEVEL: i32 = 19;
-/// The spans of skips, longest first.
-const SKIP_SPANS: [i64; 2] = [4096, 64];
+/// Places between two skips.
+const SKIP_SPAN: usize = 64;
+/// Places between two keyframes (a multiple of [`SKIP_SPAN`]).
+const KEYFRAME_SPAN: usize = 1024;
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -150,12 +153,11 @@ fn step_frame(conn: &Connection, id: SnapshotId) -> Result<Option<(Option<Snapsh
         .optional()?)
 }
 
-fn skip_frame(conn: &Connection, base: SnapshotId, id: SnapshotId) -> Result<Option<Vec<u8>>> {
+/// A snapshot's skip, if it has one: its base (None: a keyframe, the whole document) and frame.
+fn skip_frame(conn: &Connection, id: SnapshotId) -> Result<Option<(Option<SnapshotId>, Vec<u8>)>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT zstd FROM snapshot_raw_skip WHERE snapshot_id = ?1 AND base_id = ?2",
-        )?
-        .query_row([id, base], |row| row.get(0))
+        .prepare_cached("SELECT base_id, zstd FROM snapshot_raw_skip WHERE snapshot_id = ?1")?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?)
 }
 
@@ -186,26 +188,37 @@ pub(super) fn document_at(
         let document = apply_all(id, deltas, &bytes)?;
         return Ok((id, Arc::new(document)));
     }
-    let (oldest_base, frame) =
-        step_frame(conn, ids[0])?.ok_or_else(|| damaged(ids[0], "no stored bytes"))?;
-    if oldest_base.is_some() {
-        return Err(damaged(ids[0], "the oldest snapshot's bytes are not whole"));
-    }
-    let oldest = decompress(&frame).map_err(|reason| damaged(ids[0], reason))?;
-    let mut deltas = Vec::new();
-    let mut at = 0;
-    for span in SKIP_SPANS {
-        let span = span as usize;
-        while at + span <= index {
-            match skip_frame(conn, ids[at], ids[at + span])? {
-                Some(frame) => deltas.push(delta_of(ids[at + span], &frame)?),
-                None => break,
+    // The nearest keyframe at or before it (the oldest document is the first one).
+    let mut at = index / KEYFRAME_SPAN * KEYFRAME_SPAN;
+    let start = loop {
+        let (base, frame) = match at {
+            0 => step_frame(conn, ids[0])?.ok_or_else(|| damaged(ids[0], "no stored bytes"))?,
+            _ => match skip_frame(conn, ids[at])? {
+                Some(found) => found,
+                None => (Some(ids[at]), Vec::new()),
+            },
+        };
+        match (base, at) {
+            (None, _) => break decompress(&frame).map_err(|reason| damaged(ids[at], reason))?,
+            (Some(_), 0) => {
+                return Err(damaged(ids[0], "the oldest snapshot's bytes are not whole"));
             }
-            at += span;
+            // Not a keyframe (missing, or a place that moved): the one before.
+            (Some(_), _) => at -= KEYFRAME_SPAN,
         }
+    };
+    let mut deltas = Vec::new();
+    while at + SKIP_SPAN <= index {
+        match skip_frame(conn, ids[at + SKIP_SPAN])? {
+            Some((Some(base), frame)) if base == ids[at] => {
+                deltas.push(delta_of(ids[at + SKIP_SPAN], &frame)?)
+            }
+            _ => break,
+        }
+        at += SKIP_SPAN;
     }
     deltas.extend(steps(conn, &ids, at, index)?);
-    let document = apply_all(id, deltas, &oldest)?;
+    let document = apply_all(id, deltas, &start)?;
     let document = Arc::new(document);
     *cache = Some((id, Arc::clone(&document)));
     Ok((id, document))
@@ -267,7 +280,7 @@ pub(super) fn insert_step(
     Ok(())
 }
 
-/// Builds the skips that end at places from `from` on (1-based), after the steps there
+/// Builds the skips and keyframes at places from `from` on (1-based), after the steps there
 /// changed: those of an import at the end, or all after a version that landed in between.
 pub(super) fn rebuild_skips(conn: &Connection, from: Seq) -> Result<()> {
     conn.execute(
@@ -277,32 +290,22 @@ pub(super) fn rebuild_skips(conn: &Connection, from: Seq) -> Result<()> {
     )?;
     let ids = ids_by_place(conn)?;
     let first = usize::try_from(from.0 - 1).unwrap_or(0);
-    // Shorter spans first: a skip of 4096 is made of the skips of 64 below it.
-    for span in SKIP_SPANS.iter().rev().map(|&s| s as usize) {
-        let mut end = first.div_ceil(span).max(1) * span;
-        while end < ids.len() {
-            let start = end - span;
-            let deltas = if span == 64 {
-                steps(conn, &ids, start, end)?
-            } else {
-                (start / 64..end / 64)
-                    .map(|k| {
-                        let (base, id) = (ids[k * 64], ids[k * 64 + 64]);
-                        let frame = skip_frame(conn, base, id)?
-                            .ok_or_else(|| damaged(id, "a skip of 64 is missing"))?;
-                        delta_of(id, &frame)
-                    })
-                    .collect::<Result<_>>()?
-            };
-            let composed = Delta::compose(deltas)
+    let mut end = first.div_ceil(SKIP_SPAN).max(1) * SKIP_SPAN;
+    while end < ids.len() {
+        let (base, frame) = if end.is_multiple_of(KEYFRAME_SPAN) {
+            let (_, document) = document_at(conn, &mut None, Seq(end as i64 + 1))?;
+            (None, compress_document(&document)?)
+        } else {
+            let composed = Delta::compose(steps(conn, &ids, end - SKIP_SPAN, end)?)
                 .map_err(|e| damaged(ids[end], e))?
                 .unwrap_or_default();
-            conn.prepare_cached(
-                "INSERT INTO snapshot_raw_skip (snapshot_id, base_id, zstd) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![ids[end], ids[start], compress_delta(&composed)?])?;
-            end += span;
-        }
+            (Some(ids[end - SKIP_SPAN]), compress_delta(&composed)?)
+        };
+        conn.prepare_cached(
+            "INSERT INTO snapshot_raw_skip (snapshot_id, base_id, zstd) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![ids[end], base, frame])?;
+        end += SKIP_SPAN;
     }
     Ok(())
 }
