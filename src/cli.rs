@@ -52,6 +52,16 @@ pub enum Command {
     /// Check the database: SQLite's integrity, and every snapshot's raw bytes re-parsed
     /// against the stored history (exit 1 on any mismatch)
     Verify,
+    /// Ports free to ask IANA for: Unassigned for every protocol asked, and with
+    /// --never-assigned never anything else in the stored history
+    Free(FreeArgs),
+    /// Check a services(5) file (/etc/services, or - for standard input) against the registry;
+    /// exit 1 when an entry disagrees with it, 2 on errors
+    Check(CheckArgs),
+    /// Write an Atom feed of the history: one entry per snapshot, newest first
+    Feed(FeedArgs),
+    /// The registry's story per year: snapshots, changes, records; --svg draws it
+    Stats(StatsArgs),
     /// Print shell completions (e.g. `portreg completions bash > /etc/bash_completion.d/portreg`)
     Completions(CompletionsArgs),
     /// Print the man page in roff (`portreg man > portreg.1`), or write one per command
@@ -76,6 +86,116 @@ pub struct ChangesArgs {
     pub since: SinceDate,
     #[arg(long, value_enum, default_value = "auto")]
     pub source: ChangeSource,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ChangeFormat,
+}
+
+/// How `diff` and `changes` print: the list formats, or Markdown for chat, issues and email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChangeFormat {
+    /// A table for people
+    Table,
+    /// A JSON array of changes, as registry-model.md defines them
+    Json,
+    /// CSV with a header row
+    Csv,
+    /// Grouped as `changes` groups its table, in Markdown, for pasting into chat, issues and email
+    Markdown,
+}
+
+impl ChangeFormat {
+    /// The list format it is, if it is one (Markdown is not).
+    pub fn as_list(self) -> Option<Format> {
+        match self {
+            ChangeFormat::Table => Some(Format::Table),
+            ChangeFormat::Json => Some(Format::Json),
+            ChangeFormat::Csv => Some(Format::Csv),
+            ChangeFormat::Markdown => None,
+        }
+    }
+}
+
+/// The User Ports, where a new service asks IANA for a number (RFC 6335).
+pub const USER_PORTS: PortSpan = PortSpan {
+    first: 1024,
+    last: 49151,
+};
+
+/// A port (4711) or an inclusive range of ports (1024-49151).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortSpan {
+    pub first: u16,
+    pub last: u16,
+}
+
+impl std::str::FromStr for PortSpan {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<PortSpan, String> {
+        let (first, last) = crate::lookup::parse_ports(text)?;
+        // parse_ports keeps both within 0..=65535.
+        let port = |p: u32| u16::try_from(p).map_err(|_| format!("port {p} is above 65535"));
+        Ok(PortSpan {
+            first: port(first)?,
+            last: port(last)?,
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FreeArgs {
+    /// A port or a range of ports [default: the User Ports, 1024-49151]
+    #[arg(value_name = "RANGE")]
+    pub range: Option<PortSpan>,
+    /// Free for this protocol (repeat for several) [default: both tcp and udp]
+    #[arg(long, value_parser = parse_protocol, value_name = "PROTOCOL")]
+    pub proto: Vec<String>,
+    /// Only ports that no stored snapshot ever gave to anything but Unassigned
+    #[arg(long)]
+    pub never_assigned: bool,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// A services(5) file, or - for standard input
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FeedArgs {
+    /// The newest N snapshots (1 or more; more than the history holds gives them all)
+    #[arg(long, value_name = "N", default_value = "20", value_parser = parse_limit)]
+    pub limit: usize,
+    /// Write to this file (atomically: a temp file renamed into place) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// A feed's entry count: an empty feed is refused (Atom needs an `<updated>`, and it would
+/// tell subscribers nothing).
+fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("a feed needs at least 1 entry".to_string()),
+        Ok(limit) => Ok(limit),
+        Err(_) => Err(format!("{text:?} is not a number of entries")),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Also draw the registry's story as an SVG chart into FILE (replaced atomically), or with
+    /// `-` on standard output instead of the table
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -165,6 +285,9 @@ pub struct SqlArgs {
     /// Bind :NAME (or @NAME, $NAME) to VALUE, as text
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_param)]
     pub param: Vec<(String, String)>,
+    /// Stop the query after this long (e.g. 30s, 5m; 0 for no limit)
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -312,7 +435,7 @@ pub struct DiffArgs {
     /// The newer side, named the same way
     pub to: SnapshotRef,
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: ChangeFormat,
 }
 
 #[derive(Debug, clap::Args)]

@@ -15,14 +15,21 @@
 //! - [`diff`]: the in-memory diff of two documents, the reference the store is tested against.
 //! - [`report`]: changes grouped as people read them.
 //! - [`export`]: a snapshot as a services(5) file or IANA's CSV.
+//! - [`free`]: which ports are free, now or in all of history.
+//! - [`check`]: a services(5) file checked against the registry.
+//! - [`feed`]: the history as an Atom feed.
+//! - [`stats`]: the registry's story per year, and its chart.
 //! - [`output`]: table, JSON and CSV renderers.
 //! - [`verify`]: the database checked against itself.
 //! - [`time`]: the one timestamp type.
 
+pub mod check;
 pub mod cli;
 pub mod diff;
 pub mod export;
+pub mod feed;
 pub mod fetch;
+pub mod free;
 pub mod input;
 pub mod load;
 pub mod lookup;
@@ -30,6 +37,7 @@ pub mod model;
 pub mod output;
 pub mod parse;
 pub mod report;
+pub mod stats;
 pub mod store;
 pub mod time;
 pub mod verify;

@@ -246,6 +246,45 @@ impl Record {
         }
     }
 
+    /// The ports it covers, when it has a numeric port or range. With
+    /// [`Record::covers_protocol`], the one notion of coverage that `free`, `check` and the
+    /// grouped report share.
+    pub fn covered_ports(&self) -> Option<(u16, u16)> {
+        let (lo, hi) = parse_port_range(self.port.as_deref()?)?;
+        Some((u16::try_from(lo).ok()?, u16::try_from(hi).ok()?))
+    }
+
+    /// Whether it covers this protocol: its own, or every one when it has none. IANA writes
+    /// its Unassigned and Reserved ranges without one (`4700-4720`, not `4700-4720/tcp`).
+    pub fn covers_protocol(&self, protocol: &str) -> bool {
+        self.protocol.as_deref().is_none_or(|own| own == protocol)
+    }
+
+    /// Whether the two cover some (port, protocol) in common.
+    pub fn overlaps(&self, other: &Record) -> bool {
+        let common_protocol = match &self.protocol {
+            Some(protocol) => other.covers_protocol(protocol),
+            None => true,
+        };
+        match (self.covered_ports(), other.covered_ports()) {
+            (Some((lo, hi)), Some((other_lo, other_hi))) => {
+                common_protocol && lo <= other_hi && other_lo <= hi
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether it is an Unassigned entry: no service name, description `Unassigned` (any case,
+    /// blanks around ignored), whatever its notes say. `Unassigned [was netstat]` is not: it
+    /// records a de-assignment.
+    pub fn is_unassigned(&self) -> bool {
+        self.name.is_none()
+            && self
+                .description
+                .as_deref()
+                .is_some_and(|text| text.trim().eq_ignore_ascii_case("unassigned"))
+    }
+
     /// The content fields whose values differ between `self` and `other`.
     pub fn changed_fields(&self, other: &Record) -> Vec<RecordField> {
         RecordField::CONTENT
@@ -543,6 +582,64 @@ mod tests {
         assert_eq!(parse_port_range("241-225"), None);
         assert_eq!(parse_port_range("70000"), None);
         assert_eq!(parse_port_range("abc"), None);
+    }
+
+    fn entry(name: Option<&str>, protocol: Option<&str>, port: &str, description: &str) -> Record {
+        Record {
+            name: name.map(str::to_string),
+            protocol: protocol.map(str::to_string),
+            port: Some(port.to_string()),
+            description: Some(description.to_string()),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn coverage_is_the_port_range_and_every_protocol_when_none_is_written() {
+        let range = entry(None, None, "5541-5549", "Unassigned");
+        let tcp = entry(Some("qftest-licserve"), Some("tcp"), "5543", "QF-Test");
+        let udp = entry(None, Some("udp"), "5543", "Reserved");
+        assert_eq!(range.covered_ports(), Some((5541, 5549)));
+        assert!(range.covers_protocol("sctp") && tcp.covers_protocol("tcp"));
+        assert!(!tcp.covers_protocol("udp"));
+        assert!(range.overlaps(&tcp) && tcp.overlaps(&range) && range.overlaps(&udp));
+        // Same port, other protocol; same protocol, next port.
+        assert!(!tcp.overlaps(&udp) && !udp.overlaps(&tcp));
+        assert!(!tcp.overlaps(&entry(Some("x"), Some("tcp"), "5544", "X")));
+        // "80/tcp" is not "8080/tcp".
+        assert!(!entry(None, Some("tcp"), "80", "x").overlaps(&entry(
+            None,
+            Some("tcp"),
+            "8080",
+            "x"
+        )));
+        // No numeric port: it covers nothing.
+        let name_only = Record {
+            name: Some("mles".into()),
+            protocol: Some("tcp".into()),
+            ..Record::default()
+        };
+        assert_eq!(name_only.covered_ports(), None);
+        assert!(!name_only.overlaps(&range) && !range.overlaps(&name_only));
+        assert_eq!(
+            entry(None, None, "12ab", "Unassigned").covered_ports(),
+            None
+        );
+    }
+
+    #[test]
+    fn unassigned_is_a_nameless_entry_that_says_so_whatever_its_notes() {
+        assert!(entry(None, None, "5541-5549", "Unassigned").is_unassigned());
+        assert!(entry(None, Some("tcp"), "1895", " unassigned ").is_unassigned());
+        let mut noted = entry(None, None, "4501", "Unassigned");
+        noted.notes = Some("De-registered 08 June 2001".into());
+        assert!(noted.is_unassigned());
+        assert!(!entry(None, Some("tcp"), "15", "Unassigned [was netstat]").is_unassigned());
+        assert!(!entry(None, Some("udp"), "5543", "Reserved").is_unassigned());
+        assert!(!entry(Some("x"), Some("tcp"), "1", "Unassigned").is_unassigned());
+        let mut silent = entry(None, Some("tcp"), "7", "x");
+        silent.description = None;
+        assert!(!silent.is_unassigned());
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Changes as people read them. The contract's three plain kinds (added, removed, modified)
 //! stay in JSON and CSV; tables pair what belongs together: an Unassigned range that gave way to
 //! a service is one "assigned" line, a service that gave way to a De-assigned or Reserved entry
-//! is one "de-assigned" line, and the Unassigned pieces a range split into are not listed.
+//! is one "de-assigned" line, and the Unassigned pieces a range split into (or ranges merged
+//! into) come last, each with the range(s) it was drawn from. Every record of every change is
+//! on some line, as the line's record or as what it replaced.
 
 use crate::lookup::{SinceDate, registry_date_on_or_after};
-use crate::model::{Change, ChangeKind, Record, RecordField, parse_port_range};
+use crate::model::{Change, ChangeKind, Record, RecordField};
 
 /// The groups of a report, in the order they are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,14 +15,17 @@ pub enum Group {
     DeassignedOrReserved,
     Removed,
     Modified,
+    /// Unassigned entries drawn anew where Unassigned ranges were: bookkeeping, shown last.
+    Redrawn,
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [
+    pub const ALL: [Group; 5] = [
         Group::NewlyAssigned,
         Group::DeassignedOrReserved,
         Group::Removed,
         Group::Modified,
+        Group::Redrawn,
     ];
 
     pub fn title(self) -> &'static str {
@@ -29,6 +34,7 @@ impl Group {
             Group::DeassignedOrReserved => "De-assigned or reserved",
             Group::Removed => "Removed",
             Group::Modified => "Modified",
+            Group::Redrawn => "Unassigned ranges redrawn",
         }
     }
 }
@@ -39,24 +45,12 @@ pub struct Line {
     pub group: Group,
     /// The record as it is now (for removals: as it was).
     pub record: Record,
-    /// What it replaced or was before, when known.
-    pub before: Option<Record>,
+    /// What it replaced or was before, when known, in the order of the changes: several when
+    /// one entry took the place of several (a Reserved entry without a protocol where the tcp
+    /// and the udp service were; an Unassigned range where two ranges were).
+    pub before: Vec<Record>,
     /// For modifications seen in history: the fields that differ.
     pub changed_fields: Vec<RecordField>,
-}
-
-fn port_range(record: &Record) -> Option<(u32, u32)> {
-    record.port.as_deref().and_then(parse_port_range)
-}
-
-/// Same protocol and overlapping ports.
-fn overlaps(a: &Record, b: &Record) -> bool {
-    match (port_range(a), port_range(b)) {
-        (Some((a_lo, a_hi)), Some((b_lo, b_hi))) => {
-            a.protocol == b.protocol && a_lo <= b_hi && b_lo <= a_hi
-        }
-        _ => false,
-    }
 }
 
 /// Groups the changes between two snapshots for people.
@@ -73,16 +67,17 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
         .collect();
     let mut removed_explained = vec![false; removed.len()];
     let mut lines = Vec::new();
+    let overlapping = |record: &Record, named: bool| -> Vec<usize> {
+        (0..removed.len())
+            .filter(|&i| removed[i].name.is_some() == named && record.overlaps(removed[i]))
+            .collect()
+    };
 
     for record in &added {
-        let replaced: Vec<usize> = (0..removed.len())
-            .filter(|&i| overlaps(record, removed[i]))
-            .filter(|&i| removed[i].name.is_none() == record.name.is_some())
-            .collect();
-        if record.name.is_some() {
-            // A service where an Unassigned (or Reserved) range was: "assigned"; or where
+        let (group, replaced) = if record.name.is_some() {
+            // A service where an Unassigned (or Reserved) entry was: "assigned"; or where
             // another service had exactly this port: a rename or a new owner.
-            let mut replaced = replaced;
+            let mut replaced = overlapping(record, false);
             if replaced.is_empty() {
                 replaced = (0..removed.len())
                     .filter(|&i| {
@@ -94,43 +89,32 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
                     .take(1)
                     .collect();
             }
-            for &i in &replaced {
-                removed_explained[i] = true;
+            (Group::NewlyAssigned, replaced)
+        } else {
+            let services = overlapping(record, true);
+            let split_from = overlapping(record, false);
+            if !services.is_empty() {
+                // A De-assigned or Reserved entry where one or more services were, with the
+                // nameless entries it took the place of too (`8712-8731 Unassigned` where
+                // `8712-8729 Unassigned`, `8730/tcp semi-grpc`, ... were).
+                let mut replaced = [services, split_from].concat();
+                replaced.sort_unstable();
+                (Group::DeassignedOrReserved, replaced)
+            } else if !split_from.is_empty() && is_bare_unassigned(record) {
+                // What is left of an Unassigned range after part of it was assigned, or
+                // ranges merged again.
+                (Group::Redrawn, split_from)
+            } else {
+                (Group::DeassignedOrReserved, Vec::new())
             }
-            lines.push(Line {
-                group: Group::NewlyAssigned,
-                record: (*record).clone(),
-                before: replaced.first().map(|&i| removed[i].clone()),
-                changed_fields: Vec::new(),
-            });
-            continue;
-        }
-        if let Some(&i) = replaced.first() {
-            // A De-assigned or Reserved entry where a service was.
+        };
+        for &i in &replaced {
             removed_explained[i] = true;
-            lines.push(Line {
-                group: Group::DeassignedOrReserved,
-                record: (*record).clone(),
-                before: Some(removed[i].clone()),
-                changed_fields: Vec::new(),
-            });
-            continue;
-        }
-        let split_from: Vec<usize> = (0..removed.len())
-            .filter(|&i| removed[i].name.is_none() && overlaps(record, removed[i]))
-            .collect();
-        if !split_from.is_empty() && is_unassigned(record) {
-            // What is left of an Unassigned range after part of it was assigned, or ranges
-            // merged again: bookkeeping, not news.
-            for i in split_from {
-                removed_explained[i] = true;
-            }
-            continue;
         }
         lines.push(Line {
-            group: Group::DeassignedOrReserved,
+            group,
             record: (*record).clone(),
-            before: None,
+            before: replaced.iter().map(|&i| removed[i].clone()).collect(),
             changed_fields: Vec::new(),
         });
     }
@@ -139,7 +123,7 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
             lines.push(Line {
                 group: Group::Removed,
                 record: (*record).clone(),
-                before: None,
+                before: Vec::new(),
                 changed_fields: Vec::new(),
             });
         }
@@ -149,7 +133,7 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
             lines.push(Line {
                 group: Group::Modified,
                 record: after.clone(),
-                before: Some(before.clone()),
+                before: vec![before.clone()],
                 changed_fields: change.changed_fields.clone(),
             });
         }
@@ -158,14 +142,10 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
     lines
 }
 
-/// An entry that only says the ports are free.
-fn is_unassigned(record: &Record) -> bool {
-    record.name.is_none()
-        && record
-            .description
-            .as_deref()
-            .is_none_or(|d| d.eq_ignore_ascii_case("unassigned"))
-        && record.notes.is_none()
+/// An Unassigned entry that says nothing more, as the pieces of a redrawn range are. One with
+/// a note (`De-registered 08 June 2001`) records a de-assignment: news, not bookkeeping.
+fn is_bare_unassigned(record: &Record) -> bool {
+    record.is_unassigned() && record.notes.is_none()
 }
 
 /// The records of a snapshot that the registry's own dates say changed on or after `since`:
@@ -198,7 +178,7 @@ pub fn by_registry_dates(records: &[Record], since: SinceDate) -> Vec<Line> {
             Some(Line {
                 group,
                 record: record.clone(),
-                before: None,
+                before: Vec::new(),
                 changed_fields: Vec::new(),
             })
         })
@@ -263,8 +243,37 @@ mod tests {
         Change::between(before, after).unwrap()
     }
 
+    /// The (port, name) of what a line replaced.
+    fn before(line: &Line) -> Vec<(Option<&str>, Option<&str>)> {
+        line.before
+            .iter()
+            .map(|r| (r.port.as_deref(), r.name.as_deref()))
+            .collect()
+    }
+
+    /// Every record of every change is on some line: as its record or as what it replaced.
+    fn assert_every_record_shown(changes: &[Change], lines: &[Line]) {
+        for change in changes {
+            for record in change.before.iter().chain(&change.after) {
+                assert!(
+                    lines
+                        .iter()
+                        .any(|l| l.record == *record || l.before.contains(record)),
+                    "{record:?} is on no line of {lines:#?}"
+                );
+            }
+        }
+    }
+
+    fn range(port: &str) -> Record {
+        Record {
+            protocol: None,
+            ..record(None, port, "Unassigned")
+        }
+    }
+
     #[test]
-    fn an_assignment_inside_an_unassigned_range_is_one_line() {
+    fn an_assignment_inside_an_unassigned_range_is_one_line_and_the_pieces_come_last() {
         let changes = vec![
             change(Some(record(None, "4700-4720", "Unassigned")), None),
             change(None, Some(record(None, "4700-4710", "Unassigned"))),
@@ -272,13 +281,109 @@ mod tests {
             change(None, Some(record(None, "4712-4720", "Unassigned"))),
         ];
         let lines = group_changes(&changes);
-        assert_eq!(lines.len(), 1, "{lines:#?}");
-        assert_eq!(lines[0].group, Group::NewlyAssigned);
-        assert_eq!(lines[0].record.name.as_deref(), Some("foo"));
+        let groups: Vec<Group> = lines.iter().map(|l| l.group).collect();
         assert_eq!(
-            lines[0].before.as_ref().unwrap().port.as_deref(),
-            Some("4700-4720")
+            groups,
+            [Group::NewlyAssigned, Group::Redrawn, Group::Redrawn],
+            "{lines:#?}"
         );
+        assert_eq!(lines[0].record.name.as_deref(), Some("foo"));
+        for line in &lines {
+            assert_eq!(before(line), [(Some("4700-4720"), None)]);
+        }
+        assert_eq!(lines[1].record.port.as_deref(), Some("4700-4710"));
+        assert_eq!(lines[2].record.port.as_deref(), Some("4712-4720"));
+        assert_every_record_shown(&changes, &lines);
+    }
+
+    #[test]
+    fn a_range_without_a_protocol_that_gave_way_to_a_service_is_one_line() {
+        // As IANA wrote it on 2024-01-05: its Unassigned ranges carry no protocol.
+        let mut reserved_udp = record(None, "5543", "Reserved");
+        reserved_udp.protocol = Some("udp".into());
+        let changes = vec![
+            change(Some(range("5541-5549")), None),
+            change(None, Some(range("5541-5542"))),
+            change(
+                None,
+                Some(record(Some("qftest-licserve"), "5543", "QF-Test")),
+            ),
+            change(None, Some(reserved_udp)),
+            change(None, Some(range("5544-5549"))),
+        ];
+        let lines = group_changes(&changes);
+        let groups: Vec<Group> = lines.iter().map(|l| l.group).collect();
+        assert_eq!(
+            groups,
+            [
+                Group::NewlyAssigned,
+                Group::DeassignedOrReserved,
+                Group::Redrawn,
+                Group::Redrawn
+            ],
+            "{lines:#?}"
+        );
+        assert_eq!(before(&lines[0]), [(Some("5541-5549"), None)]);
+        assert!(lines[1].before.is_empty());
+        assert_eq!(lines[2].record.port.as_deref(), Some("5541-5542"));
+        assert_eq!(before(&lines[2]), [(Some("5541-5549"), None)]);
+        assert_every_record_shown(&changes, &lines);
+    }
+
+    #[test]
+    fn merged_ranges_are_one_redrawn_line_with_each_range_it_came_from() {
+        let changes = vec![
+            change(Some(range("100-104")), None),
+            change(Some(record(Some("gone"), "105", "Gone")), None),
+            change(Some(range("106-110")), None),
+            change(None, Some(range("100-110"))),
+        ];
+        let lines = group_changes(&changes);
+        // A service gave way to the merged range: de-assigned, from all three.
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        assert_eq!(lines[0].group, Group::DeassignedOrReserved);
+        assert_eq!(
+            before(&lines[0]),
+            [
+                (Some("100-104"), None),
+                (Some("105"), Some("gone")),
+                (Some("106-110"), None)
+            ]
+        );
+        assert_every_record_shown(&changes, &lines);
+
+        // Without the service: one redrawn line, from both ranges.
+        let merged = [&changes[..1], &changes[2..]].concat();
+        let lines = group_changes(&merged);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        assert_eq!(lines[0].group, Group::Redrawn);
+        assert_eq!(
+            before(&lines[0]),
+            [(Some("100-104"), None), (Some("106-110"), None)]
+        );
+        assert_every_record_shown(&merged, &lines);
+    }
+
+    #[test]
+    fn an_unassigned_entry_with_a_note_is_news_not_a_redrawn_piece() {
+        let mut released = range("2369");
+        released.notes = Some("De-registered (28 March 2006)".into());
+        let changes = vec![
+            change(Some(range("2368-2370")), None),
+            change(None, Some(range("2368"))),
+            change(None, Some(released)),
+            change(None, Some(range("2370"))),
+        ];
+        let lines = group_changes(&changes);
+        let groups: Vec<Group> = lines.iter().map(|l| l.group).collect();
+        assert_eq!(
+            groups,
+            [Group::DeassignedOrReserved, Group::Redrawn, Group::Redrawn],
+            "{lines:#?}"
+        );
+        assert_eq!(lines[0].record.port.as_deref(), Some("2369"));
+        assert!(lines[0].before.is_empty());
+        assert_every_record_shown(&changes, &lines);
     }
 
     #[test]
@@ -292,10 +397,7 @@ mod tests {
         ];
         let lines = group_changes(&changes);
         assert_eq!(lines.len(), 1, "{lines:#?}");
-        assert_eq!(
-            lines[0].before.as_ref().unwrap().name.as_deref(),
-            Some("fox-skytale")
-        );
+        assert_eq!(before(&lines[0]), [(Some("4319"), Some("fox-skytale"))]);
     }
 
     #[test]
@@ -313,11 +415,38 @@ mod tests {
         let lines = group_changes(&changes);
         assert_eq!(lines.len(), 2, "{lines:#?}");
         assert_eq!(lines[0].group, Group::DeassignedOrReserved);
-        assert_eq!(
-            lines[0].before.as_ref().unwrap().name.as_deref(),
-            Some("compressnet")
-        );
+        assert_eq!(before(&lines[0]), [(Some("3"), Some("compressnet"))]);
         assert_eq!(lines[1].group, Group::Removed);
+        assert_every_record_shown(&changes, &lines);
+    }
+
+    #[test]
+    fn a_reserved_entry_without_a_protocol_replaces_the_tcp_and_the_udp_service() {
+        let mut udp = record(Some("mles"), "8077", "Mles");
+        udp.protocol = Some("udp".into());
+        let changes = vec![
+            change(Some(record(Some("mles"), "8077", "Mles")), None),
+            change(Some(udp), None),
+            change(
+                None,
+                Some(Record {
+                    protocol: None,
+                    ..record(None, "8077", "Reserved")
+                }),
+            ),
+        ];
+        let lines = group_changes(&changes);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        assert_eq!(lines[0].group, Group::DeassignedOrReserved);
+        assert_eq!(
+            lines[0]
+                .before
+                .iter()
+                .map(|r| r.protocol.as_deref())
+                .collect::<Vec<_>>(),
+            [Some("tcp"), Some("udp")]
+        );
+        assert_every_record_shown(&changes, &lines);
     }
 
     #[test]

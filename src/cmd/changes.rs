@@ -3,7 +3,7 @@
 
 use super::{Context, warn};
 use anyhow::{Result, bail};
-use portreg::cli::{ChangeSource, ChangesArgs};
+use portreg::cli::{ChangeFormat, ChangeSource, ChangesArgs};
 use portreg::output::{self, Format};
 use portreg::report::{by_registry_dates, group_changes, registry_date_changes};
 use portreg::store::{Seq, SnapshotRef, StoreError};
@@ -19,7 +19,6 @@ pub fn run(args: ChangesArgs, ctx: &Context, out: &mut impl Write) -> Result<Exi
         Err(StoreError::NoSuchSnapshot(_)) => None,
         Err(error) => return Err(error.into()),
     };
-    let color = output::color_wanted(std::io::stdout().is_terminal());
     let use_history = match (args.source, &base) {
         (ChangeSource::Registry, _) => false,
         (_, Some(_)) => true,
@@ -41,31 +40,36 @@ pub fn run(args: ChangesArgs, ctx: &Context, out: &mut impl Write) -> Result<Exi
             false
         }
     };
-    if let (true, Some(base)) = (use_history, base) {
-        let changes = store.diff(base.seq, latest.seq)?;
-        if args.format == Format::Table {
-            writeln!(
-                out,
-                "Changes from snapshot {} (registry {}) to snapshot {} (registry {}):",
+    // The same answer three ways: a title, the lines people read, the contract's changes.
+    let (title, lines, changes) = match (use_history, base) {
+        (true, Some(base)) => {
+            let changes = store.diff(base.seq, latest.seq)?;
+            let title = format!(
+                "Changes from snapshot {} (registry {}) to snapshot {} (registry {})",
                 base.id, base.registry_date, latest.id, latest.registry_date
-            )?;
-            output::report(out, &group_changes(&changes), color)?;
-        } else {
-            output::changes(out, &changes, args.format)?;
+            );
+            (title, group_changes(&changes), changes)
         }
-    } else {
-        let records = store.records_at(latest.seq)?;
-        let lines = by_registry_dates(&records, since);
-        if args.format == Format::Table {
-            writeln!(
-                out,
-                "Records of snapshot {} (registry {}) registered or modified on or after {since}, by the registry's own dates:",
+        _ => {
+            let records = store.records_at(latest.seq)?;
+            let lines = by_registry_dates(&records, since);
+            let title = format!(
+                "Records of snapshot {} (registry {}) registered or modified on or after {since}, by the registry's own dates",
                 latest.id, latest.registry_date
-            )?;
-            output::report(out, &lines, color)?;
-        } else {
-            output::changes(out, &registry_date_changes(&lines, since), args.format)?;
+            );
+            let changes = registry_date_changes(&lines, since);
+            (title, lines, changes)
         }
+    };
+    match args.format {
+        ChangeFormat::Table => {
+            writeln!(out, "{title}:")?;
+            let color = output::color_wanted(std::io::stdout().is_terminal());
+            output::report(out, &lines, color)?;
+        }
+        ChangeFormat::Markdown => output::grouped::markdown(out, &title, &lines)?,
+        ChangeFormat::Json => output::changes(out, &changes, Format::Json)?,
+        ChangeFormat::Csv => output::changes(out, &changes, Format::Csv)?,
     }
     Ok(ExitCode::SUCCESS)
 }

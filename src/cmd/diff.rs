@@ -4,6 +4,7 @@ use super::Context;
 use anyhow::Result;
 use portreg::cli::DiffArgs;
 use portreg::output;
+use portreg::report::group_changes;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -12,6 +13,16 @@ pub fn run(args: DiffArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCo
     let from = store.resolve(&args.from)?;
     let to = store.resolve(&args.to)?;
     let changes = store.diff(from.seq, to.seq)?;
-    output::changes(out, &changes, args.format)?;
+    match args.format.as_list() {
+        Some(format) => output::changes(out, &changes, format)?,
+        None => {
+            // Markdown, grouped as `changes` groups them.
+            let title = format!(
+                "Changes from snapshot {} (registry {}) to snapshot {} (registry {})",
+                from.id, from.registry_date, to.id, to.registry_date
+            );
+            output::grouped::markdown(out, &title, &group_changes(&changes))?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,9 @@
 //! `portreg export services|csv|json [--as-of DATE] [-o FILE]`.
 
 use super::Context;
+use super::publish::write_atomically;
 use super::show::as_of_seq;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use portreg::cli::{ExportArgs, ExportKind};
 use portreg::export::{ExportSource, write_iana_csv, write_services};
 use portreg::output::{self, Format};
@@ -33,21 +34,7 @@ pub fn run(args: ExportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
     };
     match &args.output {
         None => write(out)?,
-        Some(path) => {
-            // A temp file in the same directory, renamed into place: readers of the target
-            // never see half a file, and a full disk leaves the old one intact.
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let mut temp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("cannot write in {}", dir.display()))?;
-            write(temp.as_file_mut())
-                .and_then(|()| temp.as_file().sync_all())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            temp.persist(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
+        Some(path) => write_atomically(path, |file| write(file))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,17 +3,22 @@
 
 mod backfill;
 mod changes;
+mod check;
 mod completions;
 mod diff;
 mod export;
+mod feed;
 mod fetch;
+mod free;
 mod history;
 mod import;
 mod man;
+mod publish;
 mod raw;
 mod show;
 mod snapshots;
 mod sql;
+mod stats;
 mod status;
 mod verify;
 mod watch;
@@ -112,6 +117,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::History(args) => history::run(args, &ctx, &mut out)?,
         Command::Export(args) => export::run(args, &ctx, &mut out)?,
         Command::Sql(args) => sql::run(args, &ctx, &mut out)?,
+        Command::Free(args) => free::run(args, &ctx, &mut out)?,
+        Command::Check(args) => check::run(args, &ctx, &mut out)?,
+        Command::Feed(args) => feed::run(args, &ctx, &mut out)?,
+        Command::Stats(args) => stats::run(args, &ctx, &mut out)?,
         Command::Completions(args) => completions::run(args, &mut out)?,
         Command::Man(args) => man::run(args, &mut out)?,
         Command::Verify => verify::run(&ctx, &mut out)?,
@@ -136,13 +145,19 @@ impl Stdout {
         }
     }
 
+    /// A closed pipe ends the output quietly; any other failure (a full disk) is reported
+    /// once, and what is left to print is dropped too, so the final flush does not report it
+    /// again.
     fn closed_quietly<T>(&mut self, result: io::Result<T>, otherwise: T) -> io::Result<T> {
         match result {
-            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+            Err(error) => {
                 self.closed = true;
-                Ok(otherwise)
+                match error.kind() {
+                    io::ErrorKind::BrokenPipe => Ok(otherwise),
+                    _ => Err(error),
+                }
             }
-            other => other,
+            ok => ok,
         }
     }
 }

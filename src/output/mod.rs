@@ -3,13 +3,19 @@
 //!
 //! - [`records`]: records (`show`, `search`, `export json`) and their versions (`history`).
 //! - [`changes`]: changes as the contract has them, grouped for people, and `fetch`'s summary.
+//! - [`grouped`]: the grouped report in Markdown and HTML.
 //! - [`snapshots`]: the snapshot list and `status`.
 //! - [`sql`]: the answer to an ad-hoc query.
+//! - [`free`], [`check`], [`stats`]: the answers of those commands.
 
 mod changes;
+pub mod check;
+pub mod free;
+pub mod grouped;
 mod records;
 mod snapshots;
 mod sql;
+pub mod stats;
 
 pub use changes::{changes, fetch_outcome, report};
 pub use records::{history, key_label, records};

@@ -2,6 +2,20 @@
 
 use super::{Store, StoreError};
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often SQLite asks whether to go on: every this many virtual-machine steps (well under
+/// a millisecond).
+const STEPS_BETWEEN_CHECKS: i32 = 10_000;
+
+/// What stops a query early: a time limit, and a flag someone else sets (on Ctrl-C, say).
+#[derive(Debug, Clone, Default)]
+pub struct QueryLimits {
+    pub timeout: Option<Duration>,
+    pub cancel: Option<Arc<AtomicBool>>,
+}
 
 /// The answer to an ad-hoc query: column names and rows of JSON values (integers, reals,
 /// text, null; a blob as lower-case hex text).
@@ -21,6 +35,10 @@ pub enum SqlError {
     MissingParameter(String),
     #[error("--param {0} is not used by the query")]
     UnusedParameter(String),
+    #[error("the query took longer than {} and was stopped (give a longer --timeout, or 0 for none)", humantime::format_duration(*.0))]
+    TimedOut(Duration),
+    #[error("the query was cancelled")]
+    Cancelled,
     #[error("{0}")]
     Sql(String),
     #[error(transparent)]
@@ -31,12 +49,51 @@ impl Store {
     /// Runs one statement with named parameters (`:name`, `@name` or `$name`, each bound as
     /// text). A statement that would write is refused before it runs; the connection is
     /// read-only besides.
+    /// The query stops with [`SqlError::TimedOut`] or [`SqlError::Cancelled`] when `limits`
+    /// say so.
     pub fn run_sql(
         &self,
         sql: &str,
         params: &[(String, String)],
+        limits: &QueryLimits,
     ) -> std::result::Result<SqlAnswer, SqlError> {
-        let sql_error = |e: rusqlite::Error| SqlError::Sql(e.to_string());
+        // A limit too far to reach is none.
+        let deadline = limits
+            .timeout
+            .and_then(|timeout| Instant::now().checked_add(timeout));
+        let cancel = limits.cancel.clone();
+        let stop = {
+            let cancel = cancel.clone();
+            move || {
+                cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+                    || deadline.is_some_and(|deadline| Instant::now() >= deadline)
+            }
+        };
+        self.conn
+            .progress_handler(STEPS_BETWEEN_CHECKS, Some(stop))
+            .map_err(|e| SqlError::Sql(e.to_string()))?;
+        let answer = self.run_sql_unlimited(sql, params);
+        self.conn
+            .progress_handler(0, None::<fn() -> bool>)
+            .map_err(|e| SqlError::Sql(e.to_string()))?;
+        // Interrupted: by the flag, else by the clock.
+        match answer {
+            Err(SqlError::Cancelled) if !cancel.is_some_and(|c| c.load(Ordering::Relaxed)) => {
+                Err(SqlError::TimedOut(limits.timeout.unwrap_or_default()))
+            }
+            other => other,
+        }
+    }
+
+    fn run_sql_unlimited(
+        &self,
+        sql: &str,
+        params: &[(String, String)],
+    ) -> std::result::Result<SqlAnswer, SqlError> {
+        let sql_error = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::OperationInterrupted) => SqlError::Cancelled,
+            _ => SqlError::Sql(e.to_string()),
+        };
         let mut statement = self.conn.prepare(sql).map_err(sql_error)?;
         if !statement.readonly() {
             return Err(SqlError::Writes);

@@ -33,15 +33,17 @@ mod checks;
 mod fetch_log;
 mod ids;
 mod outcomes;
+mod ports;
 pub mod raw;
 mod records;
 mod snapshots;
 mod write;
 
-pub use adhoc::{SqlAnswer, SqlError};
+pub use adhoc::{QueryLimits, SqlAnswer, SqlError};
 pub use fetch_log::{FetchAttempt, FetchStatus};
 pub use ids::{Seq, SnapshotId};
 pub use outcomes::{CaptureOutcome, FetchOutcome};
+pub use ports::PortVersion;
 pub use records::{RecordFilter, StoredPerson, StoredVersion, VersionSpan};
 pub use snapshots::{SnapshotRef, SnapshotRow};
 pub use write::{ImportOutcome, NewSnapshot, StreamedSnapshot};

@@ -52,8 +52,16 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn read_only_commands_refuse_a_missing_database_and_create_nothing() {
-    let commands: [&[&str]; 11] = [
+    let services = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/netbase-services"
+    );
+    let commands: [&[&str]; 15] = [
         &["snapshots"],
+        &["free"],
+        &["check", services],
+        &["feed"],
+        &["stats"],
         &["diff", "latest", "previous"],
         &["raw", "latest"],
         &["status"],
@@ -96,8 +104,10 @@ fn read_only_commands_refuse_a_missing_database_and_create_nothing() {
 
 /// Every output portreg prints, each command in each format it accepts.
 fn every_output() -> Vec<Vec<&'static str>> {
-    let lists: [&[&str]; 7] = [
+    let lists: [&[&str]; 9] = [
         &["snapshots"],
+        &["free", "0-65535", "--proto", "tcp"],
+        &["stats"],
         &["diff", "1", "2"],
         &["changes", "--since", "2017"],
         &["search", "tcp"],
@@ -118,8 +128,13 @@ fn every_output() -> Vec<Vec<&'static str>> {
     for kind in ["services", "csv", "json"] {
         outputs.push(vec!["export", kind]);
     }
+    for list in [&["diff", "1", "2"][..], &["changes", "--since", "2017"]] {
+        outputs.push([list, &["--format", "markdown"]].concat());
+    }
     outputs.extend([
         vec!["raw", "latest"],
+        vec!["feed", "--limit", "1000"],
+        vec!["stats", "--svg", "-"],
         vec!["completions", "bash"],
         vec!["man"],
         vec!["verify"],
@@ -213,6 +228,34 @@ fn output_into_a_closed_pipe_exits_0_when_stderr_shares_the_pipe() {
 }
 
 #[test]
+fn a_full_disk_under_the_output_is_said_once_and_exits_1() {
+    let db = two_versions();
+    for args in every_output() {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = portreg_command(db, &args)
+            .stdin(Stdio::null())
+            .stdout(full)
+            .output()
+            .unwrap();
+        let (code, stderr) = exit_and_stderr(&output);
+        let expected = match args[0] {
+            // `changes` says first that it answers from the registry's dates.
+            "changes" => 2,
+            _ => 1,
+        };
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), expected, "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with("portreg: No space left on device (os error 28)\n"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn reading_one_line_and_closing_the_pipe_like_head_1_ends_quietly() {
     let db = two_versions();
     for args in [
@@ -297,8 +340,10 @@ fn is_column_name(name: &str) -> bool {
 #[test]
 fn every_format_a_command_accepts_is_the_format_it_prints() {
     let db = two_versions();
-    let lists: [&[&str]; 7] = [
+    let lists: [&[&str]; 9] = [
         &["snapshots"],
+        &["free", "0-65535", "--proto", "tcp"],
+        &["stats"],
         &["diff", "1", "2"],
         &["changes", "--since", "2017"],
         &["show", "443"],
@@ -377,10 +422,14 @@ fn possible_values(help: &str, option: &str) -> Vec<(String, String)> {
 #[test]
 fn every_value_of_format_and_source_has_a_help_line() {
     let lists = ["table", "json", "csv"];
-    let cases: [(&str, &str, &[&str]); 9] = [
+    let changes = ["table", "json", "csv", "markdown"];
+    let cases: [(&str, &str, &[&str]); 12] = [
         ("snapshots", "--format", &lists),
-        ("diff", "--format", &lists),
-        ("changes", "--format", &lists),
+        ("diff", "--format", &changes),
+        ("changes", "--format", &changes),
+        ("free", "--format", &lists),
+        ("check", "--format", &lists),
+        ("stats", "--format", &lists),
         ("show", "--format", &lists),
         ("search", "--format", &lists),
         ("history", "--format", &lists),

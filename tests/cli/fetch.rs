@@ -155,14 +155,93 @@ fn a_changed_version_is_stored_and_summarised() {
             count("modified")
         )
     );
-    assert!(
-        run.stdout.lines().count() > 1,
-        "the first changes are listed"
+    // 2025-11-20 -> 2025-12-15: ten references and notes updated; the first five are listed,
+    // in the order of `portreg changes`, and the command that lists them all.
+    assert_eq!(
+        run.stdout.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "  modified: 300/tcp tacacss: references",
+            "  modified: 831/tcp: notes",
+            "  modified: 831/udp: notes",
+            "  modified: 832/tcp: notes",
+            "  modified: 832/udp: notes",
+            "  ... 5 more: portreg diff 1 2 --format markdown",
+        ]
     );
     // Without --exit-code the same situation exits 0.
     let unchanged = fetch(&db, &server, &["--exit-code"]);
     assert_eq!(unchanged.code, 0);
     assert_eq!(assert_consistent(&db), 2);
+}
+
+/// What cron mails: each new version's summary, one line per line of the grouped report
+/// (`portreg changes`), from a server that publishes these versions one after the other.
+#[test]
+fn the_summary_of_each_new_version_reads_as_changes_groups_it() {
+    let (_dir, db) = temp_db();
+    let published: Vec<Vec<u8>> = [15, 16, 18, 19].into_iter().map(version).collect();
+    let server = TestServer::start(move |n, _| Reply::Body {
+        bytes: published[n.min(3)].clone(),
+        etag: None,
+    });
+    ok(fetch(&db, &server, &[]));
+
+    // 2023-12-27 -> 2024-01-05: every line shown, none hidden, the pieces of the split range
+    // last.
+    assert_eq!(
+        ok(fetch(&db, &server, &[])),
+        "stored snapshot 2: registry 2024-01-05 (was 2023-12-27): 6 added, 2 removed, 0 modified\n\
+         \x20 newly assigned: 5543/tcp qftest-licserve (was Unassigned)\n\
+         \x20 newly assigned: -/tcp mles\n\
+         \x20 reserved: 5543/udp Reserved\n\
+         \x20 de-assigned: 8077/tcp mles\n\
+         \x20 redrawn: 5541-5542 Unassigned (was 5541-5549 Unassigned)\n\
+         \x20 redrawn: 5544-5549 Unassigned (was 5541-5549 Unassigned)\n"
+    );
+
+    // 2024-01-05 -> 2025-11-14: the first five, then how many more and where to see them.
+    let big = ok(fetch(&db, &server, &[]));
+    let changes: Vec<portreg::model::Change> =
+        serde_json::from_str(&ok(portreg(&db, &["diff", "2", "3", "--format", "json"]))).unwrap();
+    let lines = portreg::report::group_changes(&changes);
+    let listed: Vec<&str> = big.lines().skip(1).collect();
+    assert_eq!(
+        listed,
+        [
+            "  newly assigned: 300/tcp tacacss (was Unassigned)".to_string(),
+            "  newly assigned: 2794/tcp urp (was Unassigned)".to_string(),
+            "  newly assigned: 2794/udp urp (was Unassigned)".to_string(),
+            "  newly assigned: 3157/tcp lsa-comm (was e3consultants)".to_string(),
+            "  newly assigned: 3157/udp lsa-comm (was e3consultants)".to_string(),
+            format!(
+                "  ... {} more: portreg diff 2 3 --format markdown",
+                lines.len() - 5
+            ),
+        ]
+    );
+
+    // The command it names lists them all: the five shown and the N more.
+    let hidden: usize = listed[5]
+        .trim_start()
+        .strip_prefix("... ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let all = ok(portreg(&db, &["diff", "2", "3", "--format", "markdown"]));
+    let items: Vec<&str> = all.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(items.len(), 5 + hidden, "{all}");
+    assert!(items[0].starts_with("- 300/tcp **tacacss**: "), "{all}");
+
+    // 2025-11-14 -> 2025-11-20: a service renamed on its ports.
+    let renamed = ok(fetch(&db, &server, &[]));
+    assert_eq!(
+        renamed.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "  newly assigned: 1980/tcp panquest-xact (was pearldoc-xact)",
+            "  newly assigned: 1980/udp panquest-xact (was pearldoc-xact)",
+        ]
+    );
+    assert_eq!(assert_consistent(&db), 4);
 }
 
 #[test]

@@ -2,12 +2,17 @@
 
 mod backfill;
 mod behaviour;
+mod check;
+mod feed;
 mod fetch;
 mod fixtures;
+mod free;
+mod markdown;
 mod properties;
 mod queries;
 mod safety;
 mod server;
+mod stats;
 mod support;
 
 use fixtures::{FIXTURES, real_versions};

@@ -418,10 +418,23 @@ fn completions_are_printed_for_each_shell() {
     let (_dir, db) = temp_db();
     for shell in ["bash", "zsh", "fish"] {
         let script = ok(portreg(&db, &["completions", shell]));
-        assert!(
-            script.contains("portreg") && script.contains("changes"),
-            "{shell}"
-        );
+        // Each command as the shell's own syntax names a subcommand.
+        for command in ["changes", "free", "check", "feed", "stats", "sql"] {
+            let entry = match shell {
+                "bash" => format!("portreg,{command})"),
+                "zsh" => format!("'{command}:"),
+                _ => format!("-a \"{command}\""),
+            };
+            assert!(script.contains(&entry), "{shell} lacks {entry}");
+        }
+        for option in ["--never-assigned", "--svg", "--limit", "--timeout"] {
+            let option = match shell {
+                "fish" => format!("-l {}", &option[2..]),
+                _ => option.to_string(),
+            };
+            assert!(script.contains(&option), "{shell} lacks {option}");
+        }
+        assert!(script.contains("markdown"), "{shell} lacks markdown");
     }
     assert!(!db.exists(), "completions need no database");
 }
@@ -444,4 +457,91 @@ fn one_snapshot_lookups_count_changes_as_the_snapshots_view_does() {
     for row in rows {
         assert_eq!(store.resolve(&SnapshotRef::Id(row.id)).unwrap(), row);
     }
+}
+
+/// Whether process `pid` has a handler for SIGINT yet (`SigCgt` in /proc/PID/status), so a
+/// signal sent now reaches it rather than its default action.
+fn catches_sigint(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("SigCgt:"))?;
+            u64::from_str_radix(line["SigCgt:".len()..].trim(), 16).ok()
+        })
+        .is_some_and(|caught| caught & (1 << (libc::SIGINT - 1)) != 0)
+}
+
+/// A query without an end (a recursive CTE), run as a child that a watchdog kills if the
+/// limit under test does not stop it: its exit code and stderr, or None if it had to be killed.
+fn endless_query(
+    db: &Path,
+    extra: &[&str],
+    interrupt_after: Option<std::time::Duration>,
+) -> Option<Run> {
+    use std::time::{Duration, Instant};
+    let mut args = vec![
+        "sql",
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    ];
+    args.extend(extra);
+    let mut child = portreg_command(db, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut interrupted = false;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            return Some(Run {
+                code: status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            });
+        }
+        if let Some(after) = interrupt_after
+            && !interrupted
+            && started.elapsed() >= after
+            && catches_sigint(child.id())
+        {
+            // SAFETY: a signal to our own child, which is still running (not yet reaped).
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+            interrupted = true;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sql_stops_a_runaway_query_at_its_timeout_and_on_ctrl_c() {
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[0]));
+    let timed_out = endless_query(&db, &["--timeout", "300ms"], None)
+        .expect("--timeout 300ms did not stop the query within a minute");
+    assert_eq!(timed_out.code, 1);
+    assert_eq!(timed_out.stdout, "");
+    assert_eq!(
+        timed_out.stderr,
+        "portreg: the query took longer than 300ms and was stopped (give a longer --timeout, or 0 for none)\n"
+    );
+
+    let cancelled = endless_query(
+        &db,
+        &["--timeout", "0"],
+        Some(std::time::Duration::from_millis(700)),
+    )
+    .expect("Ctrl-C did not stop the query within a minute");
+    assert_eq!(cancelled.code, 1);
+    assert_eq!(cancelled.stderr, "portreg: the query was cancelled\n");
+
+    // The default limit lets a real query through.
+    let rows: Vec<serde_json::Value> =
+        json(&db, &["sql", "SELECT count(*) AS n FROM record_version"]);
+    assert!(rows[0]["n"].as_i64().unwrap() > 5000, "{rows:?}");
 }

@@ -144,3 +144,16 @@ pub fn shuffled(n: usize, seed: u64) -> Vec<usize> {
     }
     order
 }
+
+/// The process's file mode creation mask, as the kernel reports it (`Umask:` in
+/// /proc/self/status; 022 where that cannot be read).
+#[cfg(unix)]
+pub fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022)
+}
