@@ -228,13 +228,7 @@ mod tests {
     use super::*;
 
     fn record(name: Option<&str>, protocol: Option<&str>, port: &str, description: &str) -> Record {
-        Record {
-            name: name.map(str::to_string),
-            protocol: protocol.map(str::to_string),
-            port: Some(port.to_string()),
-            description: Some(description.to_string()),
-            ..Record::default()
-        }
+        Record::entry(name, protocol, port, description)
     }
 
     fn runs(set: &PortSet, lo: u16, hi: u16) -> Vec<(u16, u16)> {

@@ -500,6 +500,25 @@ pub fn sort_records<R: Borrow<Record>>(records: &mut [R]) {
     records.sort_by(|a, b| a.borrow().key().display_cmp(&b.borrow().key()));
 }
 
+/// A record of a name, protocol, port and description only, for tests across the crate.
+#[cfg(test)]
+impl Record {
+    pub(crate) fn entry(
+        name: Option<&str>,
+        protocol: Option<&str>,
+        port: &str,
+        description: &str,
+    ) -> Record {
+        Record {
+            name: name.map(str::to_string),
+            protocol: protocol.map(str::to_string),
+            port: Some(port.to_string()),
+            description: Some(description.to_string()),
+            ..Record::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,13 +604,7 @@ mod tests {
     }
 
     fn entry(name: Option<&str>, protocol: Option<&str>, port: &str, description: &str) -> Record {
-        Record {
-            name: name.map(str::to_string),
-            protocol: protocol.map(str::to_string),
-            port: Some(port.to_string()),
-            description: Some(description.to_string()),
-            ..Record::default()
-        }
+        Record::entry(name, protocol, port, description)
     }
 
     #[test]
