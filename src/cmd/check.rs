@@ -16,12 +16,11 @@ use std::process::ExitCode;
 /// a cap keeps `check /dev/zero` from filling memory.
 const MAX_FILE_BYTES: u64 = 64 << 20;
 
-/// Errors exit 2, not main's 1: exit 1 says "findings". So the findings are written here, to
-/// standard output itself, and not through `out`: `out` keeps what it failed to write and
-/// fails again at the dispatcher's final flush, which main reports (a second line) as exit 1.
-/// A closed pipe stays quiet, as it is for every command.
-pub fn run(args: CheckArgs, ctx: &Context, _out: &mut impl Write) -> Result<ExitCode> {
-    match check(args, ctx) {
+/// Errors exit 2, not main's 1: exit 1 says "findings". So the findings are written and
+/// flushed here, where a failure can still be told apart (`out` reports a failure once, and
+/// a closed pipe not at all, as for every command).
+pub fn run(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
+    match check(args, ctx, out) {
         Ok(code) => Ok(code),
         Err(error) => {
             super::warn(format_args!("{error:#}"));
@@ -30,7 +29,7 @@ pub fn run(args: CheckArgs, ctx: &Context, _out: &mut impl Write) -> Result<Exit
     }
 }
 
-fn check(args: CheckArgs, ctx: &Context) -> Result<ExitCode> {
+fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
     let reference = args.as_of.as_of.clone().unwrap_or(SnapshotRef::Latest);
     let snapshot = store.resolve(&reference)?;
@@ -50,25 +49,14 @@ fn check(args: CheckArgs, ctx: &Context) -> Result<ExitCode> {
         snapshot_id: snapshot.id,
         registry_date: &snapshot.registry_date,
     };
-    let mut rendered = Vec::new();
-    findings(&mut rendered, &found, &checked, args.format)?;
-    print(&rendered).context("cannot write the findings")?;
+    findings(&mut *out, &found, &checked, args.format)
+        .and_then(|()| out.flush())
+        .context("cannot write the findings")?;
     Ok(if found.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// Writes to standard output in one go and flushes it; a closed pipe (`check ... | head`) is
-/// not an error. The whole answer is one write, so a failed one leaves nothing buffered for
-/// the exit to try again.
-fn print(bytes: &[u8]) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
 }
 
 /// The file's bytes (standard input for `-`), at most [`MAX_FILE_BYTES`].
