@@ -21,7 +21,7 @@
 
 pub mod services_file;
 
-use crate::model::Record;
+use crate::model::{PortRange, Record, RegistryDate};
 use crate::store::{PortVersion, Seq};
 use rustc_hash::FxHashMap;
 use serde::{Serialize, Serializer};
@@ -91,7 +91,7 @@ pub struct EntryFinding {
     /// The registry date of the first snapshot in which IANA's entries on the port/protocol
     /// were as they are; None when they have been so since the oldest stored snapshot (the
     /// history does not know since when) or nothing is listed there.
-    pub since: Option<String>,
+    pub since: Option<RegistryDate>,
     /// What the entries that are not services say there (`Reserved`), for the table.
     pub iana_note: Option<String>,
 }
@@ -116,7 +116,7 @@ pub struct FindingRow<'a> {
     pub finding: FindingKind,
     pub iana: &'a [String],
     pub iana_ports: &'a [String],
-    pub since: Option<&'a str>,
+    pub since: Option<RegistryDate>,
     /// An unreadable line as written, decoded lossily.
     pub text: Option<&'a str>,
     /// Why an unreadable line is not an entry.
@@ -160,7 +160,7 @@ impl Finding {
                 finding: entry.finding,
                 iana: &entry.iana,
                 iana_ports: &entry.iana_ports,
-                since: entry.since.as_deref(),
+                since: entry.since,
                 text: None,
                 reason: None,
             },
@@ -192,7 +192,7 @@ impl Serialize for Finding {
 #[derive(Debug, Clone)]
 pub struct HeldRecord {
     pub record: Record,
-    pub since: Option<String>,
+    pub since: Option<RegistryDate>,
 }
 
 /// The records of one snapshot, indexed by port and by name.
@@ -201,7 +201,7 @@ pub struct RegistryIndex {
     /// Single-port records by port.
     by_port: FxHashMap<u16, Vec<usize>>,
     /// Records with a range, with its bounds: a few hundred, scanned.
-    ranges: Vec<(u16, u16, usize)>,
+    ranges: Vec<(PortRange, usize)>,
     /// Named records with a numeric port, by lower-case name.
     by_name: FxHashMap<String, Vec<usize>>,
 }
@@ -211,14 +211,18 @@ impl RegistryIndex {
     /// versions, as `Store::port_versions` reads them) that hold there, each dated by the
     /// registry date (`dates`: each place's, as `Store::registry_dates` reads them) of the
     /// place its version starts at, or not dated when that is the oldest place.
-    pub fn at(versions: Vec<PortVersion>, dates: &[(Seq, String)], seq: Seq) -> RegistryIndex {
-        let dates: FxHashMap<Seq, &String> = dates.iter().map(|(seq, date)| (*seq, date)).collect();
+    pub fn at(
+        versions: Vec<PortVersion>,
+        dates: &[(Seq, RegistryDate)],
+        seq: Seq,
+    ) -> RegistryIndex {
+        let dates: FxHashMap<Seq, RegistryDate> = dates.iter().copied().collect();
         let held = versions
             .into_iter()
             .filter(|version| version.holds_at(seq))
             .map(|version| HeldRecord {
                 since: (version.first != Seq::FIRST)
-                    .then(|| dates.get(&version.first).map(|date| date.to_string()))
+                    .then(|| dates.get(&version.first).copied())
                     .flatten(),
                 record: version.record,
             })
@@ -231,13 +235,13 @@ impl RegistryIndex {
         let mut ranges = Vec::new();
         let mut by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (index, held) in records.iter().enumerate() {
-            let Some((lo, hi)) = held.record.covered_ports() else {
+            let Some(ports) = held.record.covered_ports() else {
                 continue;
             };
-            if lo == hi {
-                by_port.entry(lo).or_default().push(index);
+            if ports.is_single() {
+                by_port.entry(ports.first).or_default().push(index);
             } else {
-                ranges.push((lo, hi, index));
+                ranges.push((ports, index));
             }
             if let Some(name) = &held.record.name {
                 by_name.entry(name.to_lowercase()).or_default().push(index);
@@ -257,8 +261,8 @@ impl RegistryIndex {
         let ranges = self
             .ranges
             .iter()
-            .filter(|&&(lo, hi, _)| (lo..=hi).contains(&port))
-            .map(|(_, _, index)| index);
+            .filter(|(ports, _)| ports.contains(port))
+            .map(|(_, index)| index);
         let mut covering: Vec<&HeldRecord> = single
             .chain(ranges)
             .map(|&index| &self.records[index])
@@ -270,7 +274,7 @@ impl RegistryIndex {
 
     /// The ports where IANA has one of `names` (lower-case) for `protocol`, ascending.
     fn ports_of(&self, names: &[String], protocol: &str) -> Vec<String> {
-        let mut ports: Vec<((u16, u16), String)> = names
+        let mut ports: Vec<(PortRange, String)> = names
             .iter()
             .filter_map(|name| self.by_name.get(name))
             .flatten()
@@ -321,7 +325,7 @@ impl RegistryIndex {
         };
         // Dates of snapshots in history order are ascending, so the latest date is the
         // latest snapshot in which one of them changed.
-        let since = covering.iter().filter_map(|held| held.since.clone()).max();
+        let since = covering.iter().filter_map(|held| held.since).max();
         Some(EntryFinding {
             line: entry.line,
             name: entry.name.clone(),
@@ -395,8 +399,8 @@ mod tests {
             held(None, Some("tcp"), "1015", "Unassigned"),
             held(None, Some("tcp"), "7000", "Unassigned"),
         ];
-        records[3].since = Some("2019-01-08".into());
-        records[6].since = Some("2021-06-05".into());
+        records[3].since = "2019-01-08".parse().ok();
+        records[6].since = "2021-06-05".parse().ok();
         RegistryIndex::new(records)
     }
 
@@ -484,10 +488,10 @@ mod tests {
     fn since_is_the_latest_change_among_the_covering_records() {
         let index = index();
         let found = index.check(&entry(3, "mine 4550/tcp")).unwrap();
-        assert_eq!(found.since.as_deref(), Some("2021-06-05"));
+        assert_eq!(found.since, "2021-06-05".parse().ok());
         assert_eq!(found.line, 3);
         let found = index.check(&entry(1, "bar 4000/tcp")).unwrap();
-        assert_eq!(found.since.as_deref(), Some("2019-01-08"));
+        assert_eq!(found.since, "2019-01-08".parse().ok());
         // Held since the oldest snapshot, or nothing listed: not known.
         assert_eq!(index.check(&entry(1, "bar 22/tcp")).unwrap().since, None);
         assert_eq!(index.check(&entry(1, "bar 9/tcp")).unwrap().since, None);
@@ -567,9 +571,9 @@ mod tests {
             ]
         };
         let dates = [
-            (Seq(1), "2020-01-01".to_string()),
-            (Seq(2), "2021-01-01".to_string()),
-            (Seq(3), "2022-01-01".to_string()),
+            (Seq(1), "2020-01-01".parse().unwrap()),
+            (Seq(2), "2021-01-01".parse().unwrap()),
+            (Seq(3), "2022-01-01".parse().unwrap()),
         ];
         let mine = |port: u16| ServicesEntry {
             line: 1,
@@ -586,12 +590,12 @@ mod tests {
         assert_eq!(at(3, 22), Some((strings(&["ssh"]), None)));
         assert_eq!(
             at(3, 4000),
-            Some((strings(&["new-foo"]), Some("2022-01-01".into())))
+            Some((strings(&["new-foo"]), "2022-01-01".parse().ok()))
         );
         assert_eq!(at(2, 4000), Some((strings(&["old-foo"]), None)));
         assert_eq!(
             at(2, 5000),
-            Some((strings(&["bar"]), Some("2021-01-01".into())))
+            Some((strings(&["bar"]), "2021-01-01".parse().ok()))
         );
         // Not held at place 3: not listed at all, so not dated.
         assert_eq!(at(3, 5000), Some((vec![], None)));

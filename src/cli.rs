@@ -1,6 +1,8 @@
 //! The command line, in one place so help, completions and a man page come from it.
 
-use crate::lookup::{Lookup, SinceDate, parse_protocol};
+use crate::changes::ChangeSource;
+use crate::lookup::{Lookup, SinceDate};
+use crate::model::{PortRange, parse_protocol};
 use crate::output::{Format, ObjectFormat};
 use crate::store::SnapshotRef;
 use clap::{Parser, Subcommand};
@@ -68,17 +70,6 @@ pub enum Command {
     Man(ManArgs),
 }
 
-/// Where `changes` finds its answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ChangeSource {
-    /// The stored history when it reaches back to DATE, else the registry's own dates.
-    Auto,
-    /// Only the stored history: the diff from the snapshot of DATE to the latest.
-    Observed,
-    /// Only the registry's own dates: latest records registered or modified since DATE.
-    Registry,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct ChangesArgs {
     /// YYYY, YYYY-MM or YYYY-MM-DD (its first day)
@@ -95,7 +86,7 @@ pub struct ChangesArgs {
 pub enum ChangeFormat {
     /// A table for people
     Table,
-    /// A JSON array of changes, as registry-model.md defines them
+    /// A JSON array of changes, as docs/data-model.md defines them
     Json,
     /// CSV with a header row
     Csv,
@@ -116,37 +107,16 @@ impl ChangeFormat {
 }
 
 /// The User Ports, where a new service asks IANA for a number (RFC 6335).
-pub const USER_PORTS: PortSpan = PortSpan {
+pub const USER_PORTS: PortRange = PortRange {
     first: 1024,
     last: 49151,
 };
-
-/// A port (4711) or an inclusive range of ports (1024-49151).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PortSpan {
-    pub first: u16,
-    pub last: u16,
-}
-
-impl std::str::FromStr for PortSpan {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<PortSpan, String> {
-        let (first, last) = crate::lookup::parse_ports(text)?;
-        // parse_ports keeps both within 0..=65535.
-        let port = |p: u32| u16::try_from(p).map_err(|_| format!("port {p} is above 65535"));
-        Ok(PortSpan {
-            first: port(first)?,
-            last: port(last)?,
-        })
-    }
-}
 
 #[derive(Debug, clap::Args)]
 pub struct FreeArgs {
     /// A port or a range of ports [default: the User Ports, 1024-49151]
     #[arg(value_name = "RANGE")]
-    pub range: Option<PortSpan>,
+    pub range: Option<PortRange>,
     /// Free for this protocol (repeat for several) [default: both tcp and udp]
     #[arg(long, value_parser = parse_protocol, value_name = "PROTOCOL")]
     pub proto: Vec<String>,
@@ -259,7 +229,7 @@ pub enum ExportKind {
     Services,
     /// IANA's own CSV layout (service-names-port-numbers.csv)
     Csv,
-    /// A JSON array of records, as registry-model.md defines them
+    /// A JSON array of records, as docs/data-model.md defines them
     Json,
 }
 

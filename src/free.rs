@@ -13,8 +13,7 @@
 //! ever made. Coverage and Unassigned are defined once, on [`Record`] (`covered_ports`,
 //! `covers_protocol`, `is_unassigned`), for `check` and the grouped report too.
 
-use crate::model::Record;
-use serde::Serialize;
+use crate::model::{PortRange, Record};
 
 /// The highest port, as the bitmaps count them.
 const LAST_PORT: u32 = u16::MAX as u32;
@@ -29,7 +28,7 @@ pub struct PortSet {
 impl std::fmt::Debug for PortSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.runs_within(0, u16::MAX))
+            .entries(self.runs_within(PortRange::ALL))
             .finish()
     }
 }
@@ -53,12 +52,9 @@ impl PortSet {
         }
     }
 
-    /// Adds the ports `lo..=hi`, a word at a time.
-    pub fn insert_range(&mut self, lo: u16, hi: u16) {
-        if lo > hi {
-            return;
-        }
-        let (lo, hi) = (usize::from(lo), usize::from(hi));
+    /// Adds the ports of a range, a word at a time.
+    pub fn insert_range(&mut self, ports: PortRange) {
+        let (lo, hi) = (usize::from(ports.first), usize::from(ports.last));
         let (first_word, last_word) = (lo / 64, hi / 64);
         // The bits from `lo` up in its word, and up to `hi` in its word.
         let from_lo = u64::MAX << (lo % 64);
@@ -94,10 +90,10 @@ impl PortSet {
         }
     }
 
-    /// The maximal runs of ports in the set within `lo..=hi`, ascending.
-    pub fn runs_within(&self, lo: u16, hi: u16) -> Vec<PortRun> {
+    /// The maximal runs of ports in the set within `within`, ascending.
+    pub fn runs_within(&self, within: PortRange) -> Vec<PortRange> {
         let mut runs = Vec::new();
-        let (mut port, hi) = (u32::from(lo), u32::from(hi));
+        let (mut port, hi) = (u32::from(within.first), u32::from(within.last));
         let mut start: Option<u32> = None;
         while port <= hi {
             let bit = port % 64;
@@ -114,38 +110,24 @@ impl PortSet {
             if step < left {
                 match start.take() {
                     None => start = Some(port + step),
-                    Some(from) => runs.push(PortRun::new(from, port + step - 1)),
+                    Some(from) => runs.push(run(from, port + step - 1)),
                 }
             }
             port += step;
         }
         if let Some(from) = start {
-            runs.push(PortRun::new(from, hi));
+            runs.push(run(from, hi));
         }
         runs
     }
 }
 
-/// A maximal run of free ports, `from..=to`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PortRun {
-    pub from: u16,
-    pub to: u16,
-}
-
-impl PortRun {
-    /// A run of ports the bitmap walk found (always within 0..=65535).
-    fn new(from: u32, to: u32) -> PortRun {
-        let port = |p: u32| u16::try_from(p.min(LAST_PORT)).unwrap_or(u16::MAX);
-        PortRun {
-            from: port(from),
-            to: port(to),
-        }
-    }
-
-    /// How many ports it holds.
-    pub fn size(&self) -> u32 {
-        u32::from(self.to) - u32::from(self.from) + 1
+/// A run of ports the bitmap walk found (always within 0..=65535).
+fn run(from: u32, to: u32) -> PortRange {
+    let port = |p: u32| u16::try_from(p).unwrap_or(u16::MAX);
+    PortRange {
+        first: port(from),
+        last: port(to),
     }
 }
 
@@ -166,7 +148,7 @@ pub fn free_ports<'r>(
 ) -> PortSet {
     let mut coverage: Vec<Coverage> = protocols.iter().map(|_| Coverage::default()).collect();
     for record in records {
-        let Some((lo, hi)) = record.covered_ports() else {
+        let Some(ports) = record.covered_ports() else {
             continue;
         };
         let unassigned = record.is_unassigned();
@@ -179,7 +161,7 @@ pub fn free_ports<'r>(
             } else {
                 &mut coverage.taken
             };
-            set.insert_range(lo, hi);
+            set.insert_range(ports);
         }
     }
     let mut free = PortSet::full();
@@ -202,8 +184,8 @@ pub fn ever_taken<'r>(
         if record.is_unassigned() || !protocols.iter().any(|p| record.covers_protocol(p)) {
             continue;
         }
-        if let Some((lo, hi)) = record.covered_ports() {
-            taken.insert_range(lo, hi);
+        if let Some(ports) = record.covered_ports() {
+            taken.insert_range(ports);
         }
     }
     taken
@@ -231,11 +213,15 @@ mod tests {
         Record::entry(name, protocol, port, description)
     }
 
-    fn runs(set: &PortSet, lo: u16, hi: u16) -> Vec<(u16, u16)> {
-        set.runs_within(lo, hi)
+    fn runs(set: &PortSet, first: u16, last: u16) -> Vec<(u16, u16)> {
+        set.runs_within(PortRange { first, last })
             .into_iter()
-            .map(|r| (r.from, r.to))
+            .map(|r| (r.first, r.last))
             .collect()
+    }
+
+    fn range(first: u16, last: u16) -> PortRange {
+        PortRange { first, last }
     }
 
     fn protocols(names: &[&str]) -> Vec<String> {
@@ -245,10 +231,10 @@ mod tests {
     #[test]
     fn ranges_are_inserted_across_words_and_found_as_maximal_runs() {
         let mut set = PortSet::empty();
-        set.insert_range(3, 3);
-        set.insert_range(60, 200);
-        set.insert_range(201, 201);
-        set.insert_range(65530, 65535);
+        set.insert_range(range(3, 3));
+        set.insert_range(range(60, 200));
+        set.insert_range(range(201, 201));
+        set.insert_range(range(65530, 65535));
         assert!(set.contains(3) && !set.contains(4) && set.contains(63) && set.contains(64));
         assert_eq!(runs(&set, 0, u16::MAX), [(3, 3), (60, 201), (65530, 65535)]);
         // Clipped to the range asked, runs cut at its ends.
@@ -275,7 +261,7 @@ mod tests {
         for _ in 0..500 {
             let lo = (next() % 65536) as u16;
             let hi = lo.saturating_add((next() % 300) as u16);
-            set.insert_range(lo, hi);
+            set.insert_range(range(lo, hi));
             for port in lo..=hi {
                 plain[usize::from(port)] = true;
             }

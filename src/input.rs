@@ -15,7 +15,7 @@ pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
 pub enum InputError {
     #[error("{0}")]
     Io(#[from] io::Error),
-    #[error("larger than {limit} bytes (limit for one registry document)")]
+    #[error("larger than {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("broken gzip data: {0}")]
     Gzip(io::Error),
@@ -30,24 +30,31 @@ pub struct Input {
     pub modified: Option<Timestamp>,
 }
 
-/// Reads `-` (standard input) or a file path.
+/// Reads a registry document from `-` (standard input) or a file path, gunzipped when needed.
 pub fn read_input(path: &str) -> Result<Input, InputError> {
+    let raw = read_capped_file(path, MAX_DOCUMENT_BYTES)?;
+    Ok(Input {
+        bytes: decompress_if_gzip(raw.bytes)?,
+        modified: raw.modified,
+    })
+}
+
+/// The bytes of `-` (standard input) or a file path as they are, at most `limit` of them, and
+/// the file's modification time.
+pub fn read_capped_file(path: &str, limit: u64) -> Result<Input, InputError> {
     if path == "-" {
-        let stdin = io::stdin().lock();
         return Ok(Input {
-            bytes: read_document(stdin)?,
+            bytes: read_capped(io::stdin().lock(), limit, 0)?,
             modified: None,
         });
     }
     let file = std::fs::File::open(Path::new(path))?;
     let metadata = file.metadata()?;
-    let modified = metadata.modified().ok().map(Timestamp::from);
     // Sized from the start: growing a 4 MB buffer by doubling costs more than reading it.
-    let size_hint = metadata.len().min(MAX_DOCUMENT_BYTES) as usize + 1;
-    let raw = read_capped(file, MAX_DOCUMENT_BYTES, size_hint)?;
+    let size_hint = metadata.len().min(limit) as usize + 1;
     Ok(Input {
-        bytes: decompress_if_gzip(raw)?,
-        modified,
+        bytes: read_capped(file, limit, size_hint)?,
+        modified: metadata.modified().ok().map(Timestamp::from),
     })
 }
 
@@ -67,12 +74,6 @@ pub fn read_head(path: &str, len: u64) -> Result<Vec<u8>, InputError> {
         file.take(len).read_to_end(&mut head)?;
     }
     Ok(head)
-}
-
-/// Reads a whole document, gunzipping it when it starts with the gzip magic bytes.
-pub fn read_document(reader: impl Read) -> Result<Vec<u8>, InputError> {
-    let raw = read_capped(reader, MAX_DOCUMENT_BYTES, 0)?;
-    decompress_if_gzip(raw)
 }
 
 /// Returns the bytes as they are, or gunzipped when they are gzip data.
@@ -109,8 +110,8 @@ mod tests {
         let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(b"<registry/>").unwrap();
         let gz = encoder.finish().unwrap();
-        assert_eq!(read_document(gz.as_slice()).unwrap(), b"<registry/>");
-        assert_eq!(read_document(&b"plain"[..]).unwrap(), b"plain");
+        assert_eq!(decompress_if_gzip(gz).unwrap(), b"<registry/>");
+        assert_eq!(decompress_if_gzip(b"plain".to_vec()).unwrap(), b"plain");
     }
 
     #[test]
@@ -119,7 +120,10 @@ mod tests {
         encoder.write_all(&[b'x'; 10_000]).unwrap();
         let gz = encoder.finish().unwrap();
         let cut = &gz[..gz.len() / 2];
-        assert!(matches!(read_document(cut), Err(InputError::Gzip(_))));
+        assert!(matches!(
+            decompress_if_gzip(cut.to_vec()),
+            Err(InputError::Gzip(_))
+        ));
     }
 
     #[test]
@@ -132,7 +136,7 @@ mod tests {
         let gz = encoder.finish().unwrap();
         assert!(gz.len() < 1024 * 1024);
         assert!(matches!(
-            read_document(gz.as_slice()),
+            decompress_if_gzip(gz),
             Err(InputError::TooLarge { .. })
         ));
     }

@@ -1,23 +1,18 @@
 //! What users type to name records and dates: `443`, `8000-8100`, `https`, `443/tcp`, `2024`,
-//! `2024-06`, `2024-06-15`. Pure parsers, so they can be fuzzed and tested alone.
+//! `2024-06`, `2024-06-15`. Pure parsers, so they can be fuzzed and tested alone; ports and
+//! ranges are read by [`PortRange`]'s one parser.
 
+use crate::model::{PortRange, parse_protocol};
 use chrono::NaiveDate;
 use std::fmt;
 use std::str::FromStr;
 
-/// The highest port number.
-pub const MAX_PORT: u32 = 65535;
-
-/// Transport protocols the registry uses.
-pub const PROTOCOLS: [&str; 4] = ["tcp", "udp", "sctp", "dccp"];
-
 /// Which records a lookup asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
-    /// Records whose port or range overlaps `lo..=hi`, optionally of one protocol.
+    /// Records whose port or range overlaps `ports`, optionally of one protocol.
     Ports {
-        lo: u32,
-        hi: u32,
+        ports: PortRange,
         protocol: Option<String>,
     },
     /// A service name (case-insensitive), optionally of one protocol.
@@ -50,53 +45,13 @@ impl Lookup {
 impl fmt::Display for Lookup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Lookup::Ports { lo, hi, .. } if lo == hi => write!(f, "port {lo}")?,
-            Lookup::Ports { lo, hi, .. } => write!(f, "ports {lo}-{hi}")?,
+            Lookup::Ports { ports, .. } if ports.is_single() => write!(f, "port {ports}")?,
+            Lookup::Ports { ports, .. } => write!(f, "ports {ports}")?,
             Lookup::Name { name, .. } => write!(f, "{name:?}")?,
         }
         match self.protocol() {
             Some(protocol) => write!(f, "/{protocol}"),
             None => Ok(()),
-        }
-    }
-}
-
-/// A protocol name as the registry writes it (lower-case), or an error naming the known ones.
-pub fn parse_protocol(text: &str) -> Result<String, String> {
-    let lower = text.trim().to_ascii_lowercase();
-    if PROTOCOLS.contains(&lower.as_str()) {
-        Ok(lower)
-    } else {
-        Err(format!(
-            "unknown protocol {text:?}: expected one of {}",
-            PROTOCOLS.join(", ")
-        ))
-    }
-}
-
-/// A port `443` or a range `8000-8100`, each within 0..=65535 and ascending.
-pub fn parse_ports(text: &str) -> Result<(u32, u32), String> {
-    let number = |part: &str| -> Result<u32, String> {
-        let part = part.trim();
-        if part.is_empty() || part.len() > 5 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{text:?} is not a port or a range like 8000-8100"));
-        }
-        let port: u32 = part
-            .parse()
-            .map_err(|_| format!("{text:?} is not a port"))?;
-        if port > MAX_PORT {
-            return Err(format!("port {port} is above {MAX_PORT}"));
-        }
-        Ok(port)
-    };
-    match text.split_once('-') {
-        None => number(text).map(|p| (p, p)),
-        Some((lo, hi)) => {
-            let (lo, hi) = (number(lo)?, number(hi)?);
-            if lo > hi {
-                return Err(format!("range {text:?} runs backwards"));
-            }
-            Ok((lo, hi))
         }
     }
 }
@@ -118,8 +73,8 @@ impl FromStr for Lookup {
             .bytes()
             .all(|b| b.is_ascii_digit() || b == b'-' || b.is_ascii_whitespace());
         if looks_numeric && what.bytes().any(|b| b.is_ascii_digit()) {
-            let (lo, hi) = parse_ports(what)?;
-            Ok(Lookup::Ports { lo, hi, protocol })
+            let ports = what.parse()?;
+            Ok(Lookup::Ports { ports, protocol })
         } else {
             Ok(Lookup::Name {
                 name: what.to_string(),
@@ -186,9 +141,8 @@ mod tests {
 
     #[test]
     fn lookups() {
-        let ports = |lo, hi, p: Option<&str>| Lookup::Ports {
-            lo,
-            hi,
+        let ports = |first, last, p: Option<&str>| Lookup::Ports {
+            ports: PortRange { first, last },
             protocol: p.map(str::to_string),
         };
         assert_eq!("443".parse(), Ok(ports(443, 443, None)));

@@ -5,7 +5,6 @@
 //! into) come last, each with the range(s) it was drawn from. Every record of every change is
 //! on some line, as the line's record or as what it replaced.
 
-use crate::lookup::{SinceDate, registry_date_on_or_after};
 use crate::model::{Change, ChangeKind, Record, RecordField};
 
 /// The groups of a report, in the order they are shown.
@@ -55,79 +54,38 @@ pub struct Line {
 
 /// Groups the changes between two snapshots for people.
 pub fn group_changes(changes: &[Change]) -> Vec<Line> {
-    let added: Vec<&Record> = changes
-        .iter()
-        .filter(|c| c.change == ChangeKind::Added)
-        .filter_map(|c| c.after.as_ref())
-        .collect();
-    let removed: Vec<&Record> = changes
-        .iter()
-        .filter(|c| c.change == ChangeKind::Removed)
-        .filter_map(|c| c.before.as_ref())
-        .collect();
-    let mut removed_explained = vec![false; removed.len()];
-    let mut lines = Vec::new();
-    let overlapping = |record: &Record, named: bool| -> Vec<usize> {
-        (0..removed.len())
-            .filter(|&i| removed[i].name.is_some() == named && record.overlaps(removed[i]))
+    let of_kind = |kind: ChangeKind| -> Vec<&Record> {
+        changes
+            .iter()
+            .filter(|c| c.change == kind)
+            .filter_map(|c| c.after.as_ref().or(c.before.as_ref()))
             .collect()
     };
-
-    for record in &added {
-        let (group, replaced) = if record.name.is_some() {
-            // A service where an Unassigned (or Reserved) entry was: "assigned"; or where
-            // another service had exactly this port: a rename or a new owner.
-            let mut replaced = overlapping(record, false);
-            if replaced.is_empty() {
-                replaced = (0..removed.len())
-                    .filter(|&i| {
-                        removed[i].name.is_some()
-                            && removed[i].protocol == record.protocol
-                            && removed[i].port.is_some()
-                            && removed[i].port == record.port
-                    })
-                    .take(1)
-                    .collect();
-            }
-            (Group::NewlyAssigned, replaced)
-        } else {
-            let services = overlapping(record, true);
-            let split_from = overlapping(record, false);
-            if !services.is_empty() {
-                // A De-assigned or Reserved entry where one or more services were, with the
-                // nameless entries it took the place of too (`8712-8731 Unassigned` where
-                // `8712-8729 Unassigned`, `8730/tcp semi-grpc`, ... were).
-                let mut replaced = [services, split_from].concat();
-                replaced.sort_unstable();
-                (Group::DeassignedOrReserved, replaced)
-            } else if !split_from.is_empty() && is_bare_unassigned(record) {
-                // What is left of an Unassigned range after part of it was assigned, or
-                // ranges merged again.
-                (Group::Redrawn, split_from)
-            } else {
-                (Group::DeassignedOrReserved, Vec::new())
-            }
-        };
+    let removed = Removals::new(of_kind(ChangeKind::Removed));
+    let mut lines: Vec<Line> = Vec::new();
+    let mut explained = vec![false; removed.records.len()];
+    for record in of_kind(ChangeKind::Added) {
+        let (group, replaced) = removed.replaced_by(record);
         for &i in &replaced {
-            removed_explained[i] = true;
+            explained[i] = true;
         }
         lines.push(Line {
             group,
-            record: (*record).clone(),
-            before: replaced.iter().map(|&i| removed[i].clone()).collect(),
+            record: record.clone(),
+            before: replaced
+                .iter()
+                .map(|&i| removed.records[i].clone())
+                .collect(),
             changed_fields: Vec::new(),
         });
     }
-    for (i, record) in removed.iter().enumerate() {
-        if !removed_explained[i] {
-            lines.push(Line {
-                group: Group::Removed,
-                record: (*record).clone(),
-                before: Vec::new(),
-                changed_fields: Vec::new(),
-            });
-        }
-    }
+    let unexplained = removed.records.iter().zip(explained).filter(|(_, e)| !e);
+    lines.extend(unexplained.map(|(record, _)| Line {
+        group: Group::Removed,
+        record: (*record).clone(),
+        before: Vec::new(),
+        changed_fields: Vec::new(),
+    }));
     for change in changes.iter().filter(|c| c.change == ChangeKind::Modified) {
         if let (Some(before), Some(after)) = (&change.before, &change.after) {
             lines.push(Line {
@@ -142,81 +100,71 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
     lines
 }
 
+/// The records a diff removed, which added ones may have taken the place of.
+struct Removals<'a> {
+    records: Vec<&'a Record>,
+}
+
+impl<'a> Removals<'a> {
+    fn new(records: Vec<&'a Record>) -> Removals<'a> {
+        Removals { records }
+    }
+
+    /// The removed records, named or not, that share a (port, protocol) with `record`.
+    fn overlapping(&self, record: &Record, named: bool) -> Vec<usize> {
+        (0..self.records.len())
+            .filter(|&i| {
+                self.records[i].name.is_some() == named && record.overlaps(self.records[i])
+            })
+            .collect()
+    }
+
+    /// The group of an added record, and the removed ones it took the place of.
+    fn replaced_by(&self, record: &Record) -> (Group, Vec<usize>) {
+        if record.name.is_some() {
+            // A service where an Unassigned (or Reserved) entry was: "assigned"; or where
+            // another service had exactly this port: a rename or a new owner.
+            let mut replaced = self.overlapping(record, false);
+            if replaced.is_empty() {
+                replaced = (0..self.records.len())
+                    .filter(|&i| {
+                        let removed = self.records[i];
+                        removed.name.is_some()
+                            && removed.protocol == record.protocol
+                            && removed.port.is_some()
+                            && removed.port == record.port
+                    })
+                    .take(1)
+                    .collect();
+            }
+            return (Group::NewlyAssigned, replaced);
+        }
+        let services = self.overlapping(record, true);
+        let split_from = self.overlapping(record, false);
+        if !services.is_empty() {
+            // A De-assigned or Reserved entry where one or more services were, with the
+            // nameless entries it took the place of too (`8712-8731 Unassigned` where
+            // `8712-8729 Unassigned`, `8730/tcp semi-grpc`, ... were).
+            let mut replaced = [services, split_from].concat();
+            replaced.sort_unstable();
+            (Group::DeassignedOrReserved, replaced)
+        } else if !split_from.is_empty() && is_bare_unassigned(record) {
+            // What is left of an Unassigned range after part of it was assigned, or ranges
+            // merged again.
+            (Group::Redrawn, split_from)
+        } else {
+            (Group::DeassignedOrReserved, Vec::new())
+        }
+    }
+}
+
 /// An Unassigned entry that says nothing more, as the pieces of a redrawn range are. One with
 /// a note (`De-registered 08 June 2001`) records a de-assignment: news, not bookkeeping.
 fn is_bare_unassigned(record: &Record) -> bool {
     record.is_unassigned() && record.notes.is_none()
 }
 
-/// The records of a snapshot that the registry's own dates say changed on or after `since`:
-/// registered then (newly assigned, or reserved when it has no name), or modified then
-/// (de-assigned when it has no name: IANA marks a de-assignment by a modification date and a
-/// note; otherwise modified, with the old values unknown).
-pub fn by_registry_dates(records: &[Record], since: SinceDate) -> Vec<Line> {
-    let on_or_after = |date: &Option<String>| {
-        date.as_deref()
-            .is_some_and(|d| registry_date_on_or_after(d, since))
-    };
-    let mut lines: Vec<Line> = records
-        .iter()
-        .filter_map(|record| {
-            let group = if on_or_after(&record.registered) {
-                if record.name.is_some() {
-                    Group::NewlyAssigned
-                } else {
-                    Group::DeassignedOrReserved
-                }
-            } else if on_or_after(&record.modified) {
-                if record.name.is_some() {
-                    Group::Modified
-                } else {
-                    Group::DeassignedOrReserved
-                }
-            } else {
-                return None;
-            };
-            Some(Line {
-                group,
-                record: record.clone(),
-                before: Vec::new(),
-                changed_fields: Vec::new(),
-            })
-        })
-        .collect();
-    sort_lines(&mut lines);
-    lines
-}
-
-/// The contract's change objects for lines found by registry dates: registered since is
-/// "added", modified since is "modified" with `before` null (the old values are unknown).
-pub fn registry_date_changes(lines: &[Line], since: SinceDate) -> Vec<Change> {
-    lines
-        .iter()
-        .map(|line| {
-            let registered = line
-                .record
-                .registered
-                .as_deref()
-                .is_some_and(|d| registry_date_on_or_after(d, since));
-            Change {
-                change: if registered {
-                    ChangeKind::Added
-                } else {
-                    ChangeKind::Modified
-                },
-                name: line.record.name.clone(),
-                protocol: line.record.protocol.clone(),
-                port: line.record.port.clone(),
-                ordinal: line.record.ordinal,
-                changed_fields: Vec::new(),
-                before: None,
-                after: Some(line.record.clone()),
-            }
-        })
-        .collect()
-}
-
-fn sort_lines(lines: &mut [Line]) {
+pub(crate) fn sort_lines(lines: &mut [Line]) {
     let group_rank = |g: Group| Group::ALL.iter().position(|&x| x == g);
     lines.sort_by(|a, b| {
         group_rank(a.group)
@@ -447,24 +395,5 @@ mod tests {
             [Some("tcp"), Some("udp")]
         );
         assert_every_record_shown(&changes, &lines);
-    }
-
-    #[test]
-    fn registry_dates_pick_what_changed_since() {
-        let mut new = record(Some("new"), "1", "New");
-        new.registered = Some("2024-03-01".into());
-        let mut touched = record(Some("touched"), "2", "Touched");
-        touched.registered = Some("2001-01".into());
-        touched.modified = Some("2024-06".into());
-        let mut old = record(Some("old"), "3", "Old");
-        old.registered = Some("2001-01-01".into());
-        let since = "2024".parse().unwrap();
-        let lines = by_registry_dates(&[old, touched, new], since);
-        let groups: Vec<Group> = lines.iter().map(|l| l.group).collect();
-        assert_eq!(groups, [Group::NewlyAssigned, Group::Modified]);
-        let changes = registry_date_changes(&lines, since);
-        assert_eq!(changes[0].change, ChangeKind::Added);
-        assert_eq!(changes[1].change, ChangeKind::Modified);
-        assert!(changes[1].before.is_none());
     }
 }

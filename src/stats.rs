@@ -1,4 +1,4 @@
-//! The registry's story per year, and its chart ([`chart`]).
+//! The registry's story per year (`output::chart` draws it).
 //!
 //! Everything comes from two reads of the store: the snapshot list (registry dates, record
 //! counts, and the added/removed/modified counts `portreg snapshots` shows) and every record
@@ -16,30 +16,17 @@
 //! "Assigned" means the record has a service name (as `show --assigned` has it); the others
 //! are Unassigned ranges, Reserved and de-assigned entries.
 
-pub mod chart;
-
-use crate::model::{Change, Record, sort_changes};
+use crate::model::{Change, Record, RegistryDate, sort_changes};
 use crate::report::{Group, group_changes};
 use crate::store::{SnapshotId, Store, StoreError, StoredVersion};
-use chrono::{Datelike, NaiveDate};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StatsError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("snapshot {id} has the registry date {date:?}, not a YYYY-MM-DD date")]
-    BadDate { id: SnapshotId, date: String },
-    #[error("cannot draw the chart: {0}")]
-    Chart(String),
-}
 
 /// One snapshot in the story: its size and what changed against the snapshot before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotPoint {
     pub id: SnapshotId,
-    pub registry_date: NaiveDate,
+    pub registry_date: RegistryDate,
     pub records: i64,
     /// Records with a service name.
     pub assigned: i64,
@@ -83,7 +70,7 @@ pub struct Story {
 }
 
 /// Reads the story from the store.
-pub fn story(store: &Store) -> Result<Story, StatsError> {
+pub fn story(store: &Store) -> Result<Story, StoreError> {
     let rows = store.snapshots()?;
     let versions = store.record_versions()?;
     let places = rows.len();
@@ -91,18 +78,11 @@ pub fn story(store: &Store) -> Result<Story, StatsError> {
     let assigned = assigned_per_place(&versions, places);
     let mut snapshots = Vec::with_capacity(places);
     for ((row, changes), assigned) in rows.iter().zip(&changes).zip(assigned) {
-        let registry_date =
-            NaiveDate::parse_from_str(&row.registry_date, "%Y-%m-%d").map_err(|_| {
-                StatsError::BadDate {
-                    id: row.id,
-                    date: row.registry_date.clone(),
-                }
-            })?;
         let lines = group_changes(changes);
         let in_group = |group: Group| lines.iter().filter(|l| l.group == group).count() as i64;
         snapshots.push(SnapshotPoint {
             id: row.id,
-            registry_date,
+            registry_date: row.registry_date,
             records: row.records,
             assigned,
             unassigned_or_reserved: row.records - assigned,
@@ -277,7 +257,7 @@ mod tests {
     fn years_sum_their_snapshots_and_keep_the_last_counts() {
         let point = |date: &str, records: i64, added: i64, newly: i64| SnapshotPoint {
             id: SnapshotId(1),
-            registry_date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+            registry_date: date.parse().unwrap(),
             records,
             assigned: records - 10,
             unassigned_or_reserved: 10,

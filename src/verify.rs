@@ -10,10 +10,10 @@
 //! are the snapshot's records read back the ordinary way, to name the differences.
 
 use crate::diff::diff_records;
-use crate::model::{ChangeKind, Person, Record, sort_records};
-use crate::output::key_label;
+use crate::model::{ChangeKind, Person, Record, key_label, sort_records};
 use crate::parse::{ParseMemo, parse_registry_with_memo};
-use crate::store::{Seq, SnapshotId, SnapshotRow, Store, StoreError};
+use crate::store::raw::sha256_hex;
+use crate::store::{Seq, SnapshotId, SnapshotRow, Store, StoreError, StoredPerson, StoredVersion};
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
@@ -129,7 +129,7 @@ impl Holding {
 
 /// Checks the whole database; `progress(done, total)` is called after each snapshot.
 pub fn verify(
-    store: &mut Store,
+    store: &Store,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
@@ -140,119 +140,123 @@ pub fn verify(
         });
     }
     let snapshots = store.snapshots()?;
+    let mut history = StoredHistory::read(store)?;
     let by_id: FxHashMap<SnapshotId, &SnapshotRow> = snapshots.iter().map(|s| (s.id, s)).collect();
-    let records = store.record_versions()?;
-    let people = store.person_versions()?;
-    let mut stored_records = Holding::new(&records, |v| v.first, |v| v.last);
-    let mut stored_people = Holding::new(&people, |v| v.first, |v| v.last);
-    let mut memo = ParseMemo::default();
-    let mut failure = None;
-    store.each_document(|seq, id, document| {
-        if failure.is_some() {
-            return;
-        }
+    store.each_document(|seq, id, document| -> Result<(), StoreError> {
         report.snapshots_checked += 1;
         progress(report.snapshots_checked, snapshots.len());
-        stored_records.advance(seq, |i| key_digest(&records[i].record));
-        stored_people.advance(seq, |i| id_digest(&people[i].person));
+        history.advance(seq);
         let Some(snapshot) = by_id.get(&id) else {
-            return;
+            return Ok(());
         };
-        let mut problems = Vec::new();
-        let result = check_snapshot(
-            store,
-            snapshot,
-            document,
-            &mut memo,
-            &records,
-            &people,
-            &mut stored_records,
-            &mut stored_people,
-            &mut problems,
-        );
+        let problems = match document {
+            Ok(bytes) => history.check(store, snapshot, bytes)?,
+            Err(error) => vec![format!("raw bytes: {error}")],
+        };
         report
             .problems
             .extend(problems.into_iter().map(|what| Problem {
                 snapshot_id: Some(id),
                 what,
             }));
-        if let Err(error) = result {
-            failure = Some(error);
-        }
+        Ok(())
     })?;
-    match failure {
-        Some(error) => Err(error),
-        None => Ok(report),
-    }
+    Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_snapshot(
-    store: &Store,
-    snapshot: &SnapshotRow,
-    document: Result<&[u8], &StoreError>,
-    memo: &mut ParseMemo,
-    records: &[crate::store::StoredVersion],
-    people: &[crate::store::StoredPerson],
-    stored_records: &mut Holding,
-    stored_people: &mut Holding,
-    problems: &mut Vec<String>,
-) -> Result<(), StoreError> {
-    let bytes = match document {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            problems.push(format!("raw bytes: {error}"));
-            return Ok(());
+/// The stored versions of records and people, and which of them hold at the snapshot being
+/// checked.
+struct StoredHistory {
+    records: Vec<StoredVersion>,
+    people: Vec<StoredPerson>,
+    holding_records: Holding,
+    holding_people: Holding,
+    memo: ParseMemo,
+}
+
+impl StoredHistory {
+    fn read(store: &Store) -> Result<StoredHistory, StoreError> {
+        let records = store.record_versions()?;
+        let people = store.person_versions()?;
+        Ok(StoredHistory {
+            holding_records: Holding::new(&records, |v| v.first, |v| v.last),
+            holding_people: Holding::new(&people, |v| v.first, |v| v.last),
+            records,
+            people,
+            memo: ParseMemo::default(),
+        })
+    }
+
+    /// Moves to the snapshot at `seq`.
+    fn advance(&mut self, seq: Seq) {
+        let (records, people) = (&self.records, &self.people);
+        self.holding_records
+            .advance(seq, |i| key_digest(&records[i].record));
+        self.holding_people
+            .advance(seq, |i| id_digest(&people[i].person));
+    }
+
+    /// What is wrong with a snapshot whose document is `bytes`.
+    fn check(
+        &mut self,
+        store: &Store,
+        snapshot: &SnapshotRow,
+        bytes: &[u8],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        if sha256_hex(bytes) != snapshot.sha256 {
+            problems.push("raw bytes: their sha256 differs from the stored one".into());
         }
-    };
-    if crate::store::raw::sha256_hex(bytes) != snapshot.sha256 {
-        problems.push("raw bytes: their sha256 differs from the stored one".into());
-    }
-    if bytes.len() as i64 != snapshot.byte_size {
-        problems.push(format!(
-            "raw bytes: {} bytes, the snapshot says {}",
-            bytes.len(),
-            snapshot.byte_size
-        ));
-    }
-    let registry = match parse_registry_with_memo(bytes, memo) {
-        Ok(registry) => registry,
-        Err(error) => {
-            problems.push(format!("raw bytes do not parse: {error}"));
-            return Ok(());
+        if bytes.len() as i64 != snapshot.byte_size {
+            problems.push(format!(
+                "raw bytes: {} bytes, the snapshot says {}",
+                bytes.len(),
+                snapshot.byte_size
+            ));
         }
-    };
-    if registry.updated != snapshot.registry_date {
-        problems.push(format!(
-            "registry date {} in the bytes, {} in the snapshot",
-            registry.updated, snapshot.registry_date
-        ));
+        let registry = match parse_registry_with_memo(bytes, &mut self.memo) {
+            Ok(registry) => registry,
+            Err(error) => {
+                problems.push(format!("raw bytes do not parse: {error}"));
+                return Ok(problems);
+            }
+        };
+        if registry.updated != snapshot.registry_date {
+            problems.push(format!(
+                "registry date {} in the bytes, {} in the snapshot",
+                registry.updated, snapshot.registry_date
+            ));
+        }
+        if registry.records.len() as i64 != snapshot.records {
+            problems.push(format!(
+                "{} records in the bytes, the snapshot says {}",
+                registry.records.len(),
+                snapshot.records
+            ));
+        }
+        let records = &self.records;
+        let parsed = registry.records.iter().map(|r| (key_digest(r), r));
+        if !self
+            .holding_records
+            .matches(parsed, |i, r| records[i].record == *r)
+        {
+            problems.extend(record_differences(store, snapshot.seq, &registry.records)?);
+        }
+        // As import keeps them: the first entry of a repeated id.
+        let mut first_of: FxHashMap<u64, &Arc<Person>> = FxHashMap::default();
+        for person in &registry.people {
+            first_of.entry(id_digest(person)).or_insert(person);
+        }
+        let people = &self.people;
+        let parsed = first_of.iter().map(|(&id, &person)| (id, person));
+        if !self
+            .holding_people
+            .matches(parsed, |i, p| people[i].person == *p)
+        {
+            problems.extend(people_differences(store, snapshot.seq, &registry.people)?);
+        }
+        Ok(problems)
     }
-    if registry.records.len() as i64 != snapshot.records {
-        problems.push(format!(
-            "{} records in the bytes, the snapshot says {}",
-            registry.records.len(),
-            snapshot.records
-        ));
-    }
-    let parsed = registry.records.iter().map(|r| (key_digest(r), r));
-    if !stored_records.matches(parsed, |i, r| records[i].record == *r)
-        && let Some(differences) = record_differences(store, snapshot.seq, &registry.records)?
-    {
-        problems.push(differences);
-    }
-    // As import keeps them: the first entry of a repeated id.
-    let mut first_of: FxHashMap<u64, &Arc<Person>> = FxHashMap::default();
-    for person in &registry.people {
-        first_of.entry(id_digest(person)).or_insert(person);
-    }
-    let parsed = first_of.iter().map(|(&id, &person)| (id, person));
-    if !stored_people.matches(parsed, |i, p| people[i].person == *p)
-        && let Some(differences) = people_differences(store, snapshot.seq, &registry.people)?
-    {
-        problems.push(differences);
-    }
-    Ok(())
 }
 
 /// The differences between a snapshot's stored records and its document's, named; None when

@@ -3,24 +3,26 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use portreg::lookup::{
-    Lookup, MAX_PORT, SinceDate, parse_ports, parse_protocol, registry_date_on_or_after,
-};
-use portreg::model::parse_port_range;
+use portreg::lookup::{Lookup, SinceDate, registry_date_on_or_after};
+use portreg::model::{PortRange, RegistryDate, parse_protocol};
 use portreg::store::SnapshotRef;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok((lo, hi)) = parse_ports(text) {
-        assert!(lo <= hi && hi <= MAX_PORT);
+    if let Ok(ports) = text.parse::<PortRange>() {
+        assert!(ports.first <= ports.last);
+        // What it prints reads back the same.
+        assert_eq!(ports.to_string().parse::<PortRange>(), Ok(ports));
     }
-    if let Ok(Lookup::Ports { lo, hi, .. }) = text.parse::<Lookup>() {
-        assert!(lo <= hi && hi <= MAX_PORT);
+    if let Ok(Lookup::Ports { ports, .. }) = text.parse::<Lookup>() {
+        assert!(ports.first <= ports.last);
     }
     let _ = parse_protocol(text);
-    let _ = parse_port_range(text);
+    if let Ok(date) = text.parse::<RegistryDate>() {
+        assert_eq!(date.to_string(), text);
+    }
     if let Ok(since) = text.parse::<SinceDate>() {
         // A date always counts as on or after itself.
         assert!(registry_date_on_or_after(&since.to_string(), since));

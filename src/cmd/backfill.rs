@@ -4,9 +4,11 @@
 use super::fetch::http_config;
 use super::{Context, progress_bar, warn};
 use anyhow::Result;
+use indicatif::ProgressBar;
 use portreg::cli::BackfillArgs;
-use portreg::fetch::http::build_client;
-use portreg::load::wayback::{BackfillEvent, BackfillOptions, CaptureResult, backfill};
+use portreg::http::build_client;
+use portreg::load::wayback::{BackfillEvent, BackfillOptions, backfill};
+use portreg::output::stored::{capture_problem, captured};
 use portreg::time::Timestamp;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -23,70 +25,11 @@ pub fn run(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<Ex
         http: http_config(&args.options),
     };
     let client = build_client(&options.http)?;
-    let quiet = args.options.quiet;
-    let mut bar = None;
-    let report = |event: BackfillEvent| -> std::io::Result<()> {
-        match event {
-            BackfillEvent::Listed {
-                captures,
-                checked_before,
-                to_download,
-            } => {
-                if !quiet {
-                    writeln!(
-                        out,
-                        "{captures} captures in the archive, {checked_before} checked before, {to_download} to download"
-                    )?;
-                    out.flush()?;
-                }
-                if to_download > 1 && std::io::stderr().is_terminal() {
-                    bar = Some(progress_bar(to_download as u64, "downloading"));
-                }
-            }
-            BackfillEvent::Checked {
-                capture,
-                url,
-                result,
-            } => {
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                }
-                let stamp = &capture.timestamp;
-                let problem = match result {
-                    CaptureResult::Stored { snapshot, latest } => {
-                        let place = if *latest {
-                            ""
-                        } else {
-                            ", placed before the latest"
-                        };
-                        writeln!(
-                            out,
-                            "stored capture {stamp} as snapshot {} (registry {}{place})",
-                            snapshot.id, snapshot.registry_date
-                        )?;
-                        None
-                    }
-                    CaptureResult::AlreadyStored { .. } => None,
-                    CaptureResult::Refused(refusal) => Some(format!(
-                        "skipped capture {stamp}: {url}: refused: {refusal}"
-                    )),
-                    CaptureResult::DownloadFailed(error) => {
-                        Some(format!("capture {stamp}: {url}: {error}"))
-                    }
-                    CaptureResult::StoreFailed(error) => {
-                        Some(format!("capture {stamp}: cannot store: {error}"))
-                    }
-                };
-                if let Some(line) = problem {
-                    match &bar {
-                        Some(bar) => bar.suspend(|| warn(&line)),
-                        None => warn(&line),
-                    }
-                }
-            }
-        }
-        Ok(())
+    let mut progress = Progress {
+        quiet: args.options.quiet,
+        bar: None,
     };
+    let report = |event: BackfillEvent| progress.report(event, out);
     let counts = backfill(&mut store, &client, &options, Timestamp::now, report)?;
     writeln!(
         out,
@@ -98,4 +41,54 @@ pub fn run(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<Ex
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What the user sees as the backfill goes: a line per capture stored on `out`, problems on
+/// stderr, and a progress bar on a terminal.
+struct Progress {
+    quiet: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn report(&mut self, event: BackfillEvent, out: &mut impl Write) -> std::io::Result<()> {
+        match event {
+            BackfillEvent::Listed {
+                captures,
+                checked_before,
+                to_download,
+            } => {
+                if !self.quiet {
+                    writeln!(
+                        out,
+                        "{captures} captures in the archive, {checked_before} checked before, {to_download} to download"
+                    )?;
+                    out.flush()?;
+                }
+                if to_download > 1 && std::io::stderr().is_terminal() {
+                    self.bar = Some(progress_bar(to_download as u64, "downloading"));
+                }
+            }
+            BackfillEvent::Checked {
+                capture,
+                url,
+                result,
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                match result {
+                    Ok(stored) => captured(out, &capture.timestamp, stored)?,
+                    Err(error) => {
+                        let line = capture_problem(&capture.timestamp, url, error);
+                        match &self.bar {
+                            Some(bar) => bar.suspend(|| warn(&line)),
+                            None => warn(&line),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -7,9 +7,9 @@ use anyhow::{Context as _, Result};
 use portreg::check::RegistryIndex;
 use portreg::check::services_file::read_services;
 use portreg::cli::CheckArgs;
+use portreg::input::read_capped_file;
 use portreg::output::check::{CheckedFile, findings};
-use portreg::store::SnapshotRef;
-use std::io::{self, Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 /// A services file is a few hundred kilobytes at most (iana-etc's, every IANA port, is 1 MB);
@@ -31,9 +31,10 @@ pub fn run(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitC
 
 fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let reference = args.as_of.as_of.clone().unwrap_or(SnapshotRef::Latest);
-    let snapshot = store.resolve(&reference)?;
-    let bytes = read_file(&args.file)?;
+    let snapshot = store.as_of(args.as_of.as_of.as_ref())?;
+    let bytes = read_capped_file(&args.file, MAX_FILE_BYTES)
+        .with_context(|| format!("cannot read {}", args.file))?
+        .bytes;
     let index = RegistryIndex::at(
         store.port_versions()?,
         &store.registry_dates()?,
@@ -46,8 +47,7 @@ fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCod
     let checked = CheckedFile {
         file: &args.file,
         entries,
-        snapshot_id: snapshot.id,
-        registry_date: &snapshot.registry_date,
+        snapshot: &snapshot,
     };
     findings(&mut *out, &found, &checked, args.format)
         .and_then(|()| out.flush())
@@ -57,22 +57,4 @@ fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCod
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// The file's bytes (standard input for `-`), at most [`MAX_FILE_BYTES`].
-fn read_file(file: &str) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let read = if file == "-" {
-        io::stdin()
-            .lock()
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(file).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-    };
-    read.with_context(|| format!("cannot read {file}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        anyhow::bail!("cannot read {file}: larger than {MAX_FILE_BYTES} bytes");
-    }
-    Ok(bytes)
 }

@@ -2,6 +2,7 @@
 
 use super::Context;
 use anyhow::Result;
+use portreg::changes::Compared;
 use portreg::cli::DiffArgs;
 use portreg::output;
 use portreg::report::group_changes;
@@ -17,10 +18,7 @@ pub fn run(args: DiffArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCo
         Some(format) => output::changes(out, &changes, format)?,
         None => {
             // Markdown, grouped as `changes` groups them.
-            let title = format!(
-                "Changes from snapshot {} (registry {}) to snapshot {} (registry {})",
-                from.id, from.registry_date, to.id, to.registry_date
-            );
+            let title = output::grouped::title(&Compared::Snapshots { from, to });
             output::grouped::markdown(out, &title, &group_changes(&changes))?;
         }
     }

@@ -6,6 +6,7 @@ use super::publish::write_atomically;
 use anyhow::Result;
 use portreg::cli::FeedArgs;
 use portreg::feed::Feed;
+use portreg::output::atom::atom;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ pub fn run(args: FeedArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCo
     let store = ctx.open_reader()?;
     let feed = Feed::load(&store, args.limit)?;
     match &args.output {
-        None => feed.write_atom(out)?,
+        None => atom(&feed, out)?,
         Some(path) => publish(&feed, path)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -24,10 +25,10 @@ pub fn run(args: FeedArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCo
 /// the file untouched, its modification time too, so the server's Last-Modified and ETag stay
 /// and feed readers polling it get "304 Not Modified". Otherwise it is replaced whole.
 fn publish(feed: &Feed, path: &Path) -> Result<()> {
-    let mut atom = Vec::new();
-    feed.write_atom(&mut atom)?;
-    if std::fs::read(path).is_ok_and(|published| published == atom) {
+    let mut xml = Vec::new();
+    atom(feed, &mut xml)?;
+    if std::fs::read(path).is_ok_and(|published| published == xml) {
         return Ok(());
     }
-    write_atomically(path, |file| file.write_all(&atom))
+    write_atomically(path, |file| file.write_all(&xml))
 }

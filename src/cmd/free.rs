@@ -6,14 +6,12 @@ use anyhow::Result;
 use portreg::cli::{FreeArgs, USER_PORTS};
 use portreg::free::{ever_taken, free_ports, wanted_protocols};
 use portreg::output::free::{FreeQuestion, free};
-use portreg::store::SnapshotRef;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: FreeArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let reference = args.as_of.as_of.clone().unwrap_or(SnapshotRef::Latest);
-    let snapshot = store.resolve(&reference)?;
+    let snapshot = store.as_of(args.as_of.as_of.as_ref())?;
     let span = args.range.unwrap_or(USER_PORTS);
     let protocols = wanted_protocols(&args.proto);
     // One read of the history's port-holding versions serves both questions: the snapshot's
@@ -27,14 +25,12 @@ pub fn run(args: FreeArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCo
     if args.never_assigned {
         ports.subtract(&ever_taken(versions.iter().map(|v| &v.record), &protocols));
     }
-    let runs = ports.runs_within(span.first, span.last);
+    let runs = ports.runs_within(span);
     let question = FreeQuestion {
-        first: span.first,
-        last: span.last,
+        ports: span,
         protocols: &protocols,
         never_assigned: args.never_assigned,
-        snapshot_id: snapshot.id,
-        registry_date: &snapshot.registry_date,
+        snapshot: &snapshot,
     };
     free(out, &runs, &question, args.format)?;
     Ok(ExitCode::SUCCESS)

@@ -3,13 +3,12 @@
 use super::{Context, progress_bar, warn};
 use anyhow::{Context as _, Result};
 use portreg::cli::ImportArgs;
-use portreg::load::batch::{
-    BatchCounts, BatchError, BatchTimes, DocumentOutcome, Target, store_batch,
-};
+use portreg::load::batch::{BatchCounts, BatchError, BatchTimes, Target, store_batch};
 use portreg::load::files::file_documents;
 use portreg::load::git::GitHistory;
-use portreg::load::{Document, Unreadable};
-use portreg::store::Store;
+use portreg::load::{Document, DocumentError, Unreadable};
+use portreg::output;
+use portreg::store::{Store, Stored};
 use portreg::time::Timestamp;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -105,41 +104,21 @@ fn import(
     let bar = (total > 1 && std::io::stderr().is_terminal())
         .then(|| progress_bar(total as u64, "importing"));
     // A line per document, flushed at once: someone watching sees the batch progress.
-    let report = |label: &str, outcome: &DocumentOutcome| {
+    let report = |label: &str, outcome: &Result<Stored, DocumentError>| {
         if let Some(bar) = &bar {
             bar.inc(1);
         }
-        let line = match outcome {
-            DocumentOutcome::Stored {
-                id,
-                registry_date,
-                records,
-                latest,
-            } => {
-                let place = if *latest {
-                    ""
-                } else {
-                    ", placed before the latest"
-                };
-                writeln!(
-                    out,
-                    "stored {label} as snapshot {id} (registry {registry_date}, {records} records{place})"
-                )
-            }
-            DocumentOutcome::AlreadyStored { id, registry_date } => writeln!(
-                out,
-                "skipped {label}: already stored as snapshot {id} (registry {registry_date})"
-            ),
-            DocumentOutcome::Failed(error) => {
+        match outcome {
+            Ok(stored) => output::stored::imported(out, label, stored)?,
+            Err(error) => {
                 let line = format!("{label}: {error}");
                 match &bar {
                     Some(bar) => bar.suspend(|| warn(&line)),
                     None => warn(&line),
                 }
-                Ok(())
             }
-        };
-        line.and_then(|()| out.flush())
+        }
+        out.flush()
     };
     let counts =
         store_batch(target, documents, total, times, report).map_err(|error| match error {

@@ -2,17 +2,18 @@
 
 use super::Context;
 use anyhow::Result;
-use portreg::cli::{AsOfArgs, SearchArgs, ShowArgs};
+use portreg::cli::{SearchArgs, ShowArgs};
 use portreg::lookup::Lookup;
+use portreg::model::PortRange;
 use portreg::output;
-use portreg::store::{RecordFilter, Seq, SnapshotRef, Store};
+use portreg::store::RecordFilter;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn show(args: ShowArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
     let filter = args.filter;
-    let seq = as_of_seq(&store, &filter.as_of)?;
+    let seq = store.as_of(filter.as_of.as_of.as_ref())?.seq;
     let lookup = args.what.with_protocol(filter.proto);
     let records = store.find_records(
         seq,
@@ -29,11 +30,10 @@ pub fn show(args: ShowArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitC
 pub fn search(args: SearchArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
     let filter = args.filter;
-    let seq = as_of_seq(&store, &filter.as_of)?;
+    let seq = store.as_of(filter.as_of.as_of.as_ref())?.seq;
     // Any port, restricted to a protocol when one was asked for.
     let lookup = filter.proto.map(|protocol| Lookup::Ports {
-        lo: 0,
-        hi: portreg::lookup::MAX_PORT,
+        ports: PortRange::ALL,
         protocol: Some(protocol),
     });
     let records = store.find_records(
@@ -46,10 +46,4 @@ pub fn search(args: SearchArgs, ctx: &Context, out: &mut impl Write) -> Result<E
     )?;
     output::records(out, &records, filter.format)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The place in history of the snapshot `--as-of` names (the latest without it).
-pub fn as_of_seq(store: &Store, as_of: &AsOfArgs) -> Result<Seq> {
-    let reference = as_of.as_of.clone().unwrap_or(SnapshotRef::Latest);
-    Ok(store.resolve(&reference)?.seq)
 }

@@ -7,9 +7,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
-    let mut store = ctx.open_reader()?;
+    let store = ctx.open_reader()?;
     let bar = progress_bar(store.snapshot_count()? as u64, "verifying");
-    let report = verify(&mut store, |done, _| bar.set_position(done as u64))?;
+    let report = verify(&store, |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     for problem in &report.problems {
         match problem.snapshot_id {

@@ -5,7 +5,7 @@ use super::fetch::cycle;
 use super::{Context, warn};
 use anyhow::{Context as _, Result};
 use portreg::cli::WatchArgs;
-use portreg::fetch::http::sleep_unless_cancelled;
+use portreg::http::sleep_unless_cancelled;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::io::Write;
 use std::process::ExitCode;

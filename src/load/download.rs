@@ -2,35 +2,14 @@
 //! plausible registry (see [`Refusal`]), and only if its bytes are not stored already.
 
 use crate::input::decompress_if_gzip;
-use crate::model::Change;
 use crate::parse::{ParseError, parse_registry};
 use crate::store::raw::sha256_hex;
-use crate::store::{ImportOutcome, NewSnapshot, SnapshotRef, SnapshotRow, Store, StoreError};
+use crate::store::{NewSnapshot, Store, StoreError, Stored};
 use crate::time::Timestamp;
 
 /// A new document with fewer records than this share of the latest snapshot's is refused
 /// (without `--force`): a registry does not lose a tenth of its records in one update.
 pub const MIN_RECORD_SHARE: f64 = 0.9;
-
-/// What became of a downloaded document.
-#[derive(Debug)]
-pub enum DownloadOutcome {
-    /// A new snapshot. `previous` is the snapshot just before it in history (None for the
-    /// first one); `changes` go from `previous` to it. `latest` is false when it went into
-    /// its place in history before the latest snapshot.
-    Stored {
-        snapshot: SnapshotRow,
-        previous: Option<SnapshotRow>,
-        changes: Vec<Change>,
-        latest: bool,
-    },
-    /// Its bytes were stored already, as `snapshot`; `latest` is the latest snapshot (the same
-    /// one when nothing changed, a newer one when the copy was stale).
-    AlreadyStored {
-        snapshot: SnapshotRow,
-        latest: SnapshotRow,
-    },
-}
 
 /// Why a downloaded body is not stored.
 #[derive(Debug, thiserror::Error)]
@@ -64,12 +43,16 @@ pub fn store_download(
     force: bool,
     observed_at: Timestamp,
     now: Timestamp,
-) -> Result<DownloadOutcome, DownloadError> {
+) -> Result<Stored, DownloadError> {
     // Some mirrors serve the .xml.gz bytes as they are.
     let bytes = decompress_if_gzip(body).map_err(|e| Refusal::Undecodable(e.to_string()))?;
     let sha256 = sha256_hex(&bytes);
-    if let Some(known) = store.snapshot_by_sha256(&sha256)? {
-        return Ok(already_stored(store, known)?);
+    if let Some(snapshot) = store.snapshot_by_sha256(&sha256)? {
+        let placement = store.placement_of(&snapshot)?;
+        return Ok(Stored::Known {
+            snapshot,
+            placement,
+        });
     }
     let registry = parse_registry(&bytes).map_err(Refusal::NotARegistry)?;
     if let Some(latest) = store.latest_snapshot()?
@@ -82,47 +65,22 @@ pub fn store_download(
         }
         .into());
     }
-    let imported = store.import(&NewSnapshot {
+    // Another process may store the same bytes meanwhile (overlapping cron runs): then this
+    // is a known snapshot too.
+    Ok(store.import(&NewSnapshot {
         bytes: &bytes,
         sha256: &sha256,
         registry: &registry,
         source,
         observed_at,
         imported_at: now,
-    })?;
-    let id = match imported {
-        ImportOutcome::Stored { id, .. } => id,
-        // Another process stored the same bytes meanwhile (overlapping cron runs).
-        ImportOutcome::AlreadyStored { id, .. } => {
-            let known = store.resolve(&SnapshotRef::Id(id))?;
-            return Ok(already_stored(store, known)?);
-        }
-    };
-    let snapshot = store.resolve(&SnapshotRef::Id(id))?;
-    let previous = store.snapshot_at_seq(snapshot.seq.before())?;
-    let changes = match &previous {
-        Some(previous) => store.diff(previous.seq, snapshot.seq)?,
-        None => Vec::new(),
-    };
-    let latest = store
-        .latest_snapshot()?
-        .is_some_and(|latest| latest.id == snapshot.id);
-    Ok(DownloadOutcome::Stored {
-        snapshot,
-        previous,
-        changes,
-        latest,
-    })
-}
-
-fn already_stored(store: &Store, snapshot: SnapshotRow) -> Result<DownloadOutcome, StoreError> {
-    let latest = store.latest_snapshot()?.ok_or(StoreError::Empty)?;
-    Ok(DownloadOutcome::AlreadyStored { snapshot, latest })
+    })?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Placement;
 
     fn document(updated: &str, records: usize) -> Vec<u8> {
         let mut text = format!(
@@ -156,17 +114,14 @@ mod tests {
             seen,
             now,
         );
-        let Ok(DownloadOutcome::Stored {
+        let Ok(Stored::New {
             snapshot,
-            previous,
-            latest,
-            ..
+            placement: Placement::Latest,
         }) = first
         else {
             panic!("{first:?}");
         };
         assert_eq!(snapshot.observed_at, seen);
-        assert!(previous.is_none() && latest);
         let imported: Timestamp = store
             .connection()
             .query_row("SELECT imported_at FROM snapshot", [], |r| r.get(0))
@@ -174,7 +129,7 @@ mod tests {
         assert_eq!(imported, now);
         let again = store_download(&mut store, document("2024-04-30", 20), "u", false, now, now);
         assert!(
-            matches!(&again, Ok(DownloadOutcome::AlreadyStored { snapshot, latest }) if snapshot.id == latest.id),
+            matches!(&again, Ok(Stored::Known { snapshot: known, placement: Placement::Latest }) if known.id == snapshot.id),
             "{again:?}"
         );
     }
@@ -198,10 +153,7 @@ mod tests {
             "{collapsed:?}"
         );
         let forced = store_download(&mut store, document("2024-05-01", 5), "u", true, now, now);
-        assert!(
-            matches!(forced, Ok(DownloadOutcome::Stored { .. })),
-            "{forced:?}"
-        );
+        assert!(matches!(forced, Ok(Stored::New { .. })), "{forced:?}");
         let html = store_download(
             &mut store,
             b"<html><body>503</body></html>".to_vec(),

@@ -6,9 +6,9 @@
 //! remembered by its digest (`wayback_capture`), so a second run downloads nothing it has
 //! seen; a capture whose download or storing failed is not remembered, and is tried again.
 
-use super::download::{DownloadError, DownloadOutcome, Refusal, store_download};
-use crate::fetch::http::{self, Downloaded, HttpConfig, HttpError, Validators};
-use crate::store::{CaptureOutcome, SnapshotRow, Store, StoreError};
+use super::download::{DownloadError, Refusal, store_download};
+use crate::http::{self, Downloaded, HttpConfig, HttpError, Validators};
+use crate::store::{CaptureCheck, CaptureOutcome, Store, StoreError, Stored};
 use crate::time::Timestamp;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use reqwest::blocking::Client;
@@ -122,22 +122,19 @@ pub struct BackfillOptions {
     pub http: HttpConfig,
 }
 
-/// What became of one capture.
-#[derive(Debug)]
-pub enum CaptureResult {
-    Stored {
-        snapshot: SnapshotRow,
-        /// False when it went into the history before the latest snapshot.
-        latest: bool,
-    },
-    /// Its bytes were stored already, as this snapshot.
-    AlreadyStored { snapshot: SnapshotRow },
-    /// Not a complete, plausible registry (an HTML error page, a truncated capture...).
+/// Why a capture was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// Not a complete, plausible registry (an HTML error page, a truncated capture...):
+    /// remembered, and not downloaded again.
+    #[error("refused: {0}")]
     Refused(Refusal),
     /// The download failed: tried again next time.
-    DownloadFailed(HttpError),
+    #[error("{0}")]
+    Download(HttpError),
     /// The store failed: tried again next time.
-    StoreFailed(StoreError),
+    #[error("cannot store: {0}")]
+    Store(StoreError),
 }
 
 /// What a backfill reports as it goes.
@@ -153,7 +150,7 @@ pub enum BackfillEvent<'a> {
     Checked {
         capture: &'a Capture,
         url: &'a str,
-        result: &'a CaptureResult,
+        result: &'a Result<Stored, CaptureError>,
     },
 }
 
@@ -164,6 +161,17 @@ pub struct BackfillCounts {
     pub refused: usize,
     pub failed: usize,
     pub checked_before: usize,
+}
+
+impl BackfillCounts {
+    fn count(&mut self, result: &Result<Stored, CaptureError>) {
+        match result {
+            Ok(Stored::New { .. }) => self.stored += 1,
+            Ok(Stored::Known { .. }) => self.already_stored += 1,
+            Err(CaptureError::Refused(_)) => self.refused += 1,
+            Err(CaptureError::Download(_) | CaptureError::Store(_)) => self.failed += 1,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,35 +198,7 @@ pub fn backfill(
     clock: impl Fn() -> Timestamp,
     mut report: impl FnMut(BackfillEvent) -> std::io::Result<()>,
 ) -> Result<BackfillCounts, BackfillError> {
-    // One request at a time, unconditional, never cancelled, no progress of its own.
-    let never = AtomicBool::new(false);
-    let get = |url: &str| {
-        http::download(
-            client,
-            url,
-            &Validators::default(),
-            &options.http,
-            &never,
-            |_| {},
-        )
-        .result
-    };
-    let query = cdx_query(
-        &options.wayback_url,
-        &options.registry_url,
-        options.from,
-        options.to,
-    )?;
-    let captures = match get(&query) {
-        Ok(Downloaded::Body { bytes, .. }) => {
-            parse_cdx(&bytes).map_err(|error| BackfillError::UnusableListing {
-                query: query.clone(),
-                error,
-            })?
-        }
-        Ok(Downloaded::NotModified) => Vec::new(),
-        Err(error) => return Err(BackfillError::Listing { query, error }),
-    };
+    let captures = list_captures(client, options)?;
     let mut counts = BackfillCounts::default();
     let mut to_download: Vec<&Capture> = Vec::new();
     for capture in &captures {
@@ -234,64 +214,16 @@ pub fn backfill(
         to_download: to_download.len(),
     })
     .map_err(BackfillError::Report)?;
+    let never = AtomicBool::new(false);
     for (n, capture) in to_download.into_iter().enumerate() {
         if n > 0 {
             http::sleep_unless_cancelled(options.delay, &never);
         }
         let url = capture_url(&options.wayback_url, capture);
-        let result = match get(&url) {
-            Ok(Downloaded::Body { bytes, .. }) => {
-                let observed_at = capture_time(&capture.timestamp)
-                    .map(Timestamp::from)
-                    .unwrap_or_else(&clock);
-                match store_download(store, bytes, &url, options.force, observed_at, clock()) {
-                    Ok(DownloadOutcome::Stored {
-                        snapshot, latest, ..
-                    }) => CaptureResult::Stored { snapshot, latest },
-                    Ok(DownloadOutcome::AlreadyStored { snapshot, .. }) => {
-                        CaptureResult::AlreadyStored { snapshot }
-                    }
-                    Err(DownloadError::Refused(refusal)) => CaptureResult::Refused(refusal),
-                    Err(DownloadError::Store(error)) => CaptureResult::StoreFailed(error),
-                }
-            }
-            // Not asked for (the request is not conditional).
-            Ok(Downloaded::NotModified) => continue,
-            Err(error) => CaptureResult::DownloadFailed(error),
-        };
-        let remembered = match &result {
-            CaptureResult::Stored { snapshot, latest } => {
-                counts.stored += 1;
-                let outcome = if *latest {
-                    CaptureOutcome::Stored
-                } else {
-                    CaptureOutcome::StoredOlder
-                };
-                Some((outcome, None, Some(snapshot.id)))
-            }
-            CaptureResult::AlreadyStored { snapshot } => {
-                counts.already_stored += 1;
-                Some((CaptureOutcome::AlreadyStored, None, Some(snapshot.id)))
-            }
-            CaptureResult::Refused(refusal) => {
-                counts.refused += 1;
-                let message = format!("{url}: refused: {refusal}");
-                Some((CaptureOutcome::Refused, Some(message), None))
-            }
-            CaptureResult::DownloadFailed(_) | CaptureResult::StoreFailed(_) => {
-                counts.failed += 1;
-                None
-            }
-        };
-        if let Some((outcome, message, snapshot_id)) = remembered {
-            store.record_wayback(
-                capture,
-                &url,
-                outcome,
-                message.as_deref(),
-                snapshot_id,
-                clock(),
-            )?;
+        let result = check_capture(store, client, options, capture, &url, &clock);
+        counts.count(&result);
+        if let Some(check) = remembered(capture, &url, &result, clock()) {
+            store.record_wayback(&check)?;
         }
         report(BackfillEvent::Checked {
             capture,
@@ -301,6 +233,89 @@ pub fn backfill(
         .map_err(BackfillError::Report)?;
     }
     Ok(counts)
+}
+
+/// One request at a time, unconditional, never cancelled, no progress of its own.
+fn get(client: &Client, url: &str, config: &HttpConfig) -> Result<Vec<u8>, HttpError> {
+    let never = AtomicBool::new(false);
+    let download = http::download(client, url, &Validators::default(), config, &never, |_| {});
+    match download.result? {
+        Downloaded::Body { bytes, .. } => Ok(bytes),
+        // A 304 answers only a conditional request, which this is not (see `http::download`).
+        Downloaded::NotModified => Ok(Vec::new()),
+    }
+}
+
+/// The archive's captures of the registry, oldest first.
+fn list_captures(
+    client: &Client,
+    options: &BackfillOptions,
+) -> Result<Vec<Capture>, BackfillError> {
+    let query = cdx_query(
+        &options.wayback_url,
+        &options.registry_url,
+        options.from,
+        options.to,
+    )?;
+    match get(client, &query, &options.http) {
+        Ok(bytes) => parse_cdx(&bytes).map_err(|error| BackfillError::UnusableListing {
+            query: query.clone(),
+            error,
+        }),
+        Err(error) => Err(BackfillError::Listing { query, error }),
+    }
+}
+
+/// Downloads a capture from `url` and stores it as a download is stored.
+fn check_capture(
+    store: &mut Store,
+    client: &Client,
+    options: &BackfillOptions,
+    capture: &Capture,
+    url: &str,
+    clock: &impl Fn() -> Timestamp,
+) -> Result<Stored, CaptureError> {
+    let bytes = get(client, url, &options.http).map_err(CaptureError::Download)?;
+    let observed_at = capture_time(&capture.timestamp)
+        .map(Timestamp::from)
+        .unwrap_or_else(clock);
+    store_download(store, bytes, url, options.force, observed_at, clock()).map_err(|error| {
+        match error {
+            DownloadError::Refused(refusal) => CaptureError::Refused(refusal),
+            DownloadError::Store(error) => CaptureError::Store(error),
+        }
+    })
+}
+
+/// What the database remembers of a checked capture: nothing when it is to be tried again.
+fn remembered<'a>(
+    capture: &'a Capture,
+    url: &'a str,
+    result: &Result<Stored, CaptureError>,
+    checked_at: Timestamp,
+) -> Option<CaptureCheck<'a>> {
+    let (outcome, message, snapshot_id) = match result {
+        Ok(stored) => (
+            CaptureOutcome::from(stored),
+            None,
+            Some(stored.snapshot().id),
+        ),
+        Err(CaptureError::Refused(refusal)) => (
+            CaptureOutcome::Refused,
+            Some(format!("{url}: refused: {refusal}")),
+            None,
+        ),
+        Err(CaptureError::Download(_) | CaptureError::Store(_)) => return None,
+    };
+    Some(CaptureCheck {
+        digest: &capture.digest,
+        timestamp: &capture.timestamp,
+        url,
+        outcome,
+        message,
+        snapshot_id,
+        checked_at,
+    })
 }
 
 /// The capture's raw bytes, without the archive's rewriting (`id_`).

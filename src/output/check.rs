@@ -2,7 +2,7 @@
 
 use super::{Format, new_table, write_csv, write_json};
 use crate::check::{Finding, FindingKind, FindingRow};
-use crate::store::SnapshotId;
+use crate::store::SnapshotRow;
 use std::io::{self, Write};
 
 /// What was checked against what, for the table's lines.
@@ -11,8 +11,8 @@ pub struct CheckedFile<'a> {
     pub file: &'a str,
     /// How many lines were entries (readable or not).
     pub entries: usize,
-    pub snapshot_id: SnapshotId,
-    pub registry_date: &'a str,
+    /// The snapshot it was checked against.
+    pub snapshot: &'a SnapshotRow,
 }
 
 /// A finding's row, field for field its JSON object: lists joined by spaces, empty where JSON
@@ -29,7 +29,7 @@ fn csv_row(finding: &Finding) -> [String; 11] {
         row.finding.as_str().to_string(),
         row.iana.join(" "),
         row.iana_ports.join(" "),
-        or_empty(row.since),
+        row.since.map(|date| date.to_string()).unwrap_or_default(),
         or_empty(row.text),
         or_empty(row.reason),
     ]
@@ -53,7 +53,7 @@ pub fn findings(
 fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> io::Result<()> {
     let against = format!(
         "the registry of {} (snapshot {})",
-        checked.registry_date, checked.snapshot_id
+        checked.snapshot.registry_date, checked.snapshot.id
     );
     let entries = match checked.entries {
         1 => "1 entry".to_string(),
@@ -91,7 +91,7 @@ fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> i
                     label,
                     there,
                     entry.iana_ports.join(", "),
-                    entry.since.clone().unwrap_or_default(),
+                    entry.since.map(|date| date.to_string()).unwrap_or_default(),
                 ]
             }
             Finding::Unreadable(line) => vec![

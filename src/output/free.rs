@@ -1,28 +1,23 @@
 //! `portreg free`'s answers as tables, JSON and CSV.
 
 use super::{Format, new_table, write_csv, write_json};
-use crate::free::PortRun;
-use crate::store::SnapshotId;
+use crate::model::PortRange;
+use crate::store::SnapshotRow;
 use std::io::{self, Write};
 
 /// What was asked and of which snapshot, for the table's last line.
 pub struct FreeQuestion<'a> {
-    pub first: u16,
-    pub last: u16,
+    pub ports: PortRange,
     pub protocols: &'a [String],
     pub never_assigned: bool,
-    pub snapshot_id: SnapshotId,
-    pub registry_date: &'a str,
+    /// The snapshot that answered.
+    pub snapshot: &'a SnapshotRow,
 }
 
 impl FreeQuestion<'_> {
     /// `1024-49151 (or `4711`) for tcp and udp in the registry of 2025-12-18 (snapshot 21)`.
     fn describe(&self) -> String {
-        let ports = if self.first == self.last {
-            self.first.to_string()
-        } else {
-            format!("{}-{}", self.first, self.last)
-        };
+        let ports = self.ports;
         let protocols = match self.protocols {
             [] => String::new(),
             [one] => one.clone(),
@@ -35,7 +30,7 @@ impl FreeQuestion<'_> {
         };
         format!(
             "{ports} for {protocols} in the registry of {} (snapshot {}){history}",
-            self.registry_date, self.snapshot_id
+            self.snapshot.registry_date, self.snapshot.id
         )
     }
 }
@@ -44,7 +39,7 @@ impl FreeQuestion<'_> {
 /// of runs with their sizes and a total.
 pub fn free(
     out: &mut impl Write,
-    runs: &[PortRun],
+    runs: &[PortRange],
     question: &FreeQuestion,
     format: Format,
 ) -> io::Result<()> {
@@ -54,7 +49,7 @@ pub fn free(
             out,
             &["from", "to"],
             runs.iter()
-                .map(|run| [run.from.to_string(), run.to.to_string()]),
+                .map(|run| [run.first.to_string(), run.last.to_string()]),
         ),
         Format::Table => {
             if runs.is_empty() {
@@ -63,13 +58,13 @@ pub fn free(
             let mut table = new_table(&["from", "to", "ports"]);
             for run in runs {
                 table.add_row(vec![
-                    run.from.to_string(),
-                    run.to.to_string(),
+                    run.first.to_string(),
+                    run.last.to_string(),
                     run.size().to_string(),
                 ]);
             }
             writeln!(out, "{table}")?;
-            let total: u32 = runs.iter().map(PortRun::size).sum();
+            let total: u32 = runs.iter().map(|run| run.size()).sum();
             let (ports, runs_word) = (
                 if total == 1 { "port" } else { "ports" },
                 if runs.len() == 1 { "run" } else { "runs" },

@@ -1,11 +1,28 @@
 //! The grouped report (see [`crate::report`]) in its other forms: Markdown (`diff` and
 //! `changes --format markdown`) and HTML (the feed's entries). The table is
-//! [`super::report`].
+//! [`super::report`]'s.
 
-use super::changes::line_details;
 use super::records::{name_with_ordinal, record_label};
+use super::report::line_details;
+use crate::changes::Compared;
 use crate::report::{Group, Line};
 use std::io::{self, Write};
+
+/// What a report compared, as its title says it.
+pub fn title(compared: &Compared) -> String {
+    match compared {
+        Compared::Snapshots { from, to } => format!(
+            "Changes from snapshot {} (registry {}) to snapshot {} (registry {})",
+            from.id, from.registry_date, to.id, to.registry_date
+        ),
+        Compared::RegistryDates {
+            snapshot, since, ..
+        } => format!(
+            "Records of snapshot {} (registry {}) registered or modified on or after {since}, by the registry's own dates",
+            snapshot.id, snapshot.registry_date
+        ),
+    }
+}
 
 /// The groups that have lines, in the table's order, each with its lines.
 fn groups(lines: &[Line]) -> impl Iterator<Item = (Group, Vec<&Line>)> {
@@ -119,4 +136,142 @@ pub fn html(lines: &[Line]) -> String {
 /// Text as HTML shows it: `&`, `<`, `>` and quotes escaped.
 pub fn html_text(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Record, RecordField};
+    use crate::output::report;
+
+    fn record(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> Record {
+        Record {
+            name: name.map(str::to_string),
+            protocol: protocol.map(str::to_string),
+            port: port.map(str::to_string),
+            description: Some("Described".into()),
+            ..Record::default()
+        }
+    }
+
+    fn line(group: Group, record: Record, before: Option<Record>) -> Line {
+        Line {
+            group,
+            record,
+            before: before.into_iter().collect(),
+            changed_fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn markdown_text_escapes_what_would_format_and_leaves_the_rest() {
+        assert_eq!(
+            markdown_text("enabled=<true|false> *x* _y_ `z` [a](b) ~s~ $m$ back\\slash"),
+            "enabled=\\<true\\|false> \\*x\\* \\_y\\_ \\`z\\` \\[a\\](b) \\~s\\~ \\$m\\$ back\\\\slash"
+        );
+        // An entity would become another character; R&D stays as written.
+        assert_eq!(markdown_text("R&D &amp; &#38;"), "R&D \\&amp; \\&#38;");
+        // @team would mention someone; an address would not.
+        assert_eq!(
+            markdown_text("ask @team or a@example.com"),
+            "ask \\@team or a@example.com"
+        );
+        assert_eq!(markdown_text("two\nlines\r\n"), "two lines  ");
+        assert_eq!(
+            markdown_text("4700-4720/tcp -> (none) #2"),
+            "4700-4720/tcp -> (none) #2"
+        );
+    }
+
+    #[test]
+    fn markdown_and_html_list_each_line_once_under_its_group() {
+        let mut before = record(Some("https"), Some("tcp"), Some("443"));
+        before.contact = Some(vec!["IETF_Chair".into()]);
+        let mut after = before.clone();
+        after.contact = Some(vec!["IESG".into()]);
+        after.description = Some("http <over> TLS".into());
+        let mut modified = line(Group::Modified, after, Some(before));
+        modified.changed_fields = vec![RecordField::Description, RecordField::Contact];
+        let lines = vec![
+            line(
+                Group::NewlyAssigned,
+                record(Some("a_b"), Some("udp"), Some("9")),
+                None,
+            ),
+            modified,
+        ];
+        let mut out = Vec::new();
+        markdown(&mut out, "Changes from snapshot 1 to 2", &lines).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "## Changes from snapshot 1 to 2\n\
+             \n\
+             ### Newly assigned (1)\n\
+             \n\
+             - 9/udp **a\\_b**: Described\n\
+             \n\
+             ### Modified (1)\n\
+             \n\
+             - 443/tcp **https**: description: Described -> http \\<over> TLS; contact: IETF\\_Chair -> IESG\n"
+        );
+        let html = html(&lines);
+        assert_eq!(html.matches("<tr><td>").count(), 2, "{html}");
+        assert!(html.contains("<h3>Modified (1)</h3>"), "{html}");
+        assert!(
+            html.contains(
+                "<td>description: Described -&gt; http &lt;over&gt; TLS<br>contact: IETF_Chair -&gt; IESG</td>"
+            ),
+            "{html}"
+        );
+    }
+
+    fn range(port: &str, description: &str) -> Record {
+        Record {
+            description: Some(description.into()),
+            ..record(None, None, Some(port))
+        }
+    }
+
+    #[test]
+    fn every_record_a_line_replaced_is_in_markdown_and_html() {
+        let mut both = line(Group::DeassignedOrReserved, range("8077", "Reserved"), None);
+        both.before = vec![
+            record(Some("mles"), Some("tcp"), Some("8077")),
+            record(Some("mles"), Some("udp"), Some("8077")),
+        ];
+        let mut merged = line(Group::Redrawn, range("100-110", "Unassigned"), None);
+        merged.before = vec![
+            range("100-104", "Unassigned"),
+            range("106-110", "Unassigned"),
+        ];
+        let lines = [both, merged];
+        let mut out = Vec::new();
+        markdown(&mut out, "t", &lines).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "## t\n\n### De-assigned or reserved (1)\n\n\
+             - 8077: Reserved (was 8077/tcp mles; 8077/udp mles)\n\n\
+             ### Unassigned ranges redrawn (1)\n\n\
+             - 100-110: Unassigned (was 100-104 Unassigned; 106-110 Unassigned)\n"
+        );
+        let html = html(&lines);
+        assert!(
+            html.contains("<h3>Unassigned ranges redrawn (1)</h3>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<tr><td>100-110</td><td></td><td>Unassigned (was 100-104 Unassigned; 106-110 Unassigned)</td></tr>"
+            ),
+            "{html}"
+        );
+        let mut table = Vec::new();
+        report(&mut table, &lines, false).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        assert!(table.contains("Unassigned ranges redrawn (1)\n"), "{table}");
+        assert!(
+            table.contains("(was 8077/tcp mles; 8077/udp mles)"),
+            "{table}"
+        );
+    }
 }

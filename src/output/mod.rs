@@ -1,24 +1,37 @@
-//! Renderers: tables for people, JSON and CSV for programs. Everything writes to any
-//! `impl Write`; nothing here knows where the data came from.
+//! Renderers: tables for people; JSON and CSV for programs; Markdown, Atom, SVG and
+//! services(5) files. Everything writes to any `impl Write`; nothing here knows where the data
+//! came from, and no library module imports this one: the commands (and any other front end)
+//! call the library, then render its answers here.
 //!
 //! - [`records`]: records (`show`, `search`, `export json`) and their versions (`history`).
-//! - [`changes`]: changes as the contract has them, grouped for people, and `fetch`'s summary.
+//! - [`changes`]: changes as the contract has them.
+//! - [`report`]: changes grouped for people: the table, and `fetch`'s one-line summaries.
 //! - [`grouped`]: the grouped report in Markdown and HTML.
+//! - [`stored`]: what `import`, `backfill` and `fetch` stored.
 //! - [`snapshots`]: the snapshot list and `status`.
 //! - [`sql`]: the answer to an ad-hoc query.
 //! - [`free`], [`check`], [`stats`]: the answers of those commands.
+//! - [`services`]: a snapshot as a services(5) file or IANA's CSV.
+//! - [`atom`]: the feed as Atom.
+//! - [`chart`]: the registry's story as an SVG chart.
 
+pub mod atom;
 mod changes;
+pub mod chart;
 pub mod check;
 pub mod free;
 pub mod grouped;
 mod records;
+mod report;
+pub mod services;
 mod snapshots;
 mod sql;
 pub mod stats;
+pub mod stored;
 
-pub use changes::{changes, fetch_outcome, report};
-pub use records::{history, key_label, records};
+pub use changes::changes;
+pub use records::{history, records};
+pub use report::report;
 pub use snapshots::{StatusReport, snapshots, status};
 pub use sql::sql;
 
@@ -31,7 +44,7 @@ use std::io::{self, Write};
 pub enum Format {
     /// A table for people
     Table,
-    /// A JSON array of objects, as registry-model.md defines them
+    /// A JSON array of objects, as docs/data-model.md defines them
     Json,
     /// CSV with a header row
     Csv,

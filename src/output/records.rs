@@ -2,19 +2,9 @@
 //! Also the short forms of a record that the change renderers share.
 
 use super::{Format, new_table, write_csv, write_json};
-use crate::model::{FieldValue, Record, RecordField};
+use crate::model::{FieldValue, Record, RecordField, key_label};
 use crate::store::VersionSpan;
 use std::io::{self, Write};
-
-/// `443/tcp`, `225-241`, or the name alone for a service name without a port.
-pub fn key_label(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> String {
-    match (port, protocol) {
-        (Some(port), Some(protocol)) => format!("{port}/{protocol}"),
-        (Some(port), None) => port.to_string(),
-        (None, Some(protocol)) => format!("-/{protocol}"),
-        (None, None) => name.map(|_| "-".to_string()).unwrap_or_default(),
-    }
-}
 
 pub(super) fn record_label(record: &Record) -> String {
     key_label(
@@ -143,9 +133,9 @@ pub fn history(out: &mut impl Write, spans: &[VersionSpan], format: Format) -> i
                 let mut fields = record_csv_fields(&span.record);
                 fields.extend([
                     span.first_snapshot_id.to_string(),
-                    span.first_registry_date.clone(),
+                    span.first_registry_date.to_string(),
                     span.last_snapshot_id.to_string(),
-                    span.last_registry_date.clone(),
+                    span.last_registry_date.to_string(),
                     span.current.to_string(),
                 ]);
                 fields
@@ -174,12 +164,12 @@ pub fn history(out: &mut impl Write, spans: &[VersionSpan], format: Format) -> i
                 let to = if span.current {
                     "now".to_string()
                 } else {
-                    span.last_registry_date.clone()
+                    span.last_registry_date.to_string()
                 };
                 table.add_row(vec![
                     record_label(&span.record),
                     name_with_ordinal(&span.record),
-                    span.first_registry_date.clone(),
+                    span.first_registry_date.to_string(),
                     to,
                     what,
                 ]);

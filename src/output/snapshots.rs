@@ -35,7 +35,7 @@ pub fn snapshots(out: &mut impl Write, rows: &[SnapshotRow], format: Format) -> 
             for row in rows {
                 table.add_row(vec![
                     row.id.to_string(),
-                    row.registry_date.clone(),
+                    row.registry_date.to_string(),
                     row.observed_at.to_string(),
                     row.records.to_string(),
                     or_empty(row.added),

@@ -1,64 +1,79 @@
-//! Reusing what the previous document of a batch parsed: consecutive versions share all but a
-//! few hundred of their 20,000 elements, so a batch parses only what changed.
+//! What the previous document of a batch parsed, kept to be reused: consecutive versions share
+//! all but a few hundred of their 20,000 elements, so a batch parses only what changed.
+//!
+//! The memo knows bytes and what they parsed to, nothing of the parser: the parser asks it for
+//! an element by its exact bytes ([`ParseMemo::take`]), tells it each element it parsed
+//! ([`ParseMemo::remember`]), and at the end of a document whether it parsed
+//! ([`ParseMemo::end`]).
 
-use super::elements::Elem;
-use super::parser::Parser;
-use super::{ParseError, check_not_empty_or_html};
-use crate::model::{Person, Record, Registry};
-use memchr::memmem::Finder;
-use quick_xml::events::BytesStart;
+use crate::model::{Person, Record};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::hash::BuildHasher;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-/// Parses a document, reusing the records and people of the previous document parsed with
-/// the same memo whose bytes are identical: consecutive versions share all but a few hundred
-/// of their 20,000 elements, so a batch parses only what changed.
-///
-/// The result is exactly that of [`parse_registry`]: an element is reused only when its bytes
-/// equal (compared in full, not by hash) those of an element that was parsed in the same
-/// context (a `<record>` child of the root, or a `<person>` in `<people>`, unprefixed, with the
-/// root binding no prefixes). Every other element, and all the rest of the document, is parsed
-/// as usual, and the bytes of a reused element are still read as XML to find where it ends.
-pub fn parse_registry_with_memo(
-    bytes: &[u8],
-    memo: &mut ParseMemo,
-) -> Result<Registry, ParseError> {
-    check_not_empty_or_html(bytes)?;
-    let mut spare = std::mem::take(&mut memo.spare);
-    spare.clear();
-    let mut parser = Parser {
-        memo: Some(std::mem::take(memo)),
-        new_entries: spare,
-        ..Parser::default()
-    };
-    let result = parser.run(bytes);
-    let mut old = parser.memo.take().unwrap_or_default();
-    if result.is_ok() {
-        // The buffers are reused from one document to the next: a fresh 4 MB copy and map
-        // each time cost more than the parse they save.
-        old.bytes.clear();
-        old.bytes.extend_from_slice(bytes);
-        old.spare = std::mem::replace(&mut old.entries, std::mem::take(&mut parser.new_entries));
-    }
-    *memo = old;
-    result
-}
-
-/// What [`parse_registry_with_memo`] keeps of the previous document: its bytes, and the
-/// parsed elements by a hash of their bytes (start, end, result).
+/// The elements of the previous document parsed with this memo, by a hash of their bytes,
+/// and the elements of the document being parsed, for the next one.
 #[derive(Default)]
 pub struct ParseMemo {
+    /// The previous document.
     bytes: Vec<u8>,
     entries: MemoEntries,
-    /// An emptied map to fill with the next document's entries.
-    spare: MemoEntries,
+    /// The document being parsed: its elements so far.
+    next: MemoEntries,
+}
+
+/// A parsed element and its content hash (which does not depend on where it stands).
+#[derive(Clone)]
+pub(super) enum Memoized {
+    /// Shared with the registry that produced it: reuse copies no strings. Its ordinal is 1.
+    Record(Arc<Record>, i64),
+    /// None: a person without an id, which is not kept.
+    Person(Option<(Arc<Person>, i64)>),
+}
+
+impl ParseMemo {
+    /// A new document starts.
+    pub(super) fn begin(&mut self) {
+        self.next.clear();
+    }
+
+    /// The element at `document[at..end]`, if the previous document had one of exactly these
+    /// bytes (compared in full, not by hash). It counts as seen in this document too.
+    pub(super) fn take(&mut self, document: &[u8], at: usize, end: usize) -> Option<Memoized> {
+        let element = &document[at..end];
+        let digest = FxBuildHasher.hash_one(element);
+        let previous = &self.bytes;
+        let item = self.entries.take(digest, |start, stop| {
+            previous.get(start..stop) == Some(element)
+        })?;
+        self.next.insert(digest, at, end, item.clone());
+        Some(item)
+    }
+
+    /// The element at `document[at..end]` parsed to `item`.
+    pub(super) fn remember(&mut self, document: &[u8], at: usize, end: usize, item: Memoized) {
+        let digest = FxBuildHasher.hash_one(&document[at..end]);
+        self.next.insert(digest, at, end, item);
+    }
+
+    /// The document ended: when it parsed, its elements are what the next one may reuse;
+    /// otherwise the memo stays as it was.
+    pub(super) fn end(&mut self, document: &[u8], parsed: bool) {
+        if !parsed {
+            return;
+        }
+        // The buffers are reused from one document to the next: a fresh 4 MB copy and map
+        // each time cost more than the parse they save.
+        self.bytes.clear();
+        self.bytes.extend_from_slice(document);
+        std::mem::swap(&mut self.entries, &mut self.next);
+    }
 }
 
 /// Parsed elements by the hash of their bytes: one arena, with a chain per hash for the
 /// (rare) repeats and collisions. A map of vectors cost 25 MB more for a whole registry.
 #[derive(Default)]
-pub(super) struct MemoEntries {
+struct MemoEntries {
     heads: FxHashMap<u64, u32>,
     items: Vec<MemoEntry>,
 }
@@ -74,12 +89,12 @@ struct MemoEntry {
 const NO_ENTRY: u32 = u32::MAX;
 
 impl MemoEntries {
-    pub(super) fn clear(&mut self) {
+    fn clear(&mut self) {
         self.heads.clear();
         self.items.clear();
     }
 
-    pub(super) fn insert(&mut self, digest: u64, start: usize, end: usize, item: Memoized) {
+    fn insert(&mut self, digest: u64, start: usize, end: usize, item: Memoized) {
         let Ok(index) = u32::try_from(self.items.len()) else {
             return;
         };
@@ -102,71 +117,5 @@ impl MemoEntries {
             index = entry.next;
         }
         None
-    }
-}
-
-/// A parsed element and its content hash (which does not depend on where it stands).
-#[derive(Clone)]
-pub(super) enum Memoized {
-    /// Shared with the registry that produced it: reuse copies no strings. Its ordinal is 1.
-    Record(Arc<Record>, i64),
-    /// None: a person without an id, which is not kept.
-    Person(Option<(Arc<Person>, i64)>),
-}
-
-// Searchers for the end tags of reusable elements, built once (building one per element cost
-// 4% of a batch import).
-static RECORD_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</record>"));
-static PERSON_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</person>"));
-
-impl Parser {
-    /// Whether this start tag opens an element that may be reused, and if so the end tag to
-    /// look for: a `<record>` child of the root or a `<person>` in `<people>`, unprefixed,
-    /// where no ancestor declares a namespace but the root's default (see
-    /// [`parse_registry_with_memo`]).
-    pub(super) fn reusable(
-        &self,
-        start: &BytesStart,
-        in_iana: bool,
-    ) -> Option<&'static Finder<'static>> {
-        if !self.reuse_allowed || !in_iana {
-            return None;
-        }
-        let parent = self.stack.last().map(|f| f.elem);
-        match start.name().as_ref() {
-            "record" if parent == Some(Elem::Registry) => Some(&RECORD_END),
-            "person" if parent == Some(Elem::People) && self.people_plain => Some(&PERSON_END),
-            _ => None,
-        }
-    }
-
-    /// Takes the element at `document[at..end]` from the memo if its exact bytes are there.
-    pub(super) fn reuse(&mut self, document: &[u8], at: usize, end: usize) -> bool {
-        let element = &document[at..end];
-        let digest = FxBuildHasher.hash_one(element);
-        let Some(item) = self.memo.as_mut().and_then(|memo| {
-            let previous = &memo.bytes;
-            memo.entries.take(digest, |start, stop| {
-                previous.get(start..stop) == Some(element)
-            })
-        }) else {
-            return false;
-        };
-        match &item {
-            Memoized::Record(record, hash) => self.push_record_hashed(Arc::clone(record), *hash),
-            Memoized::Person(Some((person, hash))) => {
-                self.end_record_stream();
-                self.people.push(Arc::clone(person));
-                self.hashes.people.push(*hash);
-            }
-            Memoized::Person(None) => {}
-        }
-        self.new_entries.insert(digest, at, end, item);
-        true
-    }
-
-    pub(super) fn remember(&mut self, document: &[u8], at: usize, end: usize, item: Memoized) {
-        let digest = FxBuildHasher.hash_one(&document[at..end]);
-        self.new_entries.insert(digest, at, end, item);
     }
 }

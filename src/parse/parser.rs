@@ -1,83 +1,76 @@
-//! The parser's state and its driving loop: events from [`super::reader`], elements reused from
-//! [`super::memo`], everything else built by [`super::build`].
+//! The loop that reads a document: events from [`super::reader`] go to the [`Builder`];
+//! elements the [`ParseMemo`] holds are skipped at the byte level and taken from it.
 
 use super::ParseError;
+use super::builder::{Builder, Reusable};
 use super::elements::{Elem, Frame};
-use super::memo::{MemoEntries, Memoized, ParseMemo};
+use super::memo::{Memoized, ParseMemo};
 use super::reader::{XmlReader, name_span, namespaces_follow_from_names, restartable_at};
-use super::stream::RecordStream;
 use super::text::push_entity;
-use crate::model::{ContentHashes, Person, Record, Registry};
-use quick_xml::events::Event;
-use rustc_hash::FxHashSet;
-use std::sync::Arc;
+use crate::model::Registry;
+use memchr::memmem::Finder;
+use quick_xml::events::{BytesStart, Event};
+use std::sync::LazyLock;
 
-/// A record's own `<xref>` being read.
-#[derive(Default)]
-pub(super) struct RecordXref {
-    pub(super) kind: String,
-    pub(super) data: Option<String>,
-    pub(super) section: Option<String>,
-}
+// Searchers for the end tags of reusable elements, built once (building one per element cost
+// 4% of a batch import).
+static RECORD_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</record>"));
+static PERSON_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</person>"));
 
-/// Everything the parser knows while it reads one document.
-#[derive(Default)]
-pub(super) struct Parser {
-    pub(super) stack: Vec<Frame>,
-    pub(super) seen_root: bool,
-    pub(super) root_closed: bool,
-    pub(super) title: Option<String>,
-    pub(super) updated: Option<String>,
-    pub(super) records: Vec<Arc<Record>>,
-    pub(super) people: Vec<Arc<Person>>,
-    pub(super) record: Record,
-    pub(super) person: Person,
-    pub(super) text: String,
-    pub(super) xref: RecordXref,
-    pub(super) xref_text: String,
-    /// Digests of the keys seen so far; a repeat (rare) is then counted exactly.
-    pub(super) key_digests: FxHashSet<u64>,
-    /// The previous document's elements, when reuse is allowed for this document.
-    pub(super) memo: Option<ParseMemo>,
-    /// Whether this document's context allows reuse (see [`super::parse_registry_with_memo`]).
-    pub(super) reuse_allowed: bool,
-    /// This document's elements, for the next one.
-    pub(super) new_entries: MemoEntries,
-    /// Where the reusable element being parsed started.
-    pub(super) element_start: Option<usize>,
-    /// Whether `<people>` declares no namespace (persons in it may then be reused).
-    pub(super) people_plain: bool,
-    /// The content hashes of what was pushed (a memo keeps them with its elements, so a batch
-    /// hashes only what changed).
-    pub(super) hashes: ContentHashes,
+/// One document being read.
+pub(super) struct Parser<'m> {
+    builder: Builder,
+    /// The previous document's elements, to reuse.
+    memo: Option<&'m mut ParseMemo>,
+    /// Where the reusable element being parsed started, to remember it when it ends.
+    element_start: Option<usize>,
     /// Read with namespace resolution even where names alone tell the namespace (see
     /// [`namespaces_follow_from_names`]); for checking that both readings agree.
-    pub(super) namespace_aware: bool,
-    /// Where records go as they are parsed, if anywhere (see [`super::stream`]).
-    pub(super) stream: Option<RecordStream>,
+    namespace_aware: bool,
 }
 
-impl Parser {
-    pub(super) fn run(&mut self, bytes: &[u8]) -> Result<Registry, ParseError> {
-        // Sized from the start (a record takes about 260 bytes of XML, a person 150 after the
-        // records): growing a 5 MB vector by doubling copies it and faults in fresh pages.
-        self.records.reserve(bytes.len() / 260);
-        self.people.reserve(bytes.len() / 600);
-        self.feed(bytes)?;
-        self.finish()
+/// What the reader found, for the loop.
+enum Next {
+    /// Go on reading.
+    Read,
+    /// An element was taken from the memo: a new reader starts at this byte.
+    RestartAt(usize),
+    End,
+}
+
+impl<'m> Parser<'m> {
+    pub(super) fn new(memo: Option<&'m mut ParseMemo>, namespace_aware: bool) -> Parser<'m> {
+        Parser {
+            builder: Builder::default(),
+            memo,
+            element_start: None,
+            namespace_aware,
+        }
     }
 
-    /// Parses the document, reusing memoised elements where allowed (see [`Parser::reusable`]).
+    pub(super) fn run(mut self, document: &[u8]) -> Result<Registry, ParseError> {
+        self.builder = Builder::for_document(document.len());
+        if let Some(memo) = self.memo.as_deref_mut() {
+            memo.begin();
+        }
+        let result = self.feed(document).and_then(|()| self.builder.finish());
+        if let Some(memo) = self.memo {
+            memo.end(document, result.is_ok());
+        }
+        result
+    }
+
+    /// Reads the document, skipping the elements the memo holds.
     ///
     /// A reused element is skipped at the byte level, and reading goes on with a new reader
     /// after it. So end tags are matched here, against the names the frames keep, rather than
     /// by quick-xml (whose record of open elements a new reader would not have).
     fn feed(&mut self, document: &[u8]) -> Result<(), ParseError> {
-        let mut pos = 0;
         let plain = !self.namespace_aware && namespaces_follow_from_names(document);
-        'readers: loop {
+        let mut pos = 0;
+        loop {
             let mut reader = XmlReader::new(&document[pos..], plain);
-            loop {
+            let restart = loop {
                 let event_start = pos + reader.buffer_position() as usize;
                 let (in_iana, event) = match reader.read_event() {
                     Ok(ok) => ok,
@@ -89,90 +82,121 @@ impl Parser {
                         return Err(self.syntax_error(position, document, error));
                     }
                 };
-                match event {
-                    Event::Start(start) => {
-                        if let Some(close_tag) = self.reusable(&start, in_iana) {
-                            let after = &document[event_start..];
-                            let end = close_tag
-                                .find(after)
-                                .map(|i| event_start + i + close_tag.needle().len());
-                            if let Some(end) = end
-                                && restartable_at(&document[end..])
-                                && self.reuse(document, event_start, end)
-                            {
-                                pos = end;
-                                continue 'readers;
-                            }
-                            self.element_start = Some(event_start);
-                        }
-                        self.open(&start, in_iana)?;
-                        let qname = name_span(document, start.name().as_ref().as_bytes());
-                        if let Some(frame) = self.stack.last_mut() {
-                            frame.qname = qname;
-                        }
-                    }
-                    Event::Empty(start) => {
-                        self.open(&start, in_iana)?;
-                        self.close();
-                    }
-                    Event::End(end) => {
-                        self.check_end(document, end.name().as_ref().as_bytes(), event_start)?;
-                        let closing = self.stack.last().map(|f| f.elem);
-                        let people = self.people.len();
-                        self.close();
-                        if let (Some(at), Some(Elem::Record | Elem::Person)) =
-                            (self.element_start, closing)
-                        {
-                            self.element_start = None;
-                            let end = pos + reader.buffer_position() as usize;
-                            let item = if closing == Some(Elem::Record) {
-                                let record = match self.records.last() {
-                                    Some(last) if last.ordinal == 1 => Arc::clone(last),
-                                    Some(last) => Arc::new(Record {
-                                        ordinal: 1,
-                                        ..Record::clone(last)
-                                    }),
-                                    None => Arc::default(),
-                                };
-                                let hash = self.hashes.records.last().copied().unwrap_or_default();
-                                Memoized::Record(record, hash)
-                            } else {
-                                Memoized::Person(
-                                    self.people
-                                        .get(people)
-                                        .cloned()
-                                        .zip(self.hashes.people.get(people).copied()),
-                                )
-                            };
-                            self.remember(document, at, end, item);
-                        }
-                    }
-                    Event::Text(text) => {
-                        let content = text.xml10_content();
-                        self.characters(&content)?;
-                    }
-                    Event::CData(cdata) => {
-                        let content = cdata.xml10_content();
-                        self.characters(&content)?;
-                    }
-                    Event::GeneralRef(reference) => {
-                        let mut resolved = String::new();
-                        push_entity(&mut resolved, &reference);
-                        self.characters(&resolved)?;
-                    }
-                    Event::Eof => break 'readers,
-                    Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+                let event_end = pos + reader.buffer_position() as usize;
+                match self.event(document, event_start, event_end, event, in_iana)? {
+                    Next::Read => {}
+                    Next::RestartAt(at) => break Some(at),
+                    Next::End => break None,
                 }
+            };
+            match restart {
+                Some(at) => pos = at,
+                None => return Ok(()),
             }
         }
-        Ok(())
+    }
+
+    /// One event, which starts at `document[at]` and ends at `end`.
+    fn event(
+        &mut self,
+        document: &[u8],
+        at: usize,
+        end: usize,
+        event: Event,
+        in_iana: bool,
+    ) -> Result<Next, ParseError> {
+        match event {
+            Event::Start(start) => return self.start(document, at, &start, in_iana),
+            Event::Empty(start) => {
+                self.builder.open(&start, in_iana, None)?;
+                self.builder.close();
+            }
+            Event::End(tag) => {
+                self.check_end(document, tag.name().as_ref().as_bytes(), at)?;
+                self.end(document, end);
+            }
+            Event::Text(text) => self.builder.characters(&text.xml10_content())?,
+            Event::CData(cdata) => self.builder.characters(&cdata.xml10_content())?,
+            Event::GeneralRef(reference) => {
+                let mut resolved = String::new();
+                push_entity(&mut resolved, &reference);
+                self.builder.characters(&resolved)?;
+            }
+            Event::Eof => return Ok(Next::End),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+        Ok(Next::Read)
+    }
+
+    /// A start tag at `document[at]`: an element the memo holds is taken whole, anything else
+    /// opens.
+    fn start(
+        &mut self,
+        document: &[u8],
+        at: usize,
+        start: &BytesStart,
+        in_iana: bool,
+    ) -> Result<Next, ParseError> {
+        let reusable = in_iana && self.memo.is_some();
+        if let Some(kind) = reusable
+            .then(|| self.builder.reusable(start.name().as_ref()))
+            .flatten()
+        {
+            if let Some(end) = self.reuse(document, at, kind) {
+                return Ok(Next::RestartAt(end));
+            }
+            self.element_start = Some(at);
+        }
+        let qname = name_span(document, start.name().as_ref().as_bytes());
+        self.builder.open(start, in_iana, qname)?;
+        Ok(Next::Read)
+    }
+
+    /// Takes the element starting at `document[at]` from the memo, if it holds its exact
+    /// bytes and a reader can start after it; where it ends.
+    fn reuse(&mut self, document: &[u8], at: usize, kind: Reusable) -> Option<usize> {
+        let close_tag: &Finder = match kind {
+            Reusable::Record => &RECORD_END,
+            Reusable::Person => &PERSON_END,
+        };
+        let end = at + close_tag.find(&document[at..])? + close_tag.needle().len();
+        if !restartable_at(&document[end..]) {
+            return None;
+        }
+        match self.memo.as_deref_mut()?.take(document, at, end)? {
+            Memoized::Record(record, hash) => self.builder.push_record(record, hash),
+            Memoized::Person(Some((person, hash))) => self.builder.push_person(person, hash),
+            Memoized::Person(None) => {}
+        }
+        Some(end)
+    }
+
+    /// The innermost element ends at `document[..end]`; a reusable one is remembered.
+    fn end(&mut self, document: &[u8], end: usize) {
+        let people = self.builder.people_count();
+        let closed = self.builder.close();
+        let Some(at) = self.element_start else {
+            return;
+        };
+        let item = match closed {
+            Some(Elem::Record) => {
+                let (record, hash) = self.builder.last_record().unwrap_or_default();
+                Memoized::Record(record, hash)
+            }
+            Some(Elem::Person) => Memoized::Person(self.builder.person_at(people)),
+            _ => return,
+        };
+        self.element_start = None;
+        if let Some(memo) = self.memo.as_deref_mut() {
+            memo.remember(document, at, end, item);
+        }
     }
 
     /// An end tag must close the innermost open element, by the same name.
     fn check_end(&self, document: &[u8], name: &[u8], at: usize) -> Result<(), ParseError> {
         // Named only in an error: most end tags are fine.
         let found = || String::from_utf8_lossy(name);
-        let Some(frame) = self.stack.last() else {
+        let Some(frame) = self.builder.innermost() else {
             return Err(ParseError::Malformed {
                 position: at as u64,
                 message: format!("end tag </{}> without a start tag", found()),
@@ -198,9 +222,11 @@ impl Parser {
         // bad one.
         let tail = bytes.get(position as usize..).unwrap_or_default();
         let at_end = !tail.contains(&b'>');
-        if at_end && self.seen_root && !self.root_closed {
-            let inside = self.stack.last().map_or("registry", Frame::name).to_owned();
-            return ParseError::Truncated { inside };
+        if at_end && self.builder.inside_root() {
+            let inside = self.builder.innermost().map_or("registry", Frame::name);
+            return ParseError::Truncated {
+                inside: inside.to_owned(),
+            };
         }
         ParseError::Malformed {
             position,

@@ -1,5 +1,5 @@
 //! The parser on crafted documents: every normalisation rule of the contract, every refusal,
-//! and the memo and the stream giving what a fresh parse gives.
+//! and the memo giving what a fresh parse gives.
 
 use super::reader::namespaces_follow_from_names;
 use super::*;
@@ -146,7 +146,7 @@ fn reads_people_and_metadata() {
         .as_bytes(),
     )
     .unwrap();
-    assert_eq!(registry.updated, "2024-01-02");
+    assert_eq!(registry.updated.to_string(), "2024-01-02");
     assert_eq!(
         registry.title.as_deref(),
         Some("Service Name and Transport Protocol Port Number Registry")
@@ -312,68 +312,6 @@ mod memo {
         same_as_fresh(&[good.clone(), bad.clone(), good]);
         assert!(parse_registry(&bad).is_err());
     }
-}
-
-/// Streaming hands over the records in document order, shared with the registry, chunk by
-/// chunk, with their content hashes, and parses exactly as the plain parser does.
-#[test]
-fn streamed_records_are_the_registrys_leading_records() {
-    let mut body = String::new();
-    for i in 0..2500 {
-        body.push_str(&format!(
-            "<record><name>s{i}</name><protocol>tcp</protocol><number>{i}</number></record>\n"
-        ));
-    }
-    let text = doc(&body);
-    let (sender, chunks) = std::sync::mpsc::channel();
-    let streamed = parse_registry_streaming(text.as_bytes(), sender).unwrap();
-    assert_eq!(streamed, parse_registry(text.as_bytes()).unwrap());
-    let chunks: Vec<crate::model::RecordChunk> = chunks.into_iter().collect();
-    assert!(chunks.iter().all(|c| c.records.len() == 1024));
-    let sent: Vec<&Arc<Record>> = chunks.iter().flat_map(|c| &c.records).collect();
-    let sent_hashes: Vec<i64> = chunks.iter().flat_map(|c| c.hashes.clone()).collect();
-    assert_eq!(sent.len(), 2048);
-    assert_eq!(sent_hashes, streamed.hashes.records[..2048]);
-    for (sent, kept) in sent.iter().zip(&streamed.records) {
-        assert!(Arc::ptr_eq(sent, kept));
-    }
-
-    // Refused at its end: the error, whatever was sent before it.
-    let (sender, chunks) = std::sync::mpsc::channel();
-    let cut = &text.as_bytes()[..text.len() - 20];
-    assert!(matches!(
-        parse_registry_streaming(cut, sender),
-        Err(ParseError::Truncated { .. })
-    ));
-    let sent: usize = chunks.into_iter().map(|c| c.records.len()).sum();
-    assert_eq!(sent, 2048);
-}
-
-/// The stream closes at the first person, with every record before it sent (the receiver goes
-/// on while the people are read); a record after the people is only in the registry.
-#[test]
-fn the_record_stream_ends_where_the_people_begin() {
-    let mut body = String::new();
-    for i in 0..1500 {
-        body.push_str(&format!(
-            "<record><name>s{i}</name><protocol>tcp</protocol><number>{i}</number></record>\n"
-        ));
-    }
-    body.push_str("<people><person id=\"A\"><name>A</name></person></people>\n");
-    body.push_str("<record><name>late</name><protocol>udp</protocol><number>9</number></record>");
-    let text = doc(&body);
-    let (sender, chunks) = std::sync::mpsc::channel();
-    let (sent, parsed) = std::thread::scope(|scope| {
-        let parsing = scope.spawn(|| parse_registry_streaming(text.as_bytes(), sender));
-        // Every record before the people arrives, then the channel closes.
-        let sent: usize = chunks.iter().map(|c| c.records.len()).sum();
-        (sent, parsing.join().unwrap())
-    });
-    let registry = parsed.unwrap();
-    assert_eq!(sent, 1500);
-    assert_eq!(registry.records.len(), 1501);
-    assert_eq!(registry.records[1500].name.as_deref(), Some("late"));
-    assert_eq!(registry.people.len(), 1);
 }
 
 /// A repeated key is told apart by its ordinal, however far apart the repeats are.

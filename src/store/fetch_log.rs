@@ -24,6 +24,21 @@ pub struct FetchAttempt {
     pub byte_size: Option<i64>,
 }
 
+/// One row of `wayback_capture`: an archive capture that was downloaded and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureCheck<'a> {
+    /// The archive's digest of the capture's content: equal digests, equal bytes.
+    pub digest: &'a str,
+    /// When it was captured, `YYYYMMDDhhmmss` (UTC).
+    pub timestamp: &'a str,
+    /// Where its bytes were downloaded from.
+    pub url: &'a str,
+    pub outcome: CaptureOutcome,
+    pub message: Option<String>,
+    pub snapshot_id: Option<SnapshotId>,
+    pub checked_at: Timestamp,
+}
+
 /// What `portreg status` says about fetching.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FetchStatus {
@@ -155,27 +170,19 @@ impl Store {
     }
 
     /// Remembers a checked capture (a failed download is not remembered: it is tried again).
-    pub fn record_wayback(
-        &self,
-        capture: &crate::load::wayback::Capture,
-        url: &str,
-        outcome: CaptureOutcome,
-        message: Option<&str>,
-        snapshot_id: Option<SnapshotId>,
-        checked_at: Timestamp,
-    ) -> Result<()> {
+    pub fn record_wayback(&self, check: &CaptureCheck) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO wayback_capture
                  (digest, timestamp, url, outcome, message, snapshot_id, checked_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
-                capture.digest,
-                capture.timestamp,
-                url,
-                outcome,
-                message,
-                snapshot_id,
-                checked_at,
+                check.digest,
+                check.timestamp,
+                check.url,
+                check.outcome,
+                check.message,
+                check.snapshot_id,
+                check.checked_at,
             ],
         )?;
         Ok(())

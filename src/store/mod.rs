@@ -40,13 +40,13 @@ mod snapshots;
 mod write;
 
 pub use adhoc::{QueryLimits, SqlAnswer, SqlError};
-pub use fetch_log::{FetchAttempt, FetchStatus};
+pub use fetch_log::{CaptureCheck, FetchAttempt, FetchStatus};
 pub use ids::{Seq, SnapshotId};
 pub use outcomes::{CaptureOutcome, FetchOutcome};
 pub use ports::PortVersion;
 pub use records::{RecordFilter, StoredPerson, StoredVersion, VersionSpan};
 pub use snapshots::{SnapshotRef, SnapshotRow};
-pub use write::{ImportOutcome, NewSnapshot, StreamedSnapshot};
+pub use write::{NewSnapshot, Placement, Stored};
 
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OpenFlags};

@@ -4,6 +4,7 @@
 //! constraints of `fetch_attempt.outcome` (migrations/0002) and `wayback_capture.outcome`
 //! (migrations/0004) list the same words, which a test holds them to.
 
+use super::{Placement, Stored};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::Serialize;
 use std::fmt;
@@ -108,5 +109,28 @@ impl FetchOutcome {
     /// A new snapshot was stored.
     pub fn is_stored(self) -> bool {
         matches!(self, FetchOutcome::Stored | FetchOutcome::StoredOlder)
+    }
+}
+
+/// What the fetch log says of a body stored: the same bytes as the latest snapshot are
+/// "unchanged", those of an older one "stale".
+impl From<&Stored> for FetchOutcome {
+    fn from(stored: &Stored) -> FetchOutcome {
+        match (stored, stored.placement()) {
+            (Stored::New { .. }, Placement::Latest) => FetchOutcome::Stored,
+            (Stored::New { .. }, Placement::BeforeLatest) => FetchOutcome::StoredOlder,
+            (Stored::Known { .. }, Placement::Latest) => FetchOutcome::Unchanged,
+            (Stored::Known { .. }, Placement::BeforeLatest) => FetchOutcome::Stale,
+        }
+    }
+}
+
+impl From<&Stored> for CaptureOutcome {
+    fn from(stored: &Stored) -> CaptureOutcome {
+        match (stored, stored.placement()) {
+            (Stored::New { .. }, Placement::Latest) => CaptureOutcome::Stored,
+            (Stored::New { .. }, Placement::BeforeLatest) => CaptureOutcome::StoredOlder,
+            (Stored::Known { .. }, _) => CaptureOutcome::AlreadyStored,
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! every snapshot's changes too: a fifth of a `check`).
 
 use super::{Result, Seq, Store};
-use crate::model::Record;
+use crate::model::{Record, RegistryDate};
 
 /// Versions whose key has a numeric port or range (`port_lo` is NULL for the rest), in no
 /// particular order (sorting them cost a third of the query).
@@ -59,7 +59,7 @@ impl Store {
     }
 
     /// The registry date of each place in history, oldest first.
-    pub fn registry_dates(&self) -> Result<Vec<(Seq, String)>> {
+    pub fn registry_dates(&self) -> Result<Vec<(Seq, RegistryDate)>> {
         let mut stmt = self.conn.prepare_cached(SNAPSHOT_DATES)?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -88,7 +88,7 @@ mod tests {
     fn import(store: &mut Store, date: &str, records: Vec<Record>) {
         let registry = Registry::new(
             None,
-            date.into(),
+            date.parse().unwrap(),
             records.into_iter().map(Arc::new).collect(),
             vec![],
         );
@@ -158,8 +158,8 @@ mod tests {
         assert_eq!(
             store.registry_dates().unwrap(),
             [
-                (Seq(1), "2024-01-01".to_string()),
-                (Seq(2), "2024-02-01".to_string())
+                (Seq(1), "2024-01-01".parse().unwrap()),
+                (Seq(2), "2024-02-01".parse().unwrap())
             ]
         );
     }

@@ -1,9 +1,9 @@
 //! The records of a snapshot, what a lookup finds in it, every version of a record, the
 //! changes between two snapshots, and a snapshot's people.
 
-use super::{Result, Seq, SnapshotId, Store};
+use super::{Result, Seq, SnapshotId, SnapshotRow, Store};
 use crate::lookup::Lookup;
-use crate::model::{Change, Person, Record, RecordField, sort_changes, sort_records};
+use crate::model::{Change, Person, Record, RecordField, RegistryDate, sort_changes, sort_records};
 use rusqlite::Row;
 use rusqlite::types::Value;
 use rustc_hash::FxHashMap;
@@ -107,6 +107,21 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The snapshot before `snapshot` in history, and the changes from it to `snapshot`; None
+    /// for the oldest.
+    pub fn changes_into(
+        &self,
+        snapshot: &SnapshotRow,
+    ) -> Result<Option<(SnapshotRow, Vec<Change>)>> {
+        let Some(previous) = self.snapshot_at_seq(snapshot.seq.before())? else {
+            return Ok(None);
+        };
+        let changes = self.diff(previous.seq, snapshot.seq)?;
+        Ok(Some((previous, changes)))
+    }
+}
+
 /// Which records of a snapshot a lookup wants.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter<'a> {
@@ -123,10 +138,10 @@ pub struct VersionSpan {
     #[serde(flatten)]
     pub record: Record,
     pub first_snapshot_id: SnapshotId,
-    pub first_registry_date: String,
+    pub first_registry_date: RegistryDate,
     /// The last snapshot it held in; the latest one when `current`.
     pub last_snapshot_id: SnapshotId,
-    pub last_registry_date: String,
+    pub last_registry_date: RegistryDate,
     /// Whether it holds in the latest snapshot.
     pub current: bool,
     #[serde(skip)]
@@ -151,8 +166,8 @@ fn filter_sql(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
     let mut conditions = Vec::new();
     let mut params: Vec<(&'static str, Value)> = Vec::new();
     match filter.lookup {
-        Some(Lookup::Ports { lo, hi, .. }) => {
-            // Keys starting inside lo..=hi, plus ranges starting below it that reach into it;
+        Some(Lookup::Ports { ports, .. }) => {
+            // Keys starting inside the range, plus ranges starting below it that reach into it;
             // both by index (record_key_identity leads with port_lo, and
             // migrations/0003_port_range_index.sql).
             conditions.push(
@@ -161,8 +176,8 @@ fn filter_sql(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
                           SELECT id FROM record_key WHERE port_hi > port_lo
                               AND port_hi >= :lo AND port_lo < :lo)",
             );
-            params.push((":lo", Value::Integer(i64::from(*lo))));
-            params.push((":hi", Value::Integer(i64::from(*hi))));
+            params.push((":lo", Value::Integer(i64::from(ports.first))));
+            params.push((":hi", Value::Integer(i64::from(ports.last))));
         }
         Some(Lookup::Name { name, .. }) => {
             conditions.push("k.name = :name COLLATE NOCASE");
@@ -268,17 +283,20 @@ impl Store {
              WHERE first_seq <= ?1 AND (last_seq IS NULL OR last_seq >= ?1)
              ORDER BY person_id",
         )?;
-        let rows = stmt.query_map([seq], |row| {
-            Ok(Person {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                org: row.get(2)?,
-                uri: row.get(3)?,
-                updated: row.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([seq], |row| person_from(row, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Reads `person_id, name, org, uri, updated` starting at column `at`.
+fn person_from(row: &Row, at: usize) -> rusqlite::Result<Person> {
+    Ok(Person {
+        id: row.get(at)?,
+        name: row.get(at + 1)?,
+        org: row.get(at + 2)?,
+        uri: row.get(at + 3)?,
+        updated: row.get(at + 4)?,
+    })
 }
 
 /// A stored version of a record: its key's row, its own row, the places it held in, and
@@ -336,13 +354,7 @@ impl Store {
                 version_id: row.get(0)?,
                 first: row.get(1)?,
                 last: row.get(2)?,
-                person: Person {
-                    id: row.get(3)?,
-                    name: row.get(4)?,
-                    org: row.get(5)?,
-                    uri: row.get(6)?,
-                    updated: row.get(7)?,
-                },
+                person: person_from(row, 3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

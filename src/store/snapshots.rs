@@ -2,6 +2,7 @@
 //! `latest`, `previous`) means.
 
 use super::{Result, Seq, SnapshotId, Store, StoreError};
+use crate::model::RegistryDate;
 use crate::time::Timestamp;
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, Row};
@@ -12,7 +13,7 @@ use serde::Serialize;
 pub struct SnapshotRow {
     pub id: SnapshotId,
     pub sha256: String,
-    pub registry_date: String,
+    pub registry_date: RegistryDate,
     pub observed_at: Timestamp,
     pub source: String,
     pub records: i64,
@@ -117,6 +118,11 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The snapshot a query answers from: the one `as_of` names, the latest without it.
+    pub fn as_of(&self, as_of: Option<&SnapshotRef>) -> Result<SnapshotRow> {
+        self.resolve(as_of.unwrap_or(&SnapshotRef::Latest))
+    }
+
     /// The snapshot a reference names.
     pub fn resolve(&self, reference: &SnapshotRef) -> Result<SnapshotRow> {
         let (condition, value): (&str, String) = match reference {
@@ -144,6 +150,18 @@ impl Store {
             None if self.snapshot_count()? == 0 => Err(StoreError::Empty),
             None => Err(StoreError::NoSuchSnapshot(reference.to_string())),
         }
+    }
+
+    /// The snapshot with this id, if there is one.
+    pub fn snapshot_by_id(&self, id: SnapshotId) -> Result<Option<SnapshotRow>> {
+        self.snapshot_where("id = ?1", id)
+    }
+
+    /// The place of the latest snapshot, or None for an empty database.
+    pub fn latest_seq(&self) -> Result<Option<Seq>> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))?)
     }
 
     /// The snapshot whose document has this sha256, if stored.

@@ -26,7 +26,7 @@ fn registry(date: &str, records: Vec<Record>) -> Registry {
 fn with_people(date: &str, records: Vec<Record>, people: Vec<Person>) -> Registry {
     Registry::new(
         None,
-        date.into(),
+        date.parse().unwrap(),
         records.into_iter().map(Arc::new).collect(),
         people.into_iter().map(Arc::new).collect(),
     )
@@ -55,7 +55,7 @@ fn new_snapshot<'a>(
     }
 }
 
-fn import(store: &mut Store, registry: &Registry, day: u32) -> ImportOutcome {
+fn import(store: &mut Store, registry: &Registry, day: u32) -> Stored {
     let bytes = format!("{registry:?}");
     let sha256 = raw::sha256_hex(bytes.as_bytes());
     store
@@ -196,11 +196,14 @@ fn the_same_bytes_are_stored_once() {
     let mut store = Store::open_in_memory().unwrap();
     assert!(matches!(
         import(&mut store, &all[0], 1),
-        ImportOutcome::Stored { .. }
+        Stored::New {
+            placement: Placement::Latest,
+            ..
+        }
     ));
     assert!(matches!(
         import(&mut store, &all[0], 1),
-        ImportOutcome::AlreadyStored { .. }
+        Stored::Known { .. }
     ));
     assert_eq!(store.snapshot_count().unwrap(), 1);
 }
@@ -357,7 +360,7 @@ fn a_first_import_leaves_every_index_in_place() {
 fn record_keys_are_unique_by_name_protocol_port_and_ordinal() {
     let store = Store::open_in_memory().unwrap();
     let insert = |name: Option<&str>, protocol: Option<&str>, port: Option<&str>, ordinal: i64| {
-        let bounds = port.and_then(crate::model::parse_port_range);
+        let bounds = port.and_then(|port| port.parse::<crate::model::PortRange>().ok());
         store.conn.execute(
             "INSERT INTO record_key (name, protocol, port, ordinal, port_lo, port_hi)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -366,8 +369,8 @@ fn record_keys_are_unique_by_name_protocol_port_and_ordinal() {
                 protocol,
                 port,
                 ordinal,
-                bounds.map(|b| b.0),
-                bounds.map(|b| b.1)
+                bounds.map(|b| b.first),
+                bounds.map(|b| b.last)
             ],
         )
     };
@@ -456,166 +459,6 @@ fn a_repeated_person_id_keeps_its_first_entry() {
             .map(|(id, name)| (id.to_string(), name.to_string()));
         assert_eq!(rows, expected);
     }
-}
-
-/// The registry's records in chunks of these sizes, as a streaming parse hands them over; the
-/// records after them are left to the registry.
-fn chunks_of(registry: &Registry, sizes: &[usize]) -> Vec<crate::model::RecordChunk> {
-    let mut start = 0;
-    sizes
-        .iter()
-        .map(|&size| {
-            let range = start..start + size;
-            start += size;
-            crate::model::RecordChunk {
-                records: registry.records[range.clone()].to_vec(),
-                hashes: registry.hashes.records[range].to_vec(),
-            }
-        })
-        .collect()
-}
-
-fn streamed_snapshot<'a>(sha256: &'a str) -> StreamedSnapshot<'a> {
-    StreamedSnapshot {
-        sha256,
-        source: "test",
-        observed_at: day(1, 1),
-        imported_at: day(2, 1),
-    }
-}
-
-/// Into an empty history, the records streamed in chunks (and the ones after the chunks) make
-/// the same rows as an import of the whole registry; into a history that holds snapshots, the
-/// chunks are left unread and the registry is imported as a whole.
-#[test]
-fn a_streamed_import_stores_what_an_import_stores() {
-    let versions = versions();
-    let first = &versions[0];
-    let bytes = format!("{first:?}");
-    let sha256 = raw::sha256_hex(bytes.as_bytes());
-    let mut reference = Store::open_in_memory().unwrap();
-    import(&mut reference, first, 1);
-
-    let mut streamed = Store::open_in_memory().unwrap();
-    // One record streamed, the other found in the registry at the end.
-    let chunks = chunks_of(first, &[1]);
-    let outcome = streamed
-        .import_streamed(&streamed_snapshot(&sha256), chunks, || {
-            Ok::<_, ()>((first.clone(), bytes.clone().into_bytes()))
-        })
-        .unwrap()
-        .unwrap()
-        .0;
-    assert!(
-        matches!(outcome, ImportOutcome::Stored { latest: true, .. }),
-        "{outcome:?}"
-    );
-    assert_eq!(dump(&streamed), dump(&reference));
-    assert_eq!(
-        streamed.raw_bytes(SnapshotId(1)).unwrap().as_slice(),
-        bytes.as_bytes()
-    );
-
-    // The next version, streamed into a history that holds one: placed as a whole.
-    let second = &versions[1];
-    let bytes = format!("{second:?}");
-    let sha256 = raw::sha256_hex(bytes.as_bytes());
-    import(&mut reference, second, 2);
-    let mut next = streamed_snapshot(&sha256);
-    next.observed_at = day(1, 2);
-    streamed
-        .import_streamed(&next, chunks_of(second, &[1]), || {
-            Ok::<_, ()>((second.clone(), bytes.clone().into_bytes()))
-        })
-        .unwrap()
-        .unwrap();
-    assert_eq!(dump(&streamed), dump(&reference));
-}
-
-/// A document refused at its end, after chunks of its records went in, leaves nothing, and
-/// the ids those records were given are not reused from the cache.
-#[test]
-fn a_streamed_import_refused_at_its_end_leaves_nothing() {
-    let versions = versions();
-    let first = &versions[0];
-    let mut store = Store::open_in_memory().unwrap();
-    let refused = store
-        .import_streamed(&streamed_snapshot("cut"), chunks_of(first, &[2]), || {
-            Err::<(Registry, Vec<u8>), _>("truncated")
-        })
-        .unwrap();
-    assert_eq!(refused.unwrap_err(), "truncated");
-    assert!(dump(&store).is_empty());
-    let keys: Vec<(i64, String)> = pairs(&store, "SELECT id, name FROM record_key");
-    assert!(keys.is_empty(), "{keys:?}");
-    // Another document then gets its own keys right.
-    let mut reference = Store::open_in_memory().unwrap();
-    import(&mut reference, &versions[1], 1);
-    import(&mut store, &versions[1], 1);
-    assert_eq!(dump(&store), dump(&reference));
-    assert_eq!(
-        pairs::<i64, String>(
-            &store,
-            "SELECT id, ifnull(name, '') FROM record_key ORDER BY id"
-        ),
-        pairs::<i64, String>(
-            &reference,
-            "SELECT id, ifnull(name, '') FROM record_key ORDER BY id"
-        )
-    );
-}
-
-/// 140 versions stored in a scrambled order, each older one landing between newer ones:
-/// every snapshot gives back exactly its bytes, read alone or along the skips, and the skips
-/// are the ones their places call for (at 64 and 128).
-#[test]
-fn raw_bytes_come_back_exactly_along_the_skips_in_any_import_order() {
-    let versions: Vec<Registry> = (0..140u32)
-        .map(|i| {
-            let records = (0..30)
-                .map(|j| {
-                    record(
-                        &format!("s{j}"),
-                        &j.to_string(),
-                        &format!("v{}", (i + j) / 7),
-                    )
-                })
-                .collect();
-            registry(
-                &format!("2024-{:02}-{:02}", 1 + i / 28, 1 + i % 28),
-                records,
-            )
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..versions.len()).collect();
-    // A fixed scramble: every seventh first, then the rest backwards.
-    order.sort_by_key(|&i| (i % 7 != 0, std::cmp::Reverse(i)));
-    let mut store = Store::open_in_memory().unwrap();
-    for &i in &order {
-        import(&mut store, &versions[i], 1 + (i % 28) as u32);
-    }
-    let skips: Vec<(i64, i64)> = pairs(
-        &store,
-        "SELECT b.seq, s.seq FROM snapshot_raw_skip k
-         JOIN snapshot b ON b.id = k.base_id JOIN snapshot s ON s.id = k.snapshot_id
-         ORDER BY s.seq",
-    );
-    assert_eq!(skips, [(1, 65), (65, 129)]);
-    let snapshots = store.snapshots().unwrap();
-    // Read from the latest down, so the cache never helps.
-    for snapshot in snapshots.iter().rev() {
-        store.raw_cache = None;
-        let bytes = store.raw_bytes(snapshot.id).unwrap();
-        assert_eq!(raw::sha256_hex(&bytes), snapshot.sha256);
-    }
-    let mut seen = 0;
-    store
-        .each_document(|_, _, document| {
-            assert!(document.is_ok());
-            seen += 1;
-        })
-        .unwrap();
-    assert_eq!(seen, versions.len());
 }
 
 /// Past 1024 snapshots a keyframe (the whole document) is kept at the 1025th place, and a

@@ -12,7 +12,7 @@ fn version(i: usize) -> Vec<u8> {
 }
 
 fn registry_date(bytes: &[u8]) -> String {
-    parse_registry(bytes).unwrap().updated
+    parse_registry(bytes).unwrap().updated.to_string()
 }
 
 /// Fast retries so failure tests stay short.
@@ -634,7 +634,7 @@ fn watch_fetches_at_once_and_stops_cleanly_on_sigterm() {
 
 #[test]
 fn a_body_over_the_size_cap_is_refused_without_retrying() {
-    use portreg::fetch::http::{HttpConfig, HttpError, Validators, build_client, download};
+    use portreg::http::{HttpConfig, HttpError, Validators, build_client, download};
     let body = version(20);
     let server = TestServer::start(move |_, _| Reply::Body {
         bytes: body.clone(),

@@ -3,7 +3,7 @@
 
 use crate::fixtures::real_versions;
 use crate::support::*;
-use portreg::model::{Record, parse_port_range};
+use portreg::model::{PortRange, Record};
 use portreg::store::Store;
 use std::path::Path;
 
@@ -296,8 +296,8 @@ fn reference_free(
         r.protocol.as_deref().is_none_or(|p| p == protocol)
             && r.port
                 .as_deref()
-                .and_then(parse_port_range)
-                .is_some_and(|(a, b)| a <= port && port <= b)
+                .and_then(|text| text.parse::<PortRange>().ok())
+                .is_some_and(|r| u32::from(r.first) <= port && port <= u32::from(r.last))
     };
     // Per port: (some Unassigned covers it, something else covers it), per protocol.
     let mut free = vec![true; 65536];
@@ -305,8 +305,8 @@ fn reference_free(
         let mut has_unassigned = vec![false; 65536];
         let mut taken = vec![false; 65536];
         for r in at {
-            if let Some((a, b)) = r.port.as_deref().and_then(parse_port_range) {
-                for port in a..=b {
+            if let Some(r2) = r.port.as_deref().and_then(|t| t.parse::<PortRange>().ok()) {
+                for port in u32::from(r2.first)..=u32::from(r2.last) {
                     if covers(r, port, protocol) {
                         if unassigned(r) {
                             has_unassigned[port as usize] = true;
@@ -319,8 +319,8 @@ fn reference_free(
         }
         if never_assigned {
             for r in history.iter().filter(|r| !unassigned(r)) {
-                if let Some((a, b)) = r.port.as_deref().and_then(parse_port_range) {
-                    for port in a..=b {
+                if let Some(r2) = r.port.as_deref().and_then(|t| t.parse::<PortRange>().ok()) {
+                    for port in u32::from(r2.first)..=u32::from(r2.last) {
                         taken[port as usize] |= covers(r, port, protocol);
                     }
                 }

@@ -2,8 +2,8 @@
 //! of it, every value escaped, on real versions.
 
 use crate::support::*;
+use portreg::model::key_label;
 use portreg::model::{Change, Record};
-use portreg::output::key_label;
 use portreg::report::{Line, group_changes};
 use std::collections::HashSet;
 use std::path::Path;

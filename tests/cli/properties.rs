@@ -208,11 +208,9 @@ proptest! {
 /// The fuzz targets' invariants on every kept crash and every seed, so CI replays them.
 #[test]
 fn fuzz_regressions_and_seeds_keep_their_invariants() {
-    use portreg::lookup::{Lookup, MAX_PORT, SinceDate, parse_ports};
-    use portreg::parse::{
-        ParseMemo, parse_registry_namespace_aware, parse_registry_streaming,
-        parse_registry_with_memo,
-    };
+    use portreg::lookup::{Lookup, SinceDate};
+    use portreg::model::PortRange;
+    use portreg::parse::{ParseMemo, parse_registry_namespace_aware, parse_registry_with_memo};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let files = |dirs: &[&str]| -> Vec<Vec<u8>> {
         dirs.iter()
@@ -232,8 +230,6 @@ fn fuzz_regressions_and_seeds_keep_their_invariants() {
     for data in parse_inputs {
         let fresh = parse_registry(&data);
         assert_eq!(parse_registry_namespace_aware(&data), fresh);
-        let (records, _chunks) = std::sync::mpsc::channel();
-        assert_eq!(parse_registry_streaming(&data, records), fresh);
         let mut memo = ParseMemo::default();
         let _ = parse_registry_with_memo(&seed, &mut memo);
         assert_eq!(parse_registry_with_memo(&data, &mut memo), fresh);
@@ -245,11 +241,11 @@ fn fuzz_regressions_and_seeds_keep_their_invariants() {
         let Ok(text) = std::str::from_utf8(&data) else {
             continue;
         };
-        if let Ok((lo, hi)) = parse_ports(text) {
-            assert!(lo <= hi && hi <= MAX_PORT);
+        if let Ok(ports) = text.parse::<PortRange>() {
+            assert!(ports.first <= ports.last);
         }
-        if let Ok(Lookup::Ports { lo, hi, .. }) = text.parse::<Lookup>() {
-            assert!(lo <= hi && hi <= MAX_PORT);
+        if let Ok(Lookup::Ports { ports, .. }) = text.parse::<Lookup>() {
+            assert!(ports.first <= ports.last);
         }
         let _ = text.parse::<SinceDate>();
     }

@@ -138,8 +138,8 @@ fn overlapping(records: &[Arc<Record>], lo: u32, hi: u32, protocol: Option<&str>
         .filter(|r| {
             r.port
                 .as_deref()
-                .and_then(portreg::model::parse_port_range)
-                .is_some_and(|(a, b)| a <= hi && b >= lo)
+                .and_then(|port| port.parse::<portreg::model::PortRange>().ok())
+                .is_some_and(|r| u32::from(r.first) <= hi && u32::from(r.last) >= lo)
                 && protocol.is_none_or(|p| r.protocol.as_deref() == Some(p))
         })
         .map(|r| Record::clone(r))
@@ -302,7 +302,7 @@ fn exports_write_services_iana_csv_and_json() {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        portreg::export::IANA_CSV_HEADER
+        portreg::output::services::IANA_CSV_HEADER
     );
     assert_eq!(reader.records().count(), latest.len());
 

@@ -181,7 +181,7 @@ fn newly_assigned_and_deassigned_are_the_grouped_changes_of_each_snapshot_agains
     for i in 1..snapshots.len() {
         let diff = store.diff(snapshots[i - 1].seq, snapshots[i].seq).unwrap();
         let lines = group_changes(&diff);
-        let year: i32 = snapshots[i].registry_date[..4].parse().unwrap();
+        let year: i32 = snapshots[i].registry_date.year();
         let sums = expected.entry(year).or_default();
         sums.0 += lines
             .iter()
@@ -207,7 +207,7 @@ fn newly_assigned_and_deassigned_are_the_grouped_changes_of_each_snapshot_agains
     // And as people read them: the group headings of `diff --format markdown` for each pair
     // of 2019 (the three snapshots of January 2019, and the one of December 2018 before).
     let in_2019: Vec<usize> = (1..snapshots.len())
-        .filter(|&i| snapshots[i].registry_date.starts_with("2019"))
+        .filter(|&i| snapshots[i].registry_date.year() == 2019)
         .collect();
     assert_eq!(in_2019.len(), 3);
     let mut shown = (0, 0);

@@ -108,12 +108,13 @@ impl Store {
     }
 
     /// Every snapshot's document in history order, one step after the other (what `verify`
-    /// reads): `each(place, id, bytes or why they cannot be read)`. After a step that cannot
-    /// be read, the next document is read by its own path.
-    pub fn each_document(
+    /// reads): `each(place, id, bytes or why they cannot be read)`, which may stop the walk
+    /// with an error. After a step that cannot be read, the next document is read by its own
+    /// path.
+    pub fn each_document<E: From<StoreError>>(
         &self,
-        mut each: impl FnMut(Seq, SnapshotId, std::result::Result<&[u8], &StoreError>),
-    ) -> Result<()> {
+        mut each: impl FnMut(Seq, SnapshotId, Result<&[u8]>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let ids = ids_by_place(&self.conn)?;
         let mut previous: Option<Vec<u8>> = None;
         for (index, &id) in ids.iter().enumerate() {
@@ -131,8 +132,16 @@ impl Store {
                 // The one before was unreadable, or this step is not against it.
                 _ => document_at(&self.conn, &mut None, seq).map(|(_, bytes)| bytes.to_vec()),
             };
-            each(seq, id, document.as_deref());
-            previous = document.ok();
+            match document {
+                Ok(document) => {
+                    each(seq, id, Ok(&document))?;
+                    previous = Some(document);
+                }
+                Err(error) => {
+                    each(seq, id, Err(error))?;
+                    previous = None;
+                }
+            }
         }
         Ok(())
     }

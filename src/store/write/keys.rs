@@ -2,7 +2,7 @@
 //! snapshot has it, and every version of that record refers to it.
 
 use super::tables::{ROWS_PER_INSERT, multi_row_insert};
-use crate::model::{Record, parse_port_range};
+use crate::model::{PortRange, Record};
 use rusqlite::Connection;
 use rustc_hash::FxHashMap;
 use std::hash::BuildHasher;
@@ -114,15 +114,15 @@ pub(super) fn record_key_ids(
         let mut insert =
             conn.prepare_cached(&multi_row_insert("record_key", &COLUMNS, rows.len()))?;
         for (i, (id, record)) in rows.iter().enumerate() {
-            let range = record.port.as_deref().and_then(parse_port_range);
+            let range = record.covered_ports();
             let at = 1 + i * COLUMNS.len();
             insert.raw_bind_parameter(at, id)?;
             insert.raw_bind_parameter(at + 1, &record.name)?;
             insert.raw_bind_parameter(at + 2, &record.protocol)?;
             insert.raw_bind_parameter(at + 3, &record.port)?;
             insert.raw_bind_parameter(at + 4, record.ordinal)?;
-            insert.raw_bind_parameter(at + 5, range.map(|r| r.0))?;
-            insert.raw_bind_parameter(at + 6, range.map(|r| r.1))?;
+            insert.raw_bind_parameter(at + 5, range.map(|r: PortRange| r.first))?;
+            insert.raw_bind_parameter(at + 6, range.map(|r: PortRange| r.last))?;
         }
         insert.raw_execute()?;
     }

@@ -9,19 +9,16 @@
 //! - [`keys`]: record identities (`record_key`).
 //! - [`tables`]: the two version tables, described once.
 //! - [`intervals`]: how a version's interval is split, stretched or joined.
-//! - [`streamed`]: a first snapshot stored while its document is still being parsed.
 
 mod intervals;
 mod keys;
-mod streamed;
 mod tables;
 
 pub(super) use intervals::AroundScratch;
 pub(super) use keys::KeyCache;
-pub use streamed::StreamedSnapshot;
 
 use super::raw::{self, RawCache};
-use super::{Result, Seq, SnapshotId, Store};
+use super::{Result, Seq, SnapshotId, SnapshotRow, Store, StoreError};
 use crate::model::{ContentHashes, Person, Record, Registry};
 use crate::time::Timestamp;
 use intervals::{Place, place};
@@ -42,20 +39,49 @@ pub struct NewSnapshot<'a> {
     pub imported_at: Timestamp,
 }
 
-/// What became of a document given to [`Store::import`].
+/// Where a snapshot stands in history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// It is the latest snapshot.
+    Latest,
+    /// A newer snapshot is stored: it went into its place in history before the latest one
+    /// (an older version imported late), or, for bytes stored before, it is a stale copy.
+    BeforeLatest,
+}
+
+/// What storing a document did: the one outcome of every way a document comes in (files, git,
+/// fetch, the archive).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImportOutcome {
-    /// A new snapshot; `latest` is false when it went into the history before the latest one.
-    Stored {
-        id: SnapshotId,
-        registry_date: String,
-        latest: bool,
+pub enum Stored {
+    /// A new snapshot, in its place in history.
+    New {
+        snapshot: SnapshotRow,
+        placement: Placement,
     },
     /// These exact bytes were stored before, as this snapshot.
-    AlreadyStored {
-        id: SnapshotId,
-        registry_date: String,
+    Known {
+        snapshot: SnapshotRow,
+        placement: Placement,
     },
+}
+
+impl Stored {
+    pub fn snapshot(&self) -> &SnapshotRow {
+        match self {
+            Stored::New { snapshot, .. } | Stored::Known { snapshot, .. } => snapshot,
+        }
+    }
+
+    pub fn placement(&self) -> Placement {
+        match self {
+            Stored::New { placement, .. } | Stored::Known { placement, .. } => *placement,
+        }
+    }
+
+    /// Whether a new snapshot was stored.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Stored::New { .. })
+    }
 }
 
 /// Moves a snapshot's observation (and source) to an earlier sighting of the same bytes, when
@@ -85,14 +111,14 @@ const INSERT_SNAPSHOT: &str = "INSERT INTO snapshot (seq, registry_date, observe
 
 impl Store {
     /// Stores a document as a snapshot in its place in history, in one transaction.
-    pub fn import(&mut self, new: &NewSnapshot) -> Result<ImportOutcome> {
-        let result = self.import_in_transaction(new);
-        if result.is_err() {
+    pub fn import(&mut self, new: &NewSnapshot) -> Result<Stored> {
+        let imported = self.import_in_transaction(new);
+        if imported.is_err() {
             // The caches may hold ids that were rolled back.
             self.raw_cache = None;
             self.key_cache = KeyCache::default();
         }
-        result
+        self.stored(imported?)
     }
 
     /// Bytes already stored seen again (without parsing them): the snapshot takes this
@@ -102,16 +128,46 @@ impl Store {
         sha256: &str,
         observed_at: Timestamp,
         source: &str,
-    ) -> Result<Option<ImportOutcome>> {
+    ) -> Result<Option<Stored>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let seen = seen_again_in(&tx, sha256, observed_at, source)?;
         tx.commit()?;
-        Ok(seen)
+        seen.map(|known| self.stored(known)).transpose()
     }
 
-    fn import_in_transaction(&mut self, new: &NewSnapshot) -> Result<ImportOutcome> {
+    /// Where a stored snapshot stands in history.
+    pub fn placement_of(&self, snapshot: &SnapshotRow) -> Result<Placement> {
+        Ok(match self.latest_seq()? {
+            Some(latest) if latest > snapshot.seq => Placement::BeforeLatest,
+            _ => Placement::Latest,
+        })
+    }
+
+    /// The outcome of an import, with the snapshot's row as it reads now.
+    fn stored(&self, imported: Imported) -> Result<Stored> {
+        let (id, new) = match imported {
+            Imported::New(id) => (id, true),
+            Imported::Known(id) => (id, false),
+        };
+        let snapshot = self
+            .snapshot_by_id(id)?
+            .ok_or_else(|| StoreError::NoSuchSnapshot(format!("snapshot {id}")))?;
+        let placement = self.placement_of(&snapshot)?;
+        Ok(match new {
+            true => Stored::New {
+                snapshot,
+                placement,
+            },
+            false => Stored::Known {
+                snapshot,
+                placement,
+            },
+        })
+    }
+
+    fn import_in_transaction(&mut self, new: &NewSnapshot) -> Result<Imported> {
         let Store {
             conn,
             raw_cache,
@@ -119,9 +175,9 @@ impl Store {
             around,
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(seen) = seen_again_in(&tx, new.sha256, new.observed_at, new.source)? {
+        if let Some(known) = seen_again_in(&tx, new.sha256, new.observed_at, new.source)? {
             tx.commit()?;
-            return Ok(seen);
+            return Ok(known);
         }
         let registry = new.registry;
         let seq: Seq = tx.query_row(
@@ -170,12 +226,15 @@ impl Store {
         drop((previous, next));
         tx.commit()?;
         keep_as_base(raw_cache, id, new.bytes);
-        Ok(ImportOutcome::Stored {
-            id,
-            registry_date: registry.updated.clone(),
-            latest: place.latest,
-        })
+        Ok(Imported::New(id))
     }
+}
+
+/// Which snapshot an import ended with.
+enum Imported {
+    New(SnapshotId),
+    /// Its bytes were stored already.
+    Known(SnapshotId),
 }
 
 fn insert_snapshot_row(tx: &Connection, seq: Seq, new: &NewSnapshot) -> Result<SnapshotId> {
@@ -206,19 +265,19 @@ fn seen_again_in(
     sha256: &str,
     observed_at: Timestamp,
     source: &str,
-) -> Result<Option<ImportOutcome>> {
-    let existing: Option<(SnapshotId, String)> = tx
+) -> Result<Option<Imported>> {
+    let existing: Option<SnapshotId> = tx
         .query_row(
-            "SELECT id, registry_date FROM snapshot WHERE sha256 = ?1",
+            "SELECT id FROM snapshot WHERE sha256 = ?1",
             [sha256],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| row.get(0),
         )
         .optional()?;
-    let Some((id, registry_date)) = existing else {
+    let Some(id) = existing else {
         return Ok(None);
     };
     tx.execute(EARLIER_OBSERVATION, params![id, observed_at, source])?;
-    Ok(Some(ImportOutcome::AlreadyStored { id, registry_date }))
+    Ok(Some(Imported::Known(id)))
 }
 
 /// Places records (all of a document's, or some, in document order) and their content hashes.

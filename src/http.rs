@@ -96,6 +96,9 @@ pub enum HttpError {
     Incomplete { received: u64, expected: u64 },
     #[error("body larger than {limit} bytes")]
     TooLarge { limit: u64 },
+    /// A 304 answers only a conditional request; to any other it is a broken server.
+    #[error("304 Not Modified to a request that was not conditional")]
+    UnaskedNotModified,
     #[error("too many redirects (more than {0})")]
     TooManyRedirects(usize),
     #[error("interrupted")]
@@ -240,7 +243,12 @@ fn try_once(client: &Client, url: &str, validators: &Validators, config: &HttpCo
     let status = response.status();
     let code = Some(status.as_u16());
     if status == StatusCode::NOT_MODIFIED {
-        return (Ok(Downloaded::NotModified), code, None);
+        // Only an answer to a conditional request; to any other it says nothing.
+        let answer = match validators.is_empty() {
+            false => Ok(Downloaded::NotModified),
+            true => Err(HttpError::UnaskedNotModified),
+        };
+        return (answer, code, None);
     }
     if status != StatusCode::OK {
         let retry_after = retry_after(response.headers());

@@ -1,14 +1,10 @@
-//! The registry as data: records, people and changes, shaped as `registry-model.md` says.
-//!
-//! These types are what the parser produces, what the store keeps and what every JSON output
-//! prints, so their serde form *is* the contract: field order, `null` for absent values, and
-//! `ordinal` only when it is above 1.
+//! A record of the registry, the one table of its fields, and its identity across snapshots.
 
+use super::digest::ContentDigest;
+use super::port::PortRange;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 /// One `<record>` of the registry, normalised.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,11 +28,11 @@ pub struct Record {
     pub ordinal: u32,
 }
 
-fn first_ordinal() -> u32 {
+pub(super) fn first_ordinal() -> u32 {
     1
 }
 
-fn is_first_ordinal(ordinal: &u32) -> bool {
+pub(super) fn is_first_ordinal(ordinal: &u32) -> bool {
     *ordinal <= 1
 }
 
@@ -211,10 +207,10 @@ impl RecordKey {
     /// The order in which keys are listed: by port number, then protocol, name and ordinal;
     /// service names without a port come last, by name.
     pub fn display_cmp(&self, other: &Self) -> Ordering {
-        let port_order = |k: &RecordKey| match k.port.as_deref().map(parse_port_range) {
-            Some(Some((lo, hi))) => (0u8, lo, hi),
-            Some(None) => (1, 0, 0),
-            None => (2, 0, 0),
+        let port_order = |k: &RecordKey| match k.port.as_deref().map(str::parse::<PortRange>) {
+            Some(Ok(range)) => (0u8, range),
+            Some(Err(_)) => (1, PortRange::ALL),
+            None => (2, PortRange::ALL),
         };
         port_order(self)
             .cmp(&port_order(other))
@@ -223,17 +219,6 @@ impl RecordKey {
             .then_with(|| self.name.cmp(&other.name))
             .then_with(|| self.ordinal.cmp(&other.ordinal))
     }
-}
-
-/// `"443"` -> (443, 443); `"225-241"` -> (225, 241); anything else -> None.
-pub fn parse_port_range(port: &str) -> Option<(u32, u32)> {
-    let (lo, hi) = match port.split_once('-') {
-        Some((lo, hi)) => (lo.trim(), hi.trim()),
-        None => (port.trim(), port.trim()),
-    };
-    let lo: u32 = lo.parse().ok()?;
-    let hi: u32 = hi.parse().ok()?;
-    (lo <= hi && hi <= 65535).then_some((lo, hi))
 }
 
 impl Record {
@@ -249,9 +234,8 @@ impl Record {
     /// The ports it covers, when it has a numeric port or range. With
     /// [`Record::covers_protocol`], the one notion of coverage that `free`, `check` and the
     /// grouped report share.
-    pub fn covered_ports(&self) -> Option<(u16, u16)> {
-        let (lo, hi) = parse_port_range(self.port.as_deref()?)?;
-        Some((u16::try_from(lo).ok()?, u16::try_from(hi).ok()?))
+    pub fn covered_ports(&self) -> Option<PortRange> {
+        self.port.as_deref()?.parse().ok()
     }
 
     /// Whether it covers this protocol: its own, or every one when it has none. IANA writes
@@ -267,9 +251,7 @@ impl Record {
             None => true,
         };
         match (self.covered_ports(), other.covered_ports()) {
-            (Some((lo, hi)), Some((other_lo, other_hi))) => {
-                common_protocol && lo <= other_hi && other_lo <= hi
-            }
+            (Some(ours), Some(theirs)) => common_protocol && ours.overlaps(theirs),
             _ => false,
         }
     }
@@ -297,202 +279,33 @@ impl Record {
     /// can tell "same version" without comparing every column. Stored in every database: the
     /// bytes hashed must never change.
     pub fn content_hash(&self) -> i64 {
-        let mut hasher = Sha256::new();
+        let mut digest = ContentDigest::new();
         for field in RecordField::CONTENT {
             match field.value(self) {
-                FieldValue::Text(text) => hash_opt_str(&mut hasher, text),
-                FieldValue::List(None) => hasher.update([0u8]),
+                FieldValue::Text(text) => digest.optional_text(text),
+                FieldValue::List(None) => digest.byte(0),
                 FieldValue::List(Some(items)) => {
-                    hasher.update([1u8]);
-                    hasher.update((items.len() as u64).to_le_bytes());
+                    digest.byte(1);
+                    digest.length(items.len());
                     for item in items {
-                        hash_str(&mut hasher, item);
+                        digest.text(item);
                     }
                 }
             }
         }
-        digest_to_i64(hasher)
+        digest.finish()
     }
 }
 
-/// One `<person>` of `<people>`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Person {
-    pub id: String,
-    pub name: Option<String>,
-    pub org: Option<String>,
-    pub uri: Option<String>,
-    pub updated: Option<String>,
-}
-
-impl Person {
-    pub fn content_hash(&self) -> i64 {
-        let mut hasher = Sha256::new();
-        for text in [&self.name, &self.org, &self.uri, &self.updated] {
-            hash_opt_str(&mut hasher, text.as_deref());
-        }
-        digest_to_i64(hasher)
+/// `443/tcp`, `225-241`, or `-` for a service name without a port: where a record is, as people
+/// write it.
+pub fn key_label(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> String {
+    match (port, protocol) {
+        (Some(port), Some(protocol)) => format!("{port}/{protocol}"),
+        (Some(port), None) => port.to_string(),
+        (None, Some(protocol)) => format!("-/{protocol}"),
+        (None, None) => name.map(|_| "-".to_string()).unwrap_or_default(),
     }
-}
-
-fn hash_str(hasher: &mut Sha256, text: &str) {
-    hasher.update((text.len() as u64).to_le_bytes());
-    hasher.update(text.as_bytes());
-}
-
-fn hash_opt_str(hasher: &mut Sha256, text: Option<&str>) {
-    match text {
-        None => hasher.update([0u8]),
-        Some(text) => {
-            hasher.update([1u8]);
-            hash_str(hasher, text);
-        }
-    }
-}
-
-fn digest_to_i64(hasher: Sha256) -> i64 {
-    let digest = hasher.finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    i64::from_le_bytes(first)
-}
-
-/// A whole registry document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registry {
-    pub title: Option<String>,
-    /// `<updated>`, validated as YYYY-MM-DD.
-    pub updated: String,
-    /// Shared (not copied) with the parse memo of the next document in a batch.
-    pub records: Vec<Arc<Record>>,
-    pub people: Vec<Arc<Person>>,
-    /// The content hash of every record and person, in document order: made by the parser
-    /// (a batch then hashes only what changed) and stored with each version.
-    pub hashes: ContentHashes,
-}
-
-impl Registry {
-    /// A registry of these records and people, hashed.
-    pub fn new(
-        title: Option<String>,
-        updated: String,
-        records: Vec<Arc<Record>>,
-        people: Vec<Arc<Person>>,
-    ) -> Registry {
-        let hashes = ContentHashes::of(&records, &people);
-        Registry {
-            title,
-            updated,
-            records,
-            people,
-            hashes,
-        }
-    }
-}
-
-/// [`Record::content_hash`] of each record and [`Person::content_hash`] of each person of a
-/// registry, in document order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContentHashes {
-    pub records: Vec<i64>,
-    pub people: Vec<i64>,
-}
-
-impl ContentHashes {
-    /// The hashes of these records and people.
-    pub fn of(records: &[Arc<Record>], people: &[Arc<Person>]) -> ContentHashes {
-        ContentHashes {
-            records: records.iter().map(|r| r.content_hash()).collect(),
-            people: people.iter().map(|p| p.content_hash()).collect(),
-        }
-    }
-}
-
-/// Records in document order with their content hashes, as a parse hands them to a store
-/// while it goes on (see [`crate::parse::parse_registry_streaming`]).
-#[derive(Debug)]
-pub struct RecordChunk {
-    pub records: Vec<Arc<Record>>,
-    pub hashes: Vec<i64>,
-}
-
-/// The kind of a change between two snapshots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
-    Added,
-    Removed,
-    Modified,
-}
-
-impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Added => "added",
-            ChangeKind::Removed => "removed",
-            ChangeKind::Modified => "modified",
-        }
-    }
-}
-
-/// One record change, as the contract's JSON shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Change {
-    pub change: ChangeKind,
-    pub name: Option<String>,
-    pub protocol: Option<String>,
-    pub port: Option<String>,
-    #[serde(default = "first_ordinal", skip_serializing_if = "is_first_ordinal")]
-    pub ordinal: u32,
-    pub changed_fields: Vec<RecordField>,
-    pub before: Option<Record>,
-    pub after: Option<Record>,
-}
-
-impl Change {
-    pub fn key(&self) -> RecordKey {
-        RecordKey {
-            name: self.name.clone(),
-            protocol: self.protocol.clone(),
-            port: self.port.clone(),
-            ordinal: self.ordinal,
-        }
-    }
-
-    /// Builds the change between two versions of one key (either may be absent); None when
-    /// nothing differs.
-    pub fn between(before: Option<Record>, after: Option<Record>) -> Option<Change> {
-        let (kind, changed_fields, key) = match (&before, &after) {
-            (None, None) => return None,
-            (None, Some(a)) => (ChangeKind::Added, Vec::new(), a.key()),
-            (Some(b), None) => (ChangeKind::Removed, Vec::new(), b.key()),
-            (Some(b), Some(a)) => {
-                let fields = b.changed_fields(a);
-                if fields.is_empty() {
-                    return None;
-                }
-
-                (ChangeKind::Modified, fields, a.key())
-            }
-        };
-        Some(Change {
-            change: kind,
-            name: key.name,
-            protocol: key.protocol,
-            port: key.port,
-            ordinal: key.ordinal,
-            changed_fields,
-            before,
-            after,
-        })
-    }
-}
-
-/// Sorts changes into their display order (by key, see [`RecordKey::display_cmp`]).
-pub fn sort_changes(changes: &mut [Change]) {
-    changes.sort_by(|a, b| a.key().display_cmp(&b.key()));
 }
 
 /// Sorts records into their display order.
@@ -522,6 +335,7 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Person;
 
     #[test]
     fn ordinal_is_printed_only_above_one() {
@@ -594,15 +408,6 @@ mod tests {
         assert_eq!(person.content_hash(), -9_152_689_341_434_142_925);
     }
 
-    #[test]
-    fn port_ranges_parse_and_reject_nonsense() {
-        assert_eq!(parse_port_range("443"), Some((443, 443)));
-        assert_eq!(parse_port_range("225-241"), Some((225, 241)));
-        assert_eq!(parse_port_range("241-225"), None);
-        assert_eq!(parse_port_range("70000"), None);
-        assert_eq!(parse_port_range("abc"), None);
-    }
-
     fn entry(name: Option<&str>, protocol: Option<&str>, port: &str, description: &str) -> Record {
         Record::entry(name, protocol, port, description)
     }
@@ -612,7 +417,7 @@ mod tests {
         let range = entry(None, None, "5541-5549", "Unassigned");
         let tcp = entry(Some("qftest-licserve"), Some("tcp"), "5543", "QF-Test");
         let udp = entry(None, Some("udp"), "5543", "Reserved");
-        assert_eq!(range.covered_ports(), Some((5541, 5549)));
+        assert_eq!(range.covered_ports(), "5541-5549".parse().ok());
         assert!(range.covers_protocol("sctp") && tcp.covers_protocol("tcp"));
         assert!(!tcp.covers_protocol("udp"));
         assert!(range.overlaps(&tcp) && tcp.overlaps(&range) && range.overlaps(&udp));

@@ -1,16 +1,13 @@
-//! One fetch cycle: download the registry (politely, see [`http`]), store it if it is a new,
-//! complete and plausible version (see [`crate::load::download`]), and log the attempt.
+//! One fetch cycle: download the registry (politely, see [`crate::http`]), store it if it is a
+//! new, complete and plausible version (see [`crate::load::download`]), and log the attempt.
 //!
 //! Nothing is written before the body has been validated; the snapshot itself is written in
 //! the store's single import transaction, and the attempt is logged right after.
 
-pub mod http;
-
-use crate::load::download::{DownloadError, DownloadOutcome, Refusal, store_download};
-use crate::model::Change;
-use crate::store::{FetchAttempt, FetchOutcome, SnapshotId, SnapshotRow, Store, StoreError};
+use crate::http::{self, Downloaded, HttpConfig, HttpError, RetryNotice, Validators};
+use crate::load::download::{DownloadError, Refusal, store_download};
+use crate::store::{FetchAttempt, FetchOutcome, Store, StoreError, Stored};
 use crate::time::Timestamp;
-use http::{Downloaded, HttpConfig, HttpError, RetryNotice, Validators};
 use reqwest::blocking::Client;
 use std::sync::atomic::AtomicBool;
 
@@ -28,69 +25,28 @@ pub struct FetchOptions {
 
 /// What a successful cycle did.
 #[derive(Debug)]
-pub enum Outcome {
-    /// A new snapshot. `previous` is the snapshot just before it in history (None for the
-    /// first one); `changes` go from `previous` to it. `latest` is false when the server sent
-    /// a version dated before the latest stored one, which went into its place in history.
-    Stored {
-        snapshot: SnapshotRow,
-        previous: Option<SnapshotRow>,
-        changes: Vec<Change>,
-        latest: bool,
-    },
-    /// 200 with exactly the latest snapshot's bytes.
-    Unchanged { snapshot: SnapshotRow },
-    /// 304.
+pub enum Fetched {
+    /// 304 Not Modified.
     NotModified,
-    /// 200 with the bytes of a stored snapshot older than the latest: a stale mirror or cache.
-    Stale {
-        snapshot: SnapshotRow,
-        latest: SnapshotRow,
-    },
+    /// A body, and what storing it did: a new snapshot, the latest one again (unchanged), or
+    /// an older stored one (a stale copy, from a mirror or cache that is behind).
+    Body(Stored),
 }
 
-impl From<DownloadOutcome> for Outcome {
-    fn from(outcome: DownloadOutcome) -> Outcome {
-        match outcome {
-            DownloadOutcome::Stored {
-                snapshot,
-                previous,
-                changes,
-                latest,
-            } => Outcome::Stored {
-                snapshot,
-                previous,
-                changes,
-                latest,
-            },
-            DownloadOutcome::AlreadyStored { snapshot, latest } if snapshot.id == latest.id => {
-                Outcome::Unchanged { snapshot }
-            }
-            DownloadOutcome::AlreadyStored { snapshot, latest } => {
-                Outcome::Stale { snapshot, latest }
-            }
-        }
-    }
-}
-
-impl Outcome {
+impl Fetched {
     /// What the fetch log says of it.
     pub fn logged_as(&self) -> FetchOutcome {
         match self {
-            Outcome::Stored { latest: true, .. } => FetchOutcome::Stored,
-            Outcome::Stored { latest: false, .. } => FetchOutcome::StoredOlder,
-            Outcome::Unchanged { .. } => FetchOutcome::Unchanged,
-            Outcome::NotModified => FetchOutcome::NotModified,
-            Outcome::Stale { .. } => FetchOutcome::Stale,
+            Fetched::NotModified => FetchOutcome::NotModified,
+            Fetched::Body(stored) => FetchOutcome::from(stored),
         }
     }
 
-    fn snapshot_id(&self) -> Option<SnapshotId> {
+    /// The new snapshot it stored, if it stored one.
+    pub fn stored_new(&self) -> Option<&Stored> {
         match self {
-            Outcome::Stored { snapshot, .. }
-            | Outcome::Unchanged { snapshot }
-            | Outcome::Stale { snapshot, .. } => Some(snapshot.id),
-            Outcome::NotModified => None,
+            Fetched::Body(stored) if stored.is_new() => Some(stored),
+            _ => None,
         }
     }
 }
@@ -134,7 +90,7 @@ pub fn fetch_once(
     cancel: &AtomicBool,
     on_retry: impl FnMut(RetryNotice),
     clock: impl Fn() -> Timestamp,
-) -> Result<Outcome, FetchError> {
+) -> Result<Fetched, FetchError> {
     let started_at = clock();
     let (etag, last_modified) = store.fetch_validators(&options.url)?;
     let validators = Validators {
@@ -168,13 +124,7 @@ pub fn fetch_once(
             url: options.url.clone(),
             error,
         }),
-        Ok(Downloaded::NotModified) if validators.is_empty() => Err(FetchError::Http {
-            url: options.url.clone(),
-            error: HttpError::Network(
-                "304 Not Modified to a request that was not conditional".into(),
-            ),
-        }),
-        Ok(Downloaded::NotModified) => Ok(Outcome::NotModified),
+        Ok(Downloaded::NotModified) => Ok(Fetched::NotModified),
         Ok(Downloaded::Body {
             bytes,
             validators,
@@ -185,15 +135,17 @@ pub fn fetch_once(
             attempt.last_modified = validators.last_modified;
             attempt.final_url = Some(final_url.clone());
             store_download(store, bytes, &final_url, options.force, started_at, clock())
-                .map(Outcome::from)
+                .map(Fetched::Body)
                 .map_err(|error| FetchError::of_download(&final_url, error))
         }
     };
     attempt.finished_at = clock();
     match &result {
-        Ok(outcome) => {
-            attempt.outcome = outcome.logged_as();
-            attempt.snapshot_id = outcome.snapshot_id();
+        Ok(fetched) => {
+            attempt.outcome = fetched.logged_as();
+            if let Fetched::Body(stored) = fetched {
+                attempt.snapshot_id = Some(stored.snapshot().id);
+            }
         }
         Err(error) => {
             attempt.outcome = error.logged_as();

@@ -8,7 +8,7 @@
 //! record counts are written on the curve, and each bar's value over it, so the story reads
 //! without the scales.
 
-use super::{SnapshotPoint, StatsError, Story, YearStats};
+use crate::stats::{SnapshotPoint, Story, YearStats};
 use chrono::{Datelike, NaiveDate};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
@@ -70,14 +70,19 @@ pub const RECORD_SERIES: [(&str, RGBColor); 2] = [
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-/// A plotters failure as the library's error (drawing into a string cannot fail, but the
-/// API says it may).
-fn failed(error: impl std::fmt::Display) -> StatsError {
-    StatsError::Chart(error.to_string())
+/// Why the chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw the chart: {0}")]
+pub struct ChartError(String);
+
+/// A plotters failure as the chart's error (drawing into a string cannot fail, but the API
+/// says it may).
+fn failed(error: impl std::fmt::Display) -> ChartError {
+    ChartError(error.to_string())
 }
 
 /// The chart of a story, as an SVG document. An empty story gives a chart that says so.
-pub fn svg(story: &Story) -> Result<String, StatsError> {
+pub fn svg(story: &Story) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
@@ -88,7 +93,7 @@ pub fn svg(story: &Story) -> Result<String, StatsError> {
     Ok(svg)
 }
 
-fn draw(root: &Area, story: &Story) -> Result<(), StatsError> {
+fn draw(root: &Area, story: &Story) -> Result<(), ChartError> {
     let left = (PLOT_MARGIN + Y_LABEL_AREA) as i32;
     let (Some(first), Some(last)) = (story.snapshots.first(), story.snapshots.last()) else {
         let title = "The IANA service name and port number registry";
@@ -216,15 +221,15 @@ fn round_top(max: i64) -> i64 {
     (max + step - 1) / step * step
 }
 
-fn records_panel(area: &Area, story: &Story, years: &Years) -> Result<(), StatsError> {
+fn records_panel(area: &Area, story: &Story, years: &Years) -> Result<(), ChartError> {
     let (header, body) = area.split_vertically(PANEL_HEADER);
     panel_header(&header, "Records in each snapshot", &RECORD_SERIES)?;
     let points = &story.snapshots;
     let top = round_top(points.iter().map(|p| p.records).max().unwrap_or(0));
     let mut chart = plot(&body, years, top as f64)?;
     axes(&mut chart, years, "records", "registry date")?;
-    let assigned = |p: &SnapshotPoint| (Years::x(p.registry_date), p.assigned as f64);
-    let total = |p: &SnapshotPoint| (Years::x(p.registry_date), p.records as f64);
+    let assigned = |p: &SnapshotPoint| (Years::x(p.registry_date.date()), p.assigned as f64);
+    let total = |p: &SnapshotPoint| (Years::x(p.registry_date.date()), p.records as f64);
     // The total's area first, the assigned area over it: what shows of the first is the
     // unassigned or reserved band.
     chart
@@ -294,7 +299,7 @@ fn records_panel(area: &Area, story: &Story, years: &Years) -> Result<(), StatsE
     Ok(())
 }
 
-fn changes_panel(area: &Area, rows: &[YearStats], years: &Years) -> Result<(), StatsError> {
+fn changes_panel(area: &Area, rows: &[YearStats], years: &Years) -> Result<(), ChartError> {
     let (header, body) = area.split_vertically(PANEL_HEADER);
     let legend: Vec<(&str, RGBColor)> = BAR_SERIES.iter().map(|s| (s.label, s.color)).collect();
     panel_header(&header, "Changes per year", &legend)?;
@@ -346,7 +351,7 @@ fn changes_panel(area: &Area, rows: &[YearStats], years: &Years) -> Result<(), S
 type Chart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// A plot of the years across and counts from 0 to `top` up.
-fn plot<'a>(area: &Area<'a>, years: &Years, top: f64) -> Result<Chart<'a>, StatsError> {
+fn plot<'a>(area: &Area<'a>, years: &Years, top: f64) -> Result<Chart<'a>, ChartError> {
     ChartBuilder::on(area)
         .margin(PLOT_MARGIN)
         .x_label_area_size(X_LABEL_AREA)
@@ -357,7 +362,7 @@ fn plot<'a>(area: &Area<'a>, years: &Years, top: f64) -> Result<Chart<'a>, Stats
 
 /// Grid lines at the counts, year boundaries as ticks with each year's label under the
 /// middle of its stretch, and the axes' descriptions.
-fn axes(chart: &mut Chart, years: &Years, y_desc: &str, x_desc: &str) -> Result<(), StatsError> {
+fn axes(chart: &mut Chart, years: &Years, y_desc: &str, x_desc: &str) -> Result<(), ChartError> {
     let year_width = chart.plotting_area().dim_in_pixel().0 as f64 / years.count() as f64;
     // Counts are whole: a tick between two (a scale of 0 to 1) has no label.
     let count_label = |value: &f64| {
@@ -390,7 +395,7 @@ fn axes(chart: &mut Chart, years: &Years, y_desc: &str, x_desc: &str) -> Result<
 }
 
 /// A panel's title on the left and its legend (colour swatches and labels) on the right.
-fn panel_header(area: &Area, title: &str, legend: &[(&str, RGBColor)]) -> Result<(), StatsError> {
+fn panel_header(area: &Area, title: &str, legend: &[(&str, RGBColor)]) -> Result<(), ChartError> {
     let (width, height) = area.dim_in_pixel();
     let middle = height as i32 / 2 + 2;
     let left = (PLOT_MARGIN + Y_LABEL_AREA) as i32;
@@ -452,7 +457,7 @@ fn text(
     at: (i32, i32),
     style: TextStyle,
     pos: Pos,
-) -> Result<(), StatsError> {
+) -> Result<(), ChartError> {
     area.draw_text(content, &style.pos(pos), at).map_err(failed)
 }
 
@@ -514,7 +519,7 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2025, 12, 15).unwrap();
         let point = SnapshotPoint {
             id: crate::store::SnapshotId(1),
-            registry_date: date,
+            registry_date: crate::model::RegistryDate::new(date),
             records: 14496,
             assigned: 12778,
             unassigned_or_reserved: 1718,

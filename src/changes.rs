@@ -1,0 +1,205 @@
+//! What changed since a date, as `changes` answers it: from the stored history when it reaches
+//! back that far (the diff from the snapshot of that date to the latest), else from the
+//! registry's own registration and modification dates in the latest snapshot.
+
+use crate::lookup::{SinceDate, registry_date_on_or_after};
+use crate::model::{Change, ChangeKind, Record, RegistryDate};
+use crate::report::{Group, Line, group_changes, sort_lines};
+use crate::store::{Seq, SnapshotRef, SnapshotRow, Store, StoreError};
+
+/// Where an answer about changes comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChangeSource {
+    /// The stored history when it reaches back to DATE, else the registry's own dates.
+    Auto,
+    /// Only the stored history: the diff from the snapshot of DATE to the latest.
+    Observed,
+    /// Only the registry's own dates: latest records registered or modified since DATE.
+    Registry,
+}
+
+/// What an answer compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compared {
+    /// Two stored snapshots.
+    Snapshots { from: SnapshotRow, to: SnapshotRow },
+    /// The records of one snapshot, by their own registration and modification dates.
+    /// `fell_back` is the oldest snapshot's date when the history was asked first and starts
+    /// too late.
+    RegistryDates {
+        snapshot: SnapshotRow,
+        since: SinceDate,
+        fell_back: Option<RegistryDate>,
+    },
+}
+
+/// The changes since a date, three ways: what was compared, the lines people read, and the
+/// contract's change objects.
+#[derive(Debug, Clone)]
+pub struct ChangesSince {
+    pub compared: Compared,
+    pub lines: Vec<Line>,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangesError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Only the history was asked for, and it starts after the date.
+    #[error("the stored history starts after {since} (oldest snapshot: {oldest})")]
+    HistoryStartsLater {
+        since: SinceDate,
+        oldest: RegistryDate,
+    },
+}
+
+/// The changes from the registry as of `since` to the latest snapshot, from where `source`
+/// says.
+pub fn changes_since(
+    store: &Store,
+    since: SinceDate,
+    source: ChangeSource,
+) -> Result<ChangesSince, ChangesError> {
+    let latest = store.latest_snapshot()?.ok_or(StoreError::Empty)?;
+    let base = match store.resolve(&SnapshotRef::Date(since.0)) {
+        Ok(base) => Some(base),
+        Err(StoreError::NoSuchSnapshot(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
+    let oldest = || -> Result<RegistryDate, ChangesError> {
+        let oldest = store
+            .snapshot_at_seq(Seq::FIRST)?
+            .ok_or(StoreError::Empty)?;
+        Ok(oldest.registry_date)
+    };
+    let fell_back = match (source, base) {
+        (ChangeSource::Registry, _) => None,
+        (_, Some(from)) => {
+            let changes = store.diff(from.seq, latest.seq)?;
+            return Ok(ChangesSince {
+                lines: group_changes(&changes),
+                changes,
+                compared: Compared::Snapshots { from, to: latest },
+            });
+        }
+        (ChangeSource::Observed, None) => {
+            let oldest = oldest()?;
+            return Err(ChangesError::HistoryStartsLater { since, oldest });
+        }
+        (ChangeSource::Auto, None) => Some(oldest()?),
+    };
+    let records = store.records_at(latest.seq)?;
+    let lines = by_registry_dates(&records, since);
+    Ok(ChangesSince {
+        changes: registry_date_changes(&lines, since),
+        lines,
+        compared: Compared::RegistryDates {
+            snapshot: latest,
+            since,
+            fell_back,
+        },
+    })
+}
+
+/// The records of a snapshot that the registry's own dates say changed on or after `since`:
+/// registered then (newly assigned, or reserved when it has no name), or modified then
+/// (de-assigned when it has no name: IANA marks a de-assignment by a modification date and a
+/// note; otherwise modified, with the old values unknown).
+fn by_registry_dates(records: &[Record], since: SinceDate) -> Vec<Line> {
+    let on_or_after = |date: &Option<String>| {
+        date.as_deref()
+            .is_some_and(|d| registry_date_on_or_after(d, since))
+    };
+    let mut lines: Vec<Line> = records
+        .iter()
+        .filter_map(|record| {
+            let group = if on_or_after(&record.registered) {
+                if record.name.is_some() {
+                    Group::NewlyAssigned
+                } else {
+                    Group::DeassignedOrReserved
+                }
+            } else if on_or_after(&record.modified) {
+                if record.name.is_some() {
+                    Group::Modified
+                } else {
+                    Group::DeassignedOrReserved
+                }
+            } else {
+                return None;
+            };
+            Some(Line {
+                group,
+                record: record.clone(),
+                before: Vec::new(),
+                changed_fields: Vec::new(),
+            })
+        })
+        .collect();
+    sort_lines(&mut lines);
+    lines
+}
+
+/// The contract's change objects for lines found by registry dates: registered since is
+/// "added", modified since is "modified" with `before` null (the old values are unknown).
+fn registry_date_changes(lines: &[Line], since: SinceDate) -> Vec<Change> {
+    lines
+        .iter()
+        .map(|line| {
+            let registered = line
+                .record
+                .registered
+                .as_deref()
+                .is_some_and(|d| registry_date_on_or_after(d, since));
+            Change {
+                change: if registered {
+                    ChangeKind::Added
+                } else {
+                    ChangeKind::Modified
+                },
+                name: line.record.name.clone(),
+                protocol: line.record.protocol.clone(),
+                port: line.record.port.clone(),
+                ordinal: line.record.ordinal,
+                changed_fields: Vec::new(),
+                before: None,
+                after: Some(line.record.clone()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: Option<&str>, port: &str, description: &str) -> Record {
+        Record {
+            name: name.map(str::to_string),
+            protocol: Some("tcp".into()),
+            port: Some(port.into()),
+            description: Some(description.into()),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn registry_dates_pick_what_changed_since() {
+        let mut new = record(Some("new"), "1", "New");
+        new.registered = Some("2024-03-01".into());
+        let mut touched = record(Some("touched"), "2", "Touched");
+        touched.registered = Some("2001-01".into());
+        touched.modified = Some("2024-06".into());
+        let mut old = record(Some("old"), "3", "Old");
+        old.registered = Some("2001-01-01".into());
+        let since = "2024".parse().unwrap();
+        let lines = by_registry_dates(&[old, touched, new], since);
+        let groups: Vec<Group> = lines.iter().map(|l| l.group).collect();
+        assert_eq!(groups, [Group::NewlyAssigned, Group::Modified]);
+        let changes = registry_date_changes(&lines, since);
+        assert_eq!(changes[0].change, ChangeKind::Added);
+        assert_eq!(changes[1].change, ChangeKind::Modified);
+        assert!(changes[1].before.is_none());
+    }
+}

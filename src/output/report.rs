@@ -1,0 +1,327 @@
+//! Changes grouped as people read them (see [`crate::report`]): the table of `changes`, the
+//! details each line shows, and the one-line summaries `fetch` prints.
+
+use super::changes::field_names;
+use super::records::{field_changes, name_with_ordinal, record_label, summary};
+use super::{new_table, paint};
+use crate::model::Record;
+use crate::report::{Group, Line};
+use std::io::{self, Write};
+
+/// `443/tcp https`; the label alone for a record without a name; the name alone for a service
+/// name without a port.
+fn label_and_name(record: &Record) -> String {
+    let label = record_label(record);
+    match (
+        record.port.is_some() || record.protocol.is_some(),
+        record.name.is_some(),
+    ) {
+        (true, true) => format!("{label} {}", name_with_ordinal(record)),
+        (false, true) => name_with_ordinal(record),
+        (_, false) => label,
+    }
+}
+
+/// One report line in a few words, as a fetch summary lists it:
+/// `newly assigned: 4711/tcp trinity-dist (was Unassigned)`, `de-assigned: 2/tcp compressnet`,
+/// `removed: 8010/tcp cfg-cloud`, `modified: 443/tcp https: description, contact`,
+/// `redrawn: 4700-4710 Unassigned (was 4700-4720 Unassigned)`.
+pub(super) fn summary_line(line: &Line) -> String {
+    let record = &line.record;
+    let joined = |words: Vec<String>| {
+        let mut words = words;
+        words.dedup();
+        words.join("; ")
+    };
+    match line.group {
+        Group::NewlyAssigned if !line.before.is_empty() => {
+            let was = line.before.iter().map(|before| match &before.name {
+                Some(_) if record_label(before) == record_label(record) => {
+                    name_with_ordinal(before)
+                }
+                Some(_) => label_and_name(before),
+                None => before
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| "Unassigned".to_string()),
+            });
+            format!(
+                "newly assigned: {} (was {})",
+                label_and_name(record),
+                joined(was.collect())
+            )
+        }
+        Group::NewlyAssigned => format!("newly assigned: {}", label_and_name(record)),
+        Group::DeassignedOrReserved if !line.before.is_empty() => {
+            // The services it took the place of, not the Unassigned ranges around them.
+            let services: Vec<&Record> = line.before.iter().filter(|b| b.name.is_some()).collect();
+            let gone = if services.is_empty() {
+                line.before.iter().collect()
+            } else {
+                services
+            };
+            format!(
+                "de-assigned: {}",
+                joined(gone.into_iter().map(label_and_name).collect())
+            )
+        }
+        Group::DeassignedOrReserved => format!(
+            "reserved: {} {}",
+            record_label(record),
+            record.description.as_deref().unwrap_or("Reserved")
+        ),
+        Group::Removed => format!("removed: {}", label_and_name(record)),
+        Group::Modified if line.changed_fields.is_empty() => {
+            format!("modified: {}", label_and_name(record))
+        }
+        Group::Modified => format!(
+            "modified: {}: {}",
+            label_and_name(record),
+            field_names(&line.changed_fields, ", ")
+        ),
+        Group::Redrawn => format!(
+            "redrawn: {}{}",
+            entry_label(record),
+            was_suffix(&line.before)
+        ),
+    }
+}
+
+/// A record as what a line replaced names it: `8077/tcp mles`, `4700-4720 Unassigned` (its
+/// description when it has no name), `argus` (a service name without a port).
+fn entry_label(record: &Record) -> String {
+    match (&record.name, &record.description) {
+        (None, Some(description)) => format!("{} {description}", record_label(record)),
+        _ => label_and_name(record),
+    }
+}
+
+/// ` (was 5541-5549 Unassigned)`, ` (was 8077/tcp mles; 8077/udp mles)`; nothing when the line
+/// replaced nothing.
+fn was_suffix(before: &[Record]) -> String {
+    if before.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = before.iter().map(entry_label).collect();
+    format!(" (was {})", names.join("; "))
+}
+
+/// What a report line says beyond its port and name, in parts: one per changed field for a
+/// modification (`contact: A -> B`), else one: the record's description and notes, then what
+/// it replaced (`(was 5541-5549 Unassigned)`), every record it replaced.
+pub(super) fn line_details(line: &Line) -> Vec<String> {
+    let record = &line.record;
+    match (line.group, line.before.first()) {
+        (Group::Modified, Some(before)) => line
+            .changed_fields
+            .iter()
+            .map(|&field| field_changes(before, record, &[field]))
+            .collect(),
+        (Group::Modified, None) => vec![format!(
+            "modified {} (old values not in this history): {}",
+            record.modified.as_deref().unwrap_or("?"),
+            summary(record)
+        )],
+        _ => vec![format!("{}{}", summary(record), was_suffix(&line.before))],
+    }
+}
+
+/// `portreg changes` as a table for people (see [`crate::report`]).
+pub fn report(out: &mut impl Write, lines: &[Line], color: bool) -> io::Result<()> {
+    if lines.is_empty() {
+        return writeln!(out, "No changes.");
+    }
+    for group in Group::ALL {
+        let members: Vec<&Line> = lines.iter().filter(|l| l.group == group).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let code = match group {
+            Group::NewlyAssigned => "32",
+            Group::DeassignedOrReserved | Group::Removed => "31",
+            Group::Modified => "33",
+            // Bookkeeping: bold in the terminal's own colour.
+            Group::Redrawn => "39",
+        };
+        let title = format!("{} ({})", group.title(), members.len());
+        writeln!(out, "{}", paint(&title, code, color))?;
+        let mut table = new_table(&["port", "name", "what"]);
+        for line in members {
+            let record = &line.record;
+            table.add_row(vec![
+                record_label(record),
+                name_with_ordinal(record),
+                line_details(line).join("\n"),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RecordField;
+
+    fn record(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> Record {
+        Record {
+            name: name.map(str::to_string),
+            protocol: protocol.map(str::to_string),
+            port: port.map(str::to_string),
+            description: Some("Described".into()),
+            ..Record::default()
+        }
+    }
+
+    fn line(group: Group, record: Record, before: Option<Record>) -> Line {
+        Line {
+            group,
+            record,
+            before: before.into_iter().collect(),
+            changed_fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fetch_summary_lines_say_what_happened_in_a_few_words() {
+        let unassigned = Record {
+            description: Some("Unassigned".into()),
+            ..record(None, None, Some("4700-4720"))
+        };
+        let service = record(Some("trinity-dist"), Some("tcp"), Some("4711"));
+        assert_eq!(
+            summary_line(&line(
+                Group::NewlyAssigned,
+                service.clone(),
+                Some(unassigned)
+            )),
+            "newly assigned: 4711/tcp trinity-dist (was Unassigned)"
+        );
+        let renamed = record(Some("old-name"), Some("tcp"), Some("4711"));
+        assert_eq!(
+            summary_line(&line(Group::NewlyAssigned, service.clone(), Some(renamed))),
+            "newly assigned: 4711/tcp trinity-dist (was old-name)"
+        );
+        let reserved = Record {
+            description: Some("Reserved".into()),
+            ..record(None, Some("tcp"), Some("2"))
+        };
+        let compressnet = record(Some("compressnet"), Some("tcp"), Some("2"));
+        assert_eq!(
+            summary_line(&line(
+                Group::DeassignedOrReserved,
+                reserved.clone(),
+                Some(compressnet.clone())
+            )),
+            "de-assigned: 2/tcp compressnet"
+        );
+        assert_eq!(
+            summary_line(&line(Group::DeassignedOrReserved, reserved, None)),
+            "reserved: 2/tcp Reserved"
+        );
+        assert_eq!(
+            summary_line(&line(Group::Removed, compressnet, None)),
+            "removed: 2/tcp compressnet"
+        );
+        let mut modified = line(
+            Group::Modified,
+            record(Some("https"), Some("tcp"), Some("443")),
+            Some(record(Some("https"), Some("tcp"), Some("443"))),
+        );
+        modified.changed_fields = vec![RecordField::Description, RecordField::Contact];
+        assert_eq!(
+            summary_line(&modified),
+            "modified: 443/tcp https: description, contact"
+        );
+        let name_only = record(Some("argus"), None, None);
+        assert_eq!(
+            summary_line(&line(Group::NewlyAssigned, name_only, None)),
+            "newly assigned: argus"
+        );
+        // A Reserved entry without a protocol where both services were: both named.
+        let mut both = line(Group::DeassignedOrReserved, reserved_range(), None);
+        both.before = vec![
+            record(Some("mles"), Some("tcp"), Some("8077")),
+            record(Some("mles"), Some("udp"), Some("8077")),
+        ];
+        assert_eq!(
+            summary_line(&both),
+            "de-assigned: 8077/tcp mles; 8077/udp mles"
+        );
+        // The Unassigned ranges around a de-assigned service are not what was de-assigned.
+        let mut merged = line(
+            Group::DeassignedOrReserved,
+            unassigned_range("8712-8731"),
+            None,
+        );
+        merged.before = vec![
+            unassigned_range("8712-8729"),
+            record(Some("semi-grpc"), Some("tcp"), Some("8730")),
+            unassigned_range("8731"),
+        ];
+        assert_eq!(summary_line(&merged), "de-assigned: 8730/tcp semi-grpc");
+        // A service over two Unassigned ranges: "Unassigned" once.
+        let mut two_ranges = line(Group::NewlyAssigned, service, None);
+        two_ranges.before = vec![unassigned_range("4700-4710"), unassigned_range("4711-4720")];
+        assert_eq!(
+            summary_line(&two_ranges),
+            "newly assigned: 4711/tcp trinity-dist (was Unassigned)"
+        );
+        assert_eq!(
+            summary_line(&line(
+                Group::Redrawn,
+                unassigned_range("4700-4710"),
+                Some(unassigned_range("4700-4720"))
+            )),
+            "redrawn: 4700-4710 Unassigned (was 4700-4720 Unassigned)"
+        );
+    }
+
+    fn unassigned_range(port: &str) -> Record {
+        Record {
+            description: Some("Unassigned".into()),
+            ..record(None, None, Some(port))
+        }
+    }
+
+    fn reserved_range() -> Record {
+        Record {
+            description: Some("Reserved".into()),
+            ..record(None, None, Some("8077"))
+        }
+    }
+
+    #[test]
+    fn every_record_a_line_replaced_is_in_its_details() {
+        let mut both = line(Group::DeassignedOrReserved, reserved_range(), None);
+        both.before = vec![
+            record(Some("mles"), Some("tcp"), Some("8077")),
+            record(Some("mles"), Some("udp"), Some("8077")),
+        ];
+        assert_eq!(
+            line_details(&both),
+            ["Reserved (was 8077/tcp mles; 8077/udp mles)"]
+        );
+        let mut merged = line(Group::Redrawn, unassigned_range("100-110"), None);
+        merged.before = vec![unassigned_range("100-104"), unassigned_range("106-110")];
+        assert_eq!(
+            line_details(&merged),
+            ["Unassigned (was 100-104 Unassigned; 106-110 Unassigned)"]
+        );
+        let mut second = record(Some("old"), Some("tcp"), Some("4711"));
+        second.ordinal = 2;
+        assert_eq!(
+            line_details(&line(
+                Group::NewlyAssigned,
+                record(Some("new"), Some("tcp"), Some("4711")),
+                Some(second)
+            )),
+            ["Described (was 4711/tcp old #2)"]
+        );
+        assert_eq!(
+            line_details(&line(Group::Removed, reserved_range(), None)),
+            ["Reserved"]
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! What storing documents did, as `import`, `backfill` and `fetch` say it: one line per
+//! document or capture, and for a fetch that stored a new version, its first changes in the
+//! groups of `portreg changes`.
+
+use super::report::summary_line;
+use crate::fetch::Fetched;
+use crate::load::wayback::CaptureError;
+use crate::model::{Change, ChangeKind};
+use crate::report::group_changes;
+use crate::store::{Placement, SnapshotRow, Stored};
+use std::io::{self, Write};
+
+/// `, placed before the latest` for a new snapshot that went into history before the latest.
+fn placement_note(placement: Placement) -> &'static str {
+    match placement {
+        Placement::Latest => "",
+        Placement::BeforeLatest => ", placed before the latest",
+    }
+}
+
+/// One document of an import: `stored LABEL as snapshot N (registry D, R records)` or
+/// `skipped LABEL: already stored as snapshot N (registry D)`.
+pub fn imported(out: &mut impl Write, label: &str, stored: &Stored) -> io::Result<()> {
+    let snapshot = stored.snapshot();
+    match stored {
+        Stored::New { placement, .. } => writeln!(
+            out,
+            "stored {label} as snapshot {} (registry {}, {} records{})",
+            snapshot.id,
+            snapshot.registry_date,
+            snapshot.records,
+            placement_note(*placement)
+        ),
+        Stored::Known { .. } => writeln!(
+            out,
+            "skipped {label}: already stored as snapshot {} (registry {})",
+            snapshot.id, snapshot.registry_date
+        ),
+    }
+}
+
+/// One capture of a backfill: `stored capture STAMP as snapshot N (registry D)`; nothing for
+/// a capture whose bytes were stored before.
+pub fn captured(out: &mut impl Write, stamp: &str, stored: &Stored) -> io::Result<()> {
+    match stored {
+        Stored::New {
+            snapshot,
+            placement,
+        } => writeln!(
+            out,
+            "stored capture {stamp} as snapshot {} (registry {}{})",
+            snapshot.id,
+            snapshot.registry_date,
+            placement_note(*placement)
+        ),
+        Stored::Known { .. } => Ok(()),
+    }
+}
+
+/// Why a capture was not stored, as a warning says it.
+pub fn capture_problem(stamp: &str, url: &str, error: &CaptureError) -> String {
+    match error {
+        CaptureError::Refused(refusal) => {
+            format!("skipped capture {stamp}: {url}: refused: {refusal}")
+        }
+        CaptureError::Download(error) => format!("capture {stamp}: {url}: {error}"),
+        CaptureError::Store(error) => format!("capture {stamp}: cannot store: {error}"),
+    }
+}
+
+/// How many report lines a fetch summary lists before pointing at `portreg diff --format
+/// markdown`, which lists the same lines, all of them.
+const SUMMARY_LINES: usize = 5;
+
+/// What a fetch knows besides its outcome, for its report.
+pub struct FetchContext<'a> {
+    /// For a new snapshot: the one before it in history and the changes from it (None when it
+    /// is the oldest).
+    pub before: Option<(&'a SnapshotRow, &'a [Change])>,
+    /// The latest snapshot, which a stale copy is older than.
+    pub latest: Option<&'a SnapshotRow>,
+}
+
+/// What `fetch` prints: nothing for "no change" when `quiet`, else one line, plus the first
+/// few changes of a new snapshot, grouped as `portreg changes` groups them (what cron mails).
+pub fn fetched(
+    out: &mut impl Write,
+    fetched: &Fetched,
+    context: &FetchContext,
+    quiet: bool,
+) -> io::Result<()> {
+    let stored = match fetched {
+        Fetched::NotModified if quiet => return Ok(()),
+        Fetched::NotModified => {
+            return writeln!(out, "unchanged: not modified since the last fetch");
+        }
+        Fetched::Body(stored) => stored,
+    };
+    let snapshot = stored.snapshot();
+    match (stored, context.before) {
+        (Stored::New { placement, .. }, None) => writeln!(
+            out,
+            "stored snapshot {}: registry {}, {} records ({})",
+            snapshot.id,
+            snapshot.registry_date,
+            snapshot.records,
+            match placement {
+                Placement::Latest => "the first snapshot",
+                Placement::BeforeLatest => "placed first in history, before every stored snapshot",
+            }
+        ),
+        (Stored::New { placement, .. }, Some((previous, changes))) => {
+            let count = |kind| changes.iter().filter(|c| c.change == kind).count();
+            writeln!(
+                out,
+                "stored snapshot {}: registry {} (was {}){}: {} added, {} removed, {} modified",
+                snapshot.id,
+                snapshot.registry_date,
+                previous.registry_date,
+                placement_note(*placement),
+                count(ChangeKind::Added),
+                count(ChangeKind::Removed),
+                count(ChangeKind::Modified),
+            )?;
+            let lines = group_changes(changes);
+            // A "1 more" line would take the place of the line it hides.
+            let shown = if lines.len() > SUMMARY_LINES + 1 {
+                SUMMARY_LINES
+            } else {
+                lines.len()
+            };
+            for line in &lines[..shown] {
+                writeln!(out, "  {}", summary_line(line))?;
+            }
+            if shown < lines.len() {
+                writeln!(
+                    out,
+                    "  ... {} more: portreg diff {} {} --format markdown",
+                    lines.len() - shown,
+                    previous.id,
+                    snapshot.id
+                )?;
+            }
+            Ok(())
+        }
+        (Stored::Known { .. }, _) if quiet => Ok(()),
+        (Stored::Known { placement, .. }, _) => match (placement, context.latest) {
+            (Placement::BeforeLatest, Some(latest)) => writeln!(
+                out,
+                "stale copy: the server sent registry {} (snapshot {}), older than the latest stored ({}); nothing stored",
+                snapshot.registry_date, snapshot.id, latest.registry_date
+            ),
+            _ => writeln!(
+                out,
+                "unchanged: registry {} (snapshot {})",
+                snapshot.registry_date, snapshot.id
+            ),
+        },
+    }
+}

@@ -1,0 +1,483 @@
+//! A document's records and people, built from its elements as they open and close: fields
+//! filled, text normalised, references written as the contract says, ordinals and content
+//! hashes given. The builder knows elements, never bytes: reading them is [`super::parser`]'s.
+
+use super::elements::{Elem, Frame, PersonField, Sink, classify};
+use super::reader::{attribute, attributes};
+use super::text::{self, normalise};
+use super::{IANA_NAMESPACE, ParseError, REGISTRY_ID};
+use crate::model::{ContentHashes, Person, Record, RecordField, Registry, RegistryDate};
+use quick_xml::events::BytesStart;
+use rustc_hash::{FxBuildHasher, FxHashSet};
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+/// A record's own `<xref>` being read.
+#[derive(Default)]
+struct RecordXref {
+    kind: String,
+    data: Option<String>,
+    section: Option<String>,
+}
+
+/// Everything known of the document so far.
+#[derive(Default)]
+pub(super) struct Builder {
+    stack: Vec<Frame>,
+    seen_root: bool,
+    root_closed: bool,
+    /// The root is unprefixed and binds no namespace but IANA's default (see
+    /// [`Builder::reusable`]).
+    root_plain: bool,
+    /// `<people>` declares no namespace.
+    people_plain: bool,
+    title: Option<String>,
+    updated: Option<String>,
+    records: Vec<Arc<Record>>,
+    people: Vec<Arc<Person>>,
+    /// The content hash of every record and person pushed, in document order.
+    hashes: ContentHashes,
+    /// Digests of the keys seen so far; a repeat (rare) is then counted exactly.
+    key_digests: FxHashSet<u64>,
+    record: Record,
+    person: Person,
+    text: String,
+    xref: RecordXref,
+    xref_text: String,
+}
+
+/// An element a memo may hold: a `<record>` child of the root, or a `<person>` in `<people>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reusable {
+    Record,
+    Person,
+}
+
+impl Builder {
+    /// A builder sized for a document of this many bytes (a record takes about 260 bytes of
+    /// XML, a person 150 after the records): growing a 5 MB vector by doubling copies it and
+    /// faults in fresh pages.
+    pub(super) fn for_document(len: usize) -> Builder {
+        Builder {
+            records: Vec::with_capacity(len / 260),
+            people: Vec::with_capacity(len / 600),
+            ..Builder::default()
+        }
+    }
+
+    /// The innermost open element.
+    pub(super) fn innermost(&self) -> Option<&Frame> {
+        self.stack.last()
+    }
+
+    /// Whether the document has started and not ended: an end of input here cuts it short.
+    pub(super) fn inside_root(&self) -> bool {
+        self.seen_root && !self.root_closed
+    }
+
+    /// What an element of this name, opened now in IANA's namespace, would be if a memo may
+    /// hold it: an unprefixed `<record>` child of the root or `<person>` in `<people>`, where
+    /// no ancestor declares a namespace but the root's default, so it means the same wherever
+    /// it stands.
+    pub(super) fn reusable(&self, name: &str) -> Option<Reusable> {
+        if !self.root_plain {
+            return None;
+        }
+        match (self.stack.last().map(|f| f.elem), name) {
+            (Some(Elem::Registry), "record") => Some(Reusable::Record),
+            (Some(Elem::People), "person") if self.people_plain => Some(Reusable::Person),
+            _ => None,
+        }
+    }
+
+    /// The record pushed last, with ordinal 1 as a memo keeps it, and its content hash.
+    pub(super) fn last_record(&self) -> Option<(Arc<Record>, i64)> {
+        let record = match self.records.last()? {
+            last if last.ordinal == 1 => Arc::clone(last),
+            last => Arc::new(Record {
+                ordinal: 1,
+                ..Record::clone(last)
+            }),
+        };
+        Some((record, *self.hashes.records.last()?))
+    }
+
+    /// How many people were pushed so far.
+    pub(super) fn people_count(&self) -> usize {
+        self.people.len()
+    }
+
+    /// The person pushed at `index`, with its content hash.
+    pub(super) fn person_at(&self, index: usize) -> Option<(Arc<Person>, i64)> {
+        Some((
+            Arc::clone(self.people.get(index)?),
+            *self.hashes.people.get(index)?,
+        ))
+    }
+
+    /// A record, hashed, with ordinal 1 (parsed afresh, or reused from a memo).
+    pub(super) fn push_record(&mut self, mut record: Arc<Record>, hash: i64) {
+        self.hashes.records.push(hash);
+        let ordinal = self.ordinal_of(&record);
+        if ordinal != record.ordinal {
+            Arc::make_mut(&mut record).ordinal = ordinal;
+        }
+        self.records.push(record);
+    }
+
+    /// A person with its content hash.
+    pub(super) fn push_person(&mut self, person: Arc<Person>, hash: i64) {
+        self.hashes.people.push(hash);
+        self.people.push(person);
+    }
+
+    /// 1 + the number of earlier records with the same (name, protocol, port).
+    fn ordinal_of(&mut self, record: &Record) -> u32 {
+        let digest = FxBuildHasher.hash_one((&record.name, &record.protocol, &record.port));
+        if self.key_digests.insert(digest) {
+            return 1;
+        }
+        let same_key = |other: &&Arc<Record>| {
+            other.name == record.name
+                && other.protocol == record.protocol
+                && other.port == record.port
+        };
+        1 + self.records.iter().filter(same_key).count() as u32
+    }
+
+    /// The registry, once the document has ended.
+    pub(super) fn finish(self) -> Result<Registry, ParseError> {
+        if !self.seen_root {
+            return Err(ParseError::Malformed {
+                position: 0,
+                message: "no root element".into(),
+            });
+        }
+        if let Some(frame) = self.stack.last() {
+            return Err(ParseError::Truncated {
+                inside: frame.name().to_owned(),
+            });
+        }
+        let updated = self.updated.ok_or(ParseError::NoUpdatedDate)?;
+        let updated = updated
+            .parse::<RegistryDate>()
+            .map_err(|_| ParseError::BadUpdatedDate(updated))?;
+        if self.records.is_empty() {
+            return Err(ParseError::NoRecords);
+        }
+        Ok(Registry {
+            title: self.title,
+            updated,
+            records: self.records,
+            people: self.people,
+            hashes: self.hashes,
+        })
+    }
+
+    /// An element starts: a frame for it (`qname`: where its name is in the document, to
+    /// match its end tag), and whatever its start tag says.
+    pub(super) fn open(
+        &mut self,
+        start: &BytesStart,
+        in_iana: bool,
+        qname: Option<(usize, usize)>,
+    ) -> Result<(), ParseError> {
+        let local_name = start.local_name();
+        let local: &str = local_name.as_ref();
+        let (elem, sink) = match self.stack.last().map(|f| (f.elem, f.sink)) {
+            None => (self.open_root(start, local, in_iana)?, Sink::Nowhere),
+            Some((parent, parent_sink)) => {
+                let elem = classify(parent, local, in_iana, self.stack.len() == 1);
+                self.open_child(start, elem, parent_sink)
+            }
+        };
+        let unknown_name = matches!(elem, Elem::InlineOther | Elem::Other).then(|| local.into());
+        self.stack.push(Frame {
+            elem,
+            sink,
+            unknown_name,
+            qname,
+        });
+        Ok(())
+    }
+
+    /// The root: IANA's registry of the right id, or a refusal that says what it is instead.
+    fn open_root(
+        &mut self,
+        start: &BytesStart,
+        local: &str,
+        in_iana: bool,
+    ) -> Result<Elem, ParseError> {
+        if self.seen_root {
+            return Err(ParseError::Malformed {
+                position: 0,
+                message: "more than one root element".into(),
+            });
+        }
+        self.seen_root = true;
+        if local != "registry" || !in_iana {
+            if local.eq_ignore_ascii_case("html") {
+                return Err(ParseError::Html);
+            }
+            return Err(ParseError::NotARegistry {
+                root: local.to_owned(),
+            });
+        }
+        let id = attribute(start, "id").unwrap_or_default();
+        if id != REGISTRY_ID {
+            return Err(ParseError::WrongRegistry { id });
+        }
+        // The real registry binds only the default namespace, to IANA's.
+        self.root_plain = start.name().as_ref() == "registry"
+            && start.attributes().flatten().all(|a| {
+                let key: &str = a.key.as_ref();
+                key != "xmlns" && !key.starts_with("xmlns:")
+                    || key == "xmlns" && a.value.as_ref() == IANA_NAMESPACE
+            });
+        Ok(Elem::Registry)
+    }
+
+    /// An element inside the root: what its start tag says, and where its text goes.
+    fn open_child(&mut self, start: &BytesStart, elem: Elem, parent_sink: Sink) -> (Elem, Sink) {
+        let sink = match elem {
+            Elem::Title | Elem::Updated | Elem::Field(_) | Elem::PersonField(_) => {
+                self.text.clear();
+                Sink::Text
+            }
+            Elem::Record => {
+                let [date, updated] = attributes(start, ["date", "updated"]);
+                self.record = Record {
+                    registered: date.and_then(non_empty),
+                    modified: updated.and_then(non_empty),
+                    ..Record::default()
+                };
+                Sink::Nowhere
+            }
+            Elem::Person => {
+                self.person = Person {
+                    id: attribute(start, "id").unwrap_or_default(),
+                    ..Person::default()
+                };
+                Sink::Nowhere
+            }
+            Elem::RecordXref => {
+                let [kind, data, section] = attributes(start, ["type", "data", "section"]);
+                self.xref = RecordXref {
+                    kind: kind.unwrap_or_default(),
+                    data: data.and_then(non_empty),
+                    section: section.and_then(non_empty),
+                };
+                self.xref_text.clear();
+                Sink::XrefText
+            }
+            Elem::AssigneeXref | Elem::ContactXref => {
+                self.open_person_xref(start, elem);
+                Sink::Nowhere
+            }
+            Elem::InlineXref { .. } => return self.open_inline_xref(start, parent_sink),
+            Elem::InlineOther => {
+                // <br/>, <paragraph> and friends separate words.
+                if let Some(buf) = self.sink_buffer(parent_sink) {
+                    buf.push(' ');
+                }
+                parent_sink
+            }
+            Elem::People => {
+                self.people_plain = start.attributes().flatten().all(|a| {
+                    let key: &str = a.key.as_ref();
+                    !key.starts_with("xmlns")
+                });
+                Sink::Nowhere
+            }
+            Elem::Registry | Elem::Assignee | Elem::Contact | Elem::Other => Sink::Nowhere,
+        };
+        (elem, sink)
+    }
+
+    /// `<assignee><xref type="person" data="ID"/>` and the same in `<contact>`.
+    fn open_person_xref(&mut self, start: &BytesStart, elem: Elem) {
+        let [kind, data] = attributes(start, ["type", "data"]);
+        if let (Some("person"), Some(id)) = (kind.as_deref(), data.and_then(non_empty)) {
+            let list = if elem == Elem::AssigneeXref {
+                &mut self.record.assignee
+            } else {
+                &mut self.record.contact
+            };
+            list.get_or_insert_with(Vec::new).push(id);
+        }
+    }
+
+    /// An `<xref>` inside text: `[data]`, or its own text in brackets when it has no data
+    /// (the element then says that a closing bracket is owed).
+    fn open_inline_xref(&mut self, start: &BytesStart, parent_sink: Sink) -> (Elem, Sink) {
+        let buf = self.sink_buffer(parent_sink);
+        match attribute(start, "data").and_then(non_empty) {
+            Some(data) => {
+                if let Some(buf) = buf {
+                    buf.push('[');
+                    buf.push_str(&data);
+                    buf.push(']');
+                }
+                (Elem::InlineXref { bracket: false }, Sink::Nowhere)
+            }
+            None => {
+                if let Some(buf) = buf {
+                    buf.push('[');
+                }
+                let bracket = parent_sink != Sink::Nowhere;
+                (Elem::InlineXref { bracket }, parent_sink)
+            }
+        }
+    }
+
+    fn sink_buffer(&mut self, sink: Sink) -> Option<&mut String> {
+        match sink {
+            Sink::Nowhere => None,
+            Sink::Text => Some(&mut self.text),
+            Sink::XrefText => Some(&mut self.xref_text),
+        }
+    }
+
+    /// Character data: into the open element's text, if it keeps any.
+    pub(super) fn characters(&mut self, content: &str) -> Result<(), ParseError> {
+        match self.stack.last() {
+            Some(frame) => {
+                if let Some(buf) = self.sink_buffer(frame.sink) {
+                    buf.push_str(content);
+                }
+                Ok(())
+            }
+            None if content.trim_matches(text::is_xml_space).is_empty() => Ok(()),
+            None => Err(ParseError::Malformed {
+                position: 0,
+                message: "text outside the root element".into(),
+            }),
+        }
+    }
+}
+
+impl Builder {
+    /// The innermost element ends: what it held goes where it belongs. Returns what it was.
+    pub(super) fn close(&mut self) -> Option<Elem> {
+        let frame = self.stack.pop()?;
+        let parent_sink = self.stack.last().map_or(Sink::Nowhere, |p| p.sink);
+        match frame.elem {
+            Elem::Registry => self.root_closed = self.stack.is_empty(),
+            Elem::Title => self.title = normalise(&self.text),
+            Elem::Updated => self.updated = normalise(&self.text),
+            Elem::Field(field) => self.close_field(field),
+            Elem::PersonField(field) => self.close_person_field(field),
+            Elem::RecordXref => self.close_record_xref(),
+            Elem::InlineXref { bracket: true } => {
+                if let Some(buf) = self.sink_buffer(parent_sink) {
+                    buf.push(']');
+                }
+            }
+            Elem::InlineOther => {
+                if let Some(buf) = self.sink_buffer(parent_sink) {
+                    buf.push(' ');
+                }
+            }
+            Elem::Record => {
+                let record = std::mem::take(&mut self.record);
+                let hash = record.content_hash();
+                self.push_record(Arc::new(record), hash);
+            }
+            Elem::Person => {
+                let person = std::mem::take(&mut self.person);
+                if !person.id.is_empty() {
+                    let hash = person.content_hash();
+                    self.push_person(Arc::new(person), hash);
+                }
+            }
+            Elem::InlineXref { bracket: false }
+            | Elem::Assignee
+            | Elem::AssigneeXref
+            | Elem::Contact
+            | Elem::ContactXref
+            | Elem::People
+            | Elem::Other => {}
+        }
+        Some(frame.elem)
+    }
+
+    fn close_field(&mut self, field: RecordField) {
+        let value = normalise(&self.text);
+        let value = match field {
+            RecordField::Protocol => value.map(|p| p.to_lowercase()),
+            _ => value,
+        };
+        if let Some(slot) = field.text_mut(&mut self.record) {
+            join_into(slot, value);
+        }
+    }
+
+    fn close_person_field(&mut self, field: PersonField) {
+        let value = normalise(&self.text);
+        let slot = match field {
+            PersonField::Name => &mut self.person.name,
+            PersonField::Org => &mut self.person.org,
+            PersonField::Uri => &mut self.person.uri,
+            PersonField::Updated => &mut self.person.updated,
+        };
+        join_into(slot, value);
+    }
+
+    /// A record's own `<xref>`: a contact when it names a person, else a reference.
+    fn close_record_xref(&mut self) {
+        let xref = std::mem::take(&mut self.xref);
+        if xref.kind == "person" {
+            if let Some(id) = xref.data {
+                self.record.contact.get_or_insert_with(Vec::new).push(id);
+            }
+            return;
+        }
+        let text = normalise(&self.xref_text);
+        if let Some(reference) = reference_string(&xref, text.as_deref()) {
+            self.record
+                .references
+                .get_or_insert_with(Vec::new)
+                .push(reference);
+        }
+    }
+}
+
+/// `type:data[ section S][ (TEXT)]`, or `type:TEXT` for an xref without data.
+fn reference_string(xref: &RecordXref, text: Option<&str>) -> Option<String> {
+    let kind = if xref.kind.is_empty() {
+        "unknown"
+    } else {
+        &xref.kind
+    };
+    let mut reference = match (&xref.data, text) {
+        (Some(data), _) => format!("{kind}:{data}"),
+        (None, Some(text)) => return Some(format!("{kind}:{text}")),
+        (None, None) => return None,
+    };
+    if let Some(section) = &xref.section {
+        reference.push_str(" section ");
+        reference.push_str(section);
+    }
+    if let Some(text) = text {
+        reference.push_str(" (");
+        reference.push_str(text);
+        reference.push(')');
+    }
+    Some(reference)
+}
+
+fn join_into(slot: &mut Option<String>, value: Option<String>) {
+    match (slot.as_mut(), value) {
+        (_, None) => {}
+        (None, Some(value)) => *slot = Some(value),
+        (Some(existing), Some(value)) => {
+            existing.push_str(", ");
+            existing.push_str(&value);
+        }
+    }
+}
+
+fn non_empty(value: String) -> Option<String> {
+    let trimmed = value.trim_matches(text::is_xml_space);
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
