@@ -182,7 +182,7 @@ impl Store {
         }
         Ok(Store {
             conn,
-            raw_cache: None,
+            raw_cache: raw::RawCache::default(),
             key_cache: write::KeyCache::default(),
             around: write::AroundScratch::default(),
         })

@@ -6,7 +6,8 @@
 //! without either document being rebuilt, in time that depends on the deltas' sizes, not the
 //! documents'. That is what makes reading any version cheap however long the history.
 
-use imara_diff::{Algorithm, Diff, InternedInput};
+use super::lines::{LineTable, Lines};
+use imara_diff::{Algorithm, Diff};
 
 /// Why stored bytes are not a delta that fits its base.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,11 +55,25 @@ pub fn line_starts(document: &[u8]) -> Vec<u32> {
 }
 
 impl Delta {
-    /// The delta that makes `new` from `old`: a histogram diff of their lines.
+    /// The delta that makes `new` from `old`.
     pub fn between(old: &[u8], new: &[u8]) -> Delta {
-        let input = InternedInput::new(old, new);
-        let diff = Diff::compute(Algorithm::Histogram, &input);
-        let new_starts = line_starts(new);
+        let mut table = LineTable::default();
+        let old_lines = table.tokenize(old, None);
+        let new_lines = table.tokenize(new, Some((old, &old_lines)));
+        Delta::of_lines(&old_lines, new, &new_lines)
+    }
+
+    /// The delta that makes `new` from the document of `old`: a histogram diff of their lines,
+    /// tokenized by one table, `new_lines` against `old`.
+    pub fn of_lines(old: &Lines, new: &[u8], new_lines: &Lines) -> Delta {
+        debug_assert!(new_lines.follow(old));
+        let mut diff = Diff::default();
+        diff.compute_with(
+            Algorithm::Histogram,
+            old.tokens(),
+            new_lines.tokens(),
+            new_lines.token_count(),
+        );
         let mut delta = Delta {
             own_starts: vec![0],
             ..Delta::default()
@@ -67,10 +82,10 @@ impl Delta {
         for hunk in diff.hunks() {
             delta.push_base(at, hunk.before.start - at);
             at = hunk.before.end;
-            delta.push_own(new, &new_starts, hunk.after.start, hunk.after.len() as u32);
+            let added = hunk.after.len() as u32;
+            delta.push_own(new, new_lines.starts(), hunk.after.start, added);
         }
-        let old_lines = line_starts(old).len() as u32 - 1;
-        delta.push_base(at, old_lines - at);
+        delta.push_base(at, old.len() as u32 - at);
         delta
     }
 

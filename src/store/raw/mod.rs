@@ -20,9 +20,11 @@
 
 pub mod delta;
 pub(super) mod legacy;
+mod lines;
 
 use super::{Result, Seq, SnapshotId, Store, StoreError};
 use delta::{BadDelta, Delta};
+use lines::{LineTable, Lines};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -40,9 +42,52 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The bytes of the snapshot read or imported last: the base of the next in-order import, so
-/// a batch never reads its way to it.
-pub(super) type RawCache = Option<(SnapshotId, Arc<Vec<u8>>)>;
+/// What a store keeps between reads and imports: the document read or imported last (the base
+/// of the next in-order import, so a batch never reads its way to it), and the line table with
+/// the lines it tokenized last (so a batch tokenizes each version once).
+#[derive(Default)]
+pub(super) struct RawCache {
+    last: Option<(SnapshotId, Arc<Vec<u8>>)>,
+    lines: Option<(SnapshotId, Lines)>,
+    table: LineTable,
+}
+
+impl RawCache {
+    /// Keeps `bytes` as the document imported last, refilling the cache's buffer rather than
+    /// allocating a new 4 MB one.
+    pub(super) fn keep(&mut self, id: SnapshotId, bytes: &[u8]) {
+        let mut buffer = self
+            .last
+            .take()
+            .and_then(|(_, bytes)| Arc::try_unwrap(bytes).ok())
+            .unwrap_or_default();
+        buffer.clear();
+        buffer.extend_from_slice(bytes);
+        self.last = Some((id, Arc::new(buffer)));
+    }
+
+    /// The delta that makes snapshot `id`'s document `new` from `base`'s, with `base`'s lines
+    /// as the table tokenized them last when they are, and `new`'s kept for the next one.
+    fn delta(&mut self, base: (SnapshotId, &[u8]), id: SnapshotId, new: &[u8]) -> Delta {
+        let (base_id, base_bytes) = base;
+        // Tokens of lines gone from the history pile up over a long batch: past four per line,
+        // the table starts afresh.
+        let base_lines = match self.lines.take() {
+            Some((cached, lines))
+                if cached == base_id
+                    && self.table.is_last(&lines)
+                    && self.table.token_count() as usize <= 4 * lines.len() + 1024 =>
+            {
+                lines
+            }
+            _ => self.table.tokenize(base_bytes, None),
+        };
+        let new_lines = self.table.tokenize(new, Some((base_bytes, &base_lines)));
+        let delta = Delta::of_lines(&base_lines, new, &new_lines);
+        self.lines = Some((id, new_lines));
+        delta
+    }
+}
 
 /// A whole document as stored: one zstd frame.
 pub(super) fn compress_document(bytes: &[u8]) -> Result<Vec<u8>> {
@@ -130,7 +175,8 @@ impl Store {
                         .and_then(|delta| delta.apply(before).map_err(|e| damaged(id, e)))
                 }
                 // The one before was unreadable, or this step is not against it.
-                _ => document_at(&self.conn, &mut None, seq).map(|(_, bytes)| bytes.to_vec()),
+                _ => document_at(&self.conn, &mut RawCache::default(), seq)
+                    .map(|(_, bytes)| bytes.to_vec()),
             };
             match document {
                 Ok(document) => {
@@ -185,6 +231,7 @@ pub(super) fn document_at(
         .ok_or_else(|| StoreError::NoSuchSnapshot(format!("place {seq}")))?;
     let id = ids[index];
     let cached = cache
+        .last
         .as_ref()
         .and_then(|(cached, bytes)| Some((ids.iter().position(|i| i == cached)?, bytes)))
         .filter(|&(at, _)| at <= index && index - at < 64);
@@ -229,7 +276,7 @@ pub(super) fn document_at(
     deltas.extend(steps(conn, &ids, at, index)?);
     let document = apply_all(id, deltas, &start)?;
     let document = Arc::new(document);
-    *cache = Some((id, Arc::clone(&document)));
+    cache.last = Some((id, Arc::clone(&document)));
     Ok((id, document))
 }
 
@@ -263,13 +310,14 @@ fn apply_all(id: SnapshotId, deltas: Vec<Delta>, base: &[u8]) -> Result<Vec<u8>>
 /// delta from `base`'s document.
 pub(super) fn put_step(
     conn: &Connection,
+    cache: &mut RawCache,
     id: SnapshotId,
     base: Option<(SnapshotId, &[u8])>,
     bytes: &[u8],
 ) -> Result<()> {
     let frame = match base {
         None => compress_document(bytes)?,
-        Some((_, base_bytes)) => compress_delta(&Delta::between(base_bytes, bytes))?,
+        Some(base) => compress_delta(&cache.delta(base, id, bytes))?,
     };
     insert_step(conn, id, base.map(|(base, _)| base), &frame)
 }
@@ -302,7 +350,7 @@ pub(super) fn rebuild_skips(conn: &Connection, from: Seq) -> Result<()> {
     let mut end = first.div_ceil(SKIP_SPAN).max(1) * SKIP_SPAN;
     while end < ids.len() {
         let (base, frame) = if end.is_multiple_of(KEYFRAME_SPAN) {
-            let (_, document) = document_at(conn, &mut None, Seq(end as i64 + 1))?;
+            let (_, document) = document_at(conn, &mut RawCache::default(), Seq(end as i64 + 1))?;
             (None, compress_document(&document)?)
         } else {
             let composed = Delta::compose(steps(conn, &ids, end - SKIP_SPAN, end)?)

@@ -16,11 +16,18 @@
 //! | absent, where a version spans `p` | the version is split around `p` |
 //!
 //! The result is the rows an import in date order makes, whatever the order of imports.
+//!
+//! At the end of history (`p` after the latest place) only the versions open there can matter,
+//! and every one of them spans `p`: an import there closes the versions that changed or went,
+//! and opens new ones. A batch imports version after version at the end, so the open versions
+//! an import leaves are kept for the next one ([`OpenVersions`]) instead of read back; they
+//! count only while no other connection has written since (SQLite's `data_version`).
 
 use super::tables::{NewVersion, VersionTable, copy_version_sql, insert_versions};
 use crate::store::Seq;
 use rusqlite::{Connection, params};
 use rustc_hash::FxHashMap;
+use std::hash::Hash;
 
 /// Where the new snapshot goes.
 #[derive(Debug, Clone, Copy)]
@@ -57,16 +64,67 @@ pub(super) struct Around {
     right: Option<Interval>,
 }
 
-/// The versions around the new snapshot's place, by key, for each version table: kept
-/// between the imports of a batch, since allocating them afresh faults in fresh pages.
+/// The versions open at the latest place (`last_seq` NULL), by key.
+pub(in crate::store) struct OpenVersions<K> {
+    /// The latest place they are open at, and the database's `data_version` then.
+    valid_at: Option<(Seq, i64)>,
+    by_key: FxHashMap<K, Interval>,
+    /// An emptied map, to fill with the next import's.
+    spare: FxHashMap<K, Interval>,
+}
+
+impl<K> Default for OpenVersions<K> {
+    fn default() -> Self {
+        OpenVersions {
+            valid_at: None,
+            by_key: FxHashMap::default(),
+            spare: FxHashMap::default(),
+        }
+    }
+}
+
+/// What placing keeps between the imports of a batch, for one version table: the versions
+/// around the place (allocating the map afresh faults in fresh pages each time), and the
+/// versions open at the end.
+pub(in crate::store) struct Scratch<K> {
+    around: FxHashMap<K, Around>,
+    open: OpenVersions<K>,
+}
+
+impl<K> Default for Scratch<K> {
+    fn default() -> Self {
+        Scratch {
+            around: FxHashMap::default(),
+            open: OpenVersions::default(),
+        }
+    }
+}
+
+/// The scratch of each version table.
 #[derive(Default)]
 pub(in crate::store) struct AroundScratch {
-    pub(super) records: FxHashMap<i64, Around>,
-    pub(super) people: FxHashMap<String, Around>,
+    pub(super) records: Scratch<i64>,
+    pub(super) people: Scratch<String>,
 }
 
 /// Places the new snapshot's items in one version table (after the places' shift).
+/// `data_version` is the database's, read in the import's transaction.
 pub(super) fn place<T: VersionTable>(
+    conn: &Connection,
+    place: Place,
+    items: &[NewVersion<T>],
+    scratch: &mut Scratch<T::KeyId>,
+    data_version: i64,
+) -> rusqlite::Result<()> {
+    if place.latest {
+        return place_at_end::<T>(conn, place.seq, items, &mut scratch.open, data_version);
+    }
+    scratch.open.valid_at = None;
+    place_between::<T>(conn, place, items, &mut scratch.around)
+}
+
+/// Places the new snapshot's items at place `p`, before the latest one.
+fn place_between<T: VersionTable>(
     conn: &Connection,
     place: Place,
     items: &[NewVersion<T>],
@@ -126,6 +184,99 @@ pub(super) fn place<T: VersionTable>(
         }
     }
     insert_versions::<T>(conn, &new_versions, p, place.own_last())
+}
+
+/// Places the new snapshot's items at place `p`, after the latest one: the open versions that
+/// changed or went are closed at `p - 1`, and the new ones open at `p`.
+fn place_at_end<T: VersionTable>(
+    conn: &Connection,
+    p: Seq,
+    items: &[NewVersion<T>],
+    open: &mut OpenVersions<T::KeyId>,
+    data_version: i64,
+) -> rusqlite::Result<()> {
+    if open.valid_at.take() != Some((p.before(), data_version)) {
+        read_open::<T>(conn, &mut open.by_key)?;
+    }
+    let close = format!("UPDATE {} SET last_seq = ?2 WHERE id = ?1", T::TABLE);
+    // What stays open moves to `kept`; what is left in `by_key` went from the snapshot.
+    let mut kept = std::mem::take(&mut open.spare);
+    kept.clear();
+    let mut new_versions: Vec<NewVersion<T>> = Vec::new();
+    for (key, item, hash) in items {
+        match open.by_key.remove(key) {
+            Some(version) if version.hash == *hash => {
+                kept.insert(key.clone(), version);
+            }
+            Some(changed) => {
+                conn.prepare_cached(&close)?
+                    .execute(params![changed.row_id, p.before()])?;
+                new_versions.push((key.clone(), *item, *hash));
+            }
+            None => new_versions.push((key.clone(), *item, *hash)),
+        }
+    }
+    for (_, gone) in open.by_key.drain() {
+        conn.prepare_cached(&close)?
+            .execute(params![gone.row_id, p.before()])?;
+    }
+    insert_versions::<T>(conn, &new_versions, p, None)?;
+    read_starting_at::<T>(conn, p, &mut kept)?;
+    open.spare = std::mem::replace(&mut open.by_key, kept);
+    open.valid_at = Some((p, data_version));
+    Ok(())
+}
+
+/// Fills `open` with the versions open at the latest place.
+fn read_open<T: VersionTable>(
+    conn: &Connection,
+    open: &mut FxHashMap<T::KeyId, Interval>,
+) -> rusqlite::Result<()> {
+    open.clear();
+    let sql = format!(
+        "SELECT id, {key}, first_seq, content_hash FROM {table} WHERE last_seq IS NULL",
+        key = T::KEY_COLUMN,
+        table = T::TABLE
+    );
+    read_intervals::<T>(conn, &sql, [], open)
+}
+
+/// Adds to `open` the versions that start at `p` (the ones an import at the end opened).
+fn read_starting_at<T: VersionTable>(
+    conn: &Connection,
+    p: Seq,
+    open: &mut FxHashMap<T::KeyId, Interval>,
+) -> rusqlite::Result<()> {
+    let sql = format!(
+        "SELECT id, {key}, first_seq, content_hash FROM {table} WHERE first_seq = ?1",
+        key = T::KEY_COLUMN,
+        table = T::TABLE
+    );
+    read_intervals::<T>(conn, &sql, [p], open)
+}
+
+/// Reads open versions (`id, key, first_seq, content_hash`) into `open`.
+fn read_intervals<T: VersionTable>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    open: &mut FxHashMap<T::KeyId, Interval>,
+) -> rusqlite::Result<()>
+where
+    T::KeyId: Hash + Eq,
+{
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    while let Some(row) = rows.next()? {
+        let interval = Interval {
+            row_id: row.get(0)?,
+            first: row.get(2)?,
+            last: None,
+            hash: row.get(3)?,
+        };
+        open.insert(row.get(1)?, interval);
+    }
+    Ok(())
 }
 
 /// Fills `around` with the versions that hold at p-1 or start at p+1.

@@ -115,8 +115,9 @@ impl Store {
         let imported = self.import_in_transaction(new);
         if imported.is_err() {
             // The caches may hold ids that were rolled back.
-            self.raw_cache = None;
+            self.raw_cache = RawCache::default();
             self.key_cache = KeyCache::default();
+            self.around = AroundScratch::default();
         }
         self.stored(imported?)
     }
@@ -204,28 +205,32 @@ impl Store {
                 tx.execute(sql, [seq])?;
             }
         }
+        // Another connection's commits change it: then nothing kept from the import before
+        // counts.
+        let data_version: i64 = tx.pragma_query_value(None, "data_version", |r| r.get(0))?;
         let hashes = content_hashes(registry);
+        let at = (place, data_version);
         place_records(
             &tx,
-            place,
+            at,
             key_cache,
             around,
             &registry.records,
             &hashes.records,
         )?;
-        place_people(&tx, place, around, registry)?;
+        place_people(&tx, at, around, registry)?;
         let id = insert_snapshot_row(&tx, seq, new)?;
         // Its step from the one before (or its whole document, as the oldest), and the step of
         // the one after, which now comes from it.
         let base = previous.as_ref().map(|(id, bytes)| (*id, bytes.as_slice()));
-        raw::put_step(&tx, id, base, new.bytes)?;
+        raw::put_step(&tx, raw_cache, id, base, new.bytes)?;
         if let Some((next_id, next_bytes)) = &next {
-            raw::put_step(&tx, *next_id, Some((id, new.bytes)), next_bytes)?;
+            raw::put_step(&tx, raw_cache, *next_id, Some((id, new.bytes)), next_bytes)?;
         }
         raw::rebuild_skips(&tx, seq)?;
         drop((previous, next));
         tx.commit()?;
-        keep_as_base(raw_cache, id, new.bytes);
+        raw_cache.keep(id, new.bytes);
         Ok(Imported::New(id))
     }
 }
@@ -283,7 +288,7 @@ fn seen_again_in(
 /// Places records (all of a document's, or some, in document order) and their content hashes.
 fn place_records(
     tx: &Connection,
-    at: Place,
+    (at, data_version): (Place, i64),
     key_cache: &mut KeyCache,
     around: &mut AroundScratch,
     records: &[Arc<Record>],
@@ -301,6 +306,7 @@ fn place_records(
         at,
         &versions,
         &mut around.records,
+        data_version,
     )?)
 }
 
@@ -319,7 +325,7 @@ fn content_hashes(registry: &Registry) -> Cow<'_, ContentHashes> {
 
 fn place_people(
     tx: &Connection,
-    at: Place,
+    (at, data_version): (Place, i64),
     around: &mut AroundScratch,
     registry: &Registry,
 ) -> Result<()> {
@@ -340,17 +346,6 @@ fn place_people(
         at,
         &versions,
         &mut around.people,
+        data_version,
     )?)
-}
-
-/// Keeps the bytes just stored as the base of the next in-order import, refilling the
-/// cache's buffer rather than allocating a new 4 MB one.
-fn keep_as_base(raw_cache: &mut RawCache, id: SnapshotId, bytes: &[u8]) {
-    let mut buffer = raw_cache
-        .take()
-        .and_then(|(_, bytes)| Arc::try_unwrap(bytes).ok())
-        .unwrap_or_default();
-    buffer.clear();
-    buffer.extend_from_slice(bytes);
-    *raw_cache = Some((id, Arc::new(buffer)));
 }
