@@ -37,10 +37,18 @@ pub struct Context {
 }
 
 impl Context {
-    /// Opens the database for writing, creating it (and its directory) if needed.
+    /// Opens the database for writing, creating it (and its directory) if needed. An upgrade
+    /// of its schema says so first: it happens once, and takes seconds for a long history.
     pub fn open_store(&self) -> Result<Store> {
         self.create_parent_directory()?;
-        Store::open(&self.db_path).map_err(|error| self.open_error(error))
+        let path = self.db_path.display();
+        Store::open_upgrading(&self.db_path, |upgrade| {
+            warn(format_args!(
+                "upgrading the database {path} from schema {} to {}: once, and for a long history it takes some seconds",
+                upgrade.from, upgrade.to
+            ))
+        })
+        .map_err(|error| self.open_error(error))
     }
 
     /// Opens the database for queries: read-only, and never created. A database from an

@@ -2,9 +2,10 @@
 //! all but a few hundred of their 20,000 elements, so a batch parses only what changed.
 //!
 //! The memo knows bytes and what they parsed to, nothing of the parser: the parser asks it for
-//! an element by its exact bytes ([`ParseMemo::take`]), tells it each element it parsed
-//! ([`ParseMemo::remember`]), and at the end of a document whether it parsed
-//! ([`ParseMemo::end`]).
+//! an element by its exact bytes ([`ParseMemo::take`]), then for the ones that followed it
+//! ([`ParseMemo::take_next`]: a run of unchanged elements costs a comparison of bytes each, not
+//! a hash and a lookup), tells it each element it parsed ([`ParseMemo::remember`]), and at the
+//! end of a document whether it parsed ([`ParseMemo::end`]).
 
 use crate::model::{Person, Record};
 use rustc_hash::{FxBuildHasher, FxHashMap};
@@ -18,6 +19,8 @@ pub struct ParseMemo {
     /// The previous document.
     bytes: Vec<u8>,
     entries: MemoEntries,
+    /// The entry of `entries` taken last.
+    taken: Option<u32>,
     /// The document being parsed: its elements so far.
     next: MemoEntries,
 }
@@ -35,6 +38,7 @@ impl ParseMemo {
     /// A new document starts.
     pub(super) fn begin(&mut self) {
         self.next.clear();
+        self.taken = None;
     }
 
     /// The element at `document[at..end]`, if the previous document had one of exactly these
@@ -43,17 +47,47 @@ impl ParseMemo {
         let element = &document[at..end];
         let digest = FxBuildHasher.hash_one(element);
         let previous = &self.bytes;
-        let item = self.entries.take(digest, |start, stop| {
+        let (index, item) = self.entries.take(digest, |start, stop| {
             previous.get(start..stop) == Some(element)
         })?;
-        self.next.insert(digest, at, end, item.clone());
+        self.taken = Some(index);
+        self.next.insert(document, digest, at, end, item.clone());
         Some(item)
+    }
+
+    /// The element after the one taken last, when this document goes on from `from` (where
+    /// that one ended) exactly as the previous document did, through the next element: the
+    /// white space between them and all its bytes. Where it ends here, which `ends_well` must
+    /// accept.
+    pub(super) fn take_next(
+        &mut self,
+        document: &[u8],
+        from: usize,
+        ends_well: impl Fn(usize) -> bool,
+    ) -> Option<(Memoized, usize)> {
+        let taken = self.taken? as usize;
+        let (before, rest) = self.entries.items.split_at_mut(taken + 1);
+        let (last, next) = (before.last()?, rest.first_mut()?);
+        if !next.after_white_space || next.item.is_none() {
+            return None;
+        }
+        let old = self.bytes.get(last.end..next.end)?;
+        let end = from + old.len();
+        if document.get(from..end)? != old || !ends_well(end) {
+            return None;
+        }
+        let item = next.item.take()?;
+        let at = from + (next.start - last.end);
+        self.next
+            .insert(document, next.digest, at, end, item.clone());
+        self.taken = Some(taken as u32 + 1);
+        Some((item, end))
     }
 
     /// The element at `document[at..end]` parsed to `item`.
     pub(super) fn remember(&mut self, document: &[u8], at: usize, end: usize, item: Memoized) {
         let digest = FxBuildHasher.hash_one(&document[at..end]);
-        self.next.insert(digest, at, end, item);
+        self.next.insert(document, digest, at, end, item);
     }
 
     /// The document ended: when it parsed, its elements are what the next one may reuse;
@@ -67,6 +101,7 @@ impl ParseMemo {
         self.bytes.clear();
         self.bytes.extend_from_slice(document);
         std::mem::swap(&mut self.entries, &mut self.next);
+        self.taken = None;
     }
 }
 
@@ -81,6 +116,11 @@ struct MemoEntries {
 struct MemoEntry {
     start: usize,
     end: usize,
+    digest: u64,
+    /// Whether only white space stands between the entry before it and this one: then the
+    /// two are siblings, and this one can follow that one in a run.
+    after_white_space: bool,
+    /// The next entry with the same digest.
     next: u32,
     /// Taken when reused.
     item: Option<Memoized>,
@@ -94,25 +134,38 @@ impl MemoEntries {
         self.items.clear();
     }
 
-    fn insert(&mut self, digest: u64, start: usize, end: usize, item: Memoized) {
+    /// Adds the element at `document[start..end]`, after the ones added before it.
+    fn insert(&mut self, document: &[u8], digest: u64, start: usize, end: usize, item: Memoized) {
         let Ok(index) = u32::try_from(self.items.len()) else {
             return;
         };
+        let after_white_space = self.items.last().is_some_and(|last| {
+            document.get(last.end..start).is_some_and(|gap| {
+                gap.iter()
+                    .all(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            })
+        });
         let next = self.heads.insert(digest, index).unwrap_or(NO_ENTRY);
         self.items.push(MemoEntry {
             start,
             end,
+            digest,
+            after_white_space,
             next,
             item: Some(item),
         });
     }
 
-    /// Takes the first entry with this digest whose span `same` accepts.
-    fn take(&mut self, digest: u64, same: impl Fn(usize, usize) -> bool) -> Option<Memoized> {
+    /// Takes the first entry with this digest whose span `same` accepts, with its index.
+    fn take(
+        &mut self,
+        digest: u64,
+        same: impl Fn(usize, usize) -> bool,
+    ) -> Option<(u32, Memoized)> {
         let mut index = *self.heads.get(&digest)?;
         while let Some(entry) = self.items.get_mut(index as usize) {
             if entry.item.is_some() && same(entry.start, entry.end) {
-                return entry.item.take();
+                return Some((index, entry.item.take()?));
             }
             index = entry.next;
         }

@@ -153,22 +153,30 @@ impl<'m> Parser<'m> {
     }
 
     /// Takes the element starting at `document[at]` from the memo, if it holds its exact
-    /// bytes and a reader can start after it; where it ends.
+    /// bytes and a reader can start after it, and the unchanged ones after it; where they end.
     fn reuse(&mut self, document: &[u8], at: usize, kind: Reusable) -> Option<usize> {
         let close_tag: &Finder = match kind {
             Reusable::Record => &RECORD_END,
             Reusable::Person => &PERSON_END,
         };
-        let end = at + close_tag.find(&document[at..])? + close_tag.needle().len();
+        let mut end = at + close_tag.find(&document[at..])? + close_tag.needle().len();
         if !restartable_at(&document[end..]) {
             return None;
         }
-        match self.memo.as_deref_mut()?.take(document, at, end)? {
-            Memoized::Record(record, hash) => self.builder.push_record(record, hash),
-            Memoized::Person(Some((person, hash))) => self.builder.push_person(person, hash),
-            Memoized::Person(None) => {}
+        let memo = self.memo.as_deref_mut()?;
+        let mut item = memo.take(document, at, end)?;
+        loop {
+            match item {
+                Memoized::Record(record, hash) => self.builder.push_record(record, hash),
+                Memoized::Person(Some((person, hash))) => self.builder.push_person(person, hash),
+                Memoized::Person(None) => {}
+            }
+            let ends_well = |end: usize| restartable_at(&document[end..]);
+            match memo.take_next(document, end, ends_well) {
+                Some((next, next_end)) => (item, end) = (next, next_end),
+                None => return Some(end),
+            }
         }
-        Some(end)
     }
 
     /// The innermost element ends at `document[..end]`; a reusable one is remembered.

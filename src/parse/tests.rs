@@ -305,6 +305,76 @@ mod memo {
         same_as_fresh(&[first.clone(), second.clone(), doc(HEAD, ONE), second]);
     }
 
+    /// A run of unchanged elements is taken a comparison at a time: it stops where the
+    /// document changes (an element, the white space between two, a comment) and never runs
+    /// from the records into the people, whatever bytes follow.
+    #[test]
+    fn runs_of_unchanged_elements_stop_where_the_document_changes() {
+        let three = TWO.replace("two", "three");
+        let records = [ONE, TWO, &three, ONE, TWO].concat();
+        let base = doc(HEAD, &records);
+        let changed_middle = doc(
+            HEAD,
+            &[ONE, TWO, &three.replace("udp", "tcp"), ONE, TWO].concat(),
+        );
+        let more_space = doc(HEAD, &[ONE, "\n\n", TWO, &three, ONE, TWO].concat());
+        let commented = doc(HEAD, &[ONE, TWO, "<!-- x -->", &three, ONE, TWO].concat());
+        let reordered = doc(HEAD, &[TWO, ONE, &three, TWO, ONE].concat());
+        // The last record followed by the people, or by more records, or the end of the root.
+        let then_records = doc(HEAD, &[&records, ONE, TWO].concat());
+        let people_first = format!("{HEAD}  <people>\n    <person id=\"A\"><name>A</name></person>\n  </people>\n{records}</registry>\n").into_bytes();
+        same_as_fresh(&[
+            base.clone(),
+            changed_middle,
+            base.clone(),
+            more_space,
+            base.clone(),
+            commented,
+            base.clone(),
+            reordered,
+            base.clone(),
+            then_records.clone(),
+            base.clone(),
+            people_first.clone(),
+            then_records,
+            people_first,
+            base,
+        ]);
+    }
+
+    /// Documents made of shuffled, repeated, respaced and commented records, with the people
+    /// anywhere: parsed one after the other with one memo, each gives what a fresh parse gives.
+    #[test]
+    fn any_sequence_of_documents_parses_as_fresh_with_a_memo() {
+        use proptest::prelude::*;
+        let three = TWO.replace("two", "three");
+        let changed = ONE.replace("tcp", "udp");
+        let parts: Vec<String> = vec![
+            ONE.into(),
+            TWO.into(),
+            three,
+            changed,
+            "\n".into(),
+            "  ".into(),
+            "<!-- x -->".into(),
+            "<people><person id=\"B\"><name>B</name></person></people>".into(),
+        ];
+        let document = proptest::collection::vec(0..parts.len(), 1..12);
+        proptest!(ProptestConfig::with_cases(200), |(docs in proptest::collection::vec(document, 2..5))| {
+            let docs: Vec<Vec<u8>> = docs
+                .iter()
+                .map(|picks| {
+                    let body: String = picks.iter().map(|&i| parts[i].as_str()).collect();
+                    doc(HEAD, &body)
+                })
+                .collect();
+            let mut memo = ParseMemo::default();
+            for bytes in &docs {
+                prop_assert_eq!(parse_registry_with_memo(bytes, &mut memo), parse_registry(bytes));
+            }
+        });
+    }
+
     #[test]
     fn a_malformed_element_with_a_known_start_is_refused() {
         let good = doc(HEAD, &[ONE, TWO].concat());

@@ -130,17 +130,31 @@ pub struct Store {
     around: write::AroundScratch,
 }
 
+/// A database about to be upgraded in place to the schema this portreg knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaUpgrade {
+    pub from: i64,
+    pub to: i64,
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the database file.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path)?;
+        Self::open_upgrading(path, |_| {})
+    }
+
+    /// Opens like [`Store::open`], telling `before_upgrade` when an existing database is about
+    /// to be upgraded to this portreg's schema (which may take seconds for a long history).
+    pub fn open_upgrading(path: &Path, before_upgrade: impl FnMut(SchemaUpgrade)) -> Result<Store> {
+        let mut conn = connection_settings(Connection::open(path)?)?;
+        set_up_for_writing(&mut conn, before_upgrade)?;
         Self::from_connection(conn, true)
     }
 
     /// Opens an existing database without writing to it (no migration, queries only).
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)?;
+        let conn = connection_settings(Connection::open_with_flags(path, flags)?)?;
         match Self::from_connection(conn, false) {
             // A WAL database in a directory nobody may write to: SQLite cannot make its
             // shared-memory file. Nothing can change such a file, so read it as immutable.
@@ -154,7 +168,7 @@ impl Store {
                         .replace('#', "%23")
                 );
                 let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?;
-                Self::from_connection(conn, false)
+                Self::from_connection(connection_settings(conn)?, false)
             }
             other => other,
         }
@@ -162,20 +176,20 @@ impl Store {
 
     /// A new database in memory, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        Self::from_connection(Connection::open_in_memory()?, true)
+        let mut conn = connection_settings(Connection::open_in_memory()?)?;
+        set_up_for_writing(&mut conn, |_| {})?;
+        Self::from_connection(conn, true)
     }
 
-    fn from_connection(mut conn: Connection, writable: bool) -> Result<Store> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "foreign_keys", true)?;
+    /// A store on a connection that is set up: refused when its schema is newer than this
+    /// portreg's, or (read-only) older.
+    fn from_connection(conn: Connection, writable: bool) -> Result<Store> {
         let known = migration_files().len();
         let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         if found > known as i64 {
             return Err(StoreError::NewerSchema { found, known });
         }
-        if writable {
-            set_up_for_writing(&mut conn)?;
-        } else if found < known as i64 {
+        if !writable && found < known as i64 {
             return Err(StoreError::Migration(format!(
                 "the database has schema {found}, this portreg needs {known}: open it once for writing (e.g. `portreg snapshots`)"
             )));
@@ -200,18 +214,43 @@ impl Store {
     }
 }
 
+/// What every connection is opened with: a writer waits for another one, and the schema's
+/// foreign keys hold.
+fn connection_settings(conn: Connection) -> Result<Connection> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(conn)
+}
+
 /// WAL mode and migrations. Two processes opening a new database at once (overlapping cron
 /// runs) may find it locked in ways the busy handler does not cover (a journal mode change,
 /// a read transaction upgraded to a write), or may both start the same migration (the
 /// migration crate reads the version before its transaction; the loser's transaction fails
 /// and rolls back). Either way the setup is tried again, until the busy timeout.
-fn set_up_for_writing(conn: &mut Connection) -> Result<()> {
+/// `before_upgrade` hears once of an existing database's upgrade, before it starts.
+fn set_up_for_writing(
+    conn: &mut Connection,
+    mut before_upgrade: impl FnMut(SchemaUpgrade),
+) -> Result<()> {
     let deadline = Instant::now() + BUSY_TIMEOUT;
     let version = |conn: &Connection| -> Result<i64> {
         Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
     };
+    let known = migration_files().len() as i64;
+    let mut told = false;
     loop {
         let before = version(conn)?;
+        if before > known {
+            // Refused, untouched, by from_connection.
+            return Ok(());
+        }
+        if (1..known).contains(&before) && !told {
+            before_upgrade(SchemaUpgrade {
+                from: before,
+                to: known,
+            });
+            told = true;
+        }
         match try_set_up_for_writing(conn) {
             Err(error)
                 if (error.is_busy() || version(conn).is_ok_and(|now| now != before))

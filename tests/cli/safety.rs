@@ -335,12 +335,18 @@ fn upgraded_with_nothing_lost(fixture: &str, from_schema: i64, versions: &[usize
     let (_fresh_dir, fresh) = temp_db();
     import(&fresh, &paths(versions));
 
-    let snapshots = ok(portreg(&db, &["snapshots", "--format", "json"]));
+    let upgraded = portreg(&db, &["snapshots", "--format", "json"]);
     let known = portreg::store::Store::open_in_memory()
         .unwrap()
         .schema_version()
         .unwrap();
     assert_eq!(sql_value::<i64>(&db, "PRAGMA user_version"), known);
+    // The upgrade says so, once, on stderr; the next command is silent.
+    let said = format!("from schema {from_schema} to {known}: once");
+    assert_eq!(upgraded.stderr.lines().count(), 1, "{}", upgraded.stderr);
+    assert!(upgraded.stderr.contains(&said), "{}", upgraded.stderr);
+    let snapshots = ok(upgraded);
+    assert_eq!(portreg(&db, &["snapshots"]).stderr, "");
     let after = fingerprint(&db);
     for row in before
         .iter()
