@@ -49,7 +49,7 @@ pub enum Command {
     History(HistoryArgs),
     /// Write a snapshot as a services(5) file, in IANA's CSV layout, or as JSON records
     Export(ExportArgs),
-    /// Run one read-only SQL query on the database (schema: README)
+    /// Run one read-only SQL query on the database (schema: docs/design.md)
     Sql(SqlArgs),
     /// Check the database: SQLite's integrity, and every snapshot's raw bytes re-parsed
     /// against the stored history (exit 1 on any mismatch)

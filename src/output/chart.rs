@@ -4,7 +4,7 @@
 //!
 //! Drawn with plotters' SVG backend, without a font crate: text is SVG `<text>` that the
 //! viewer sets in its sans-serif, and plotters only estimates its width to lay out the
-//! legends (README, `portreg stats`, has what the crate costs to build). The first and latest
+//! legends (docs/performance.md has what the crate costs to build). The first and latest
 //! record counts are written on the curve, and each bar's value over it, so the story reads
 //! without the scales.
 

@@ -12,8 +12,9 @@
 //!   every `seq` at or after its place by one, then splits the intervals that span it (where it
 //!   differs) or stretches and joins its neighbours (where it agrees). The result is the same
 //!   rows as an import in date order, which is what makes import order irrelevant.
-//! - `snapshot_raw`: the exact bytes, zstd-compressed with the previous snapshot as prefix
-//!   (see [`raw`]).
+//! - `snapshot_raw`: the exact bytes: the oldest document whole, every other one as a line delta
+//!   from the snapshot before it; `snapshot_raw_skip` holds deltas over 64 places and whole
+//!   documents every 1,024, derived from them (see [`raw`]).
 //!
 //! Every import runs in one IMMEDIATE transaction: a snapshot is stored whole or not at all,
 //! and a second writer waits (busy timeout) instead of interleaving.
@@ -22,7 +23,8 @@
 //! - this module: opening a database, its settings and migrations, the errors.
 //! - [`write`]: storing a document as a snapshot (the write path).
 //! - [`snapshots`], [`records`]: the read side: snapshots, records, versions, changes.
-//! - [`raw`]: each snapshot's exact bytes, compressed against its neighbour.
+//! - [`ports`]: the versions that cover ports, read lean for `free` and `check`.
+//! - [`raw`]: each snapshot's exact bytes, as line deltas against its neighbour.
 //! - [`fetch_log`]: fetch attempts and archive captures.
 //! - [`adhoc`]: ad-hoc SQL from users, read-only.
 //! - [`checks`]: SQLite's checks and the history's invariants, for `verify`.

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `portreg` binary on real registry versions and a temp database.
 
+mod architecture;
 mod backfill;
 mod behaviour;
 mod check;
