@@ -6,7 +6,7 @@
 //! without either document being rebuilt, in time that depends on the deltas' sizes, not the
 //! documents'. That is what makes reading any version cheap however long the history.
 
-use super::lines::{LineTable, Lines};
+use super::lines::{LineTable, Lines, line_starts};
 use imara_diff::{Algorithm, Diff};
 
 /// Why stored bytes are not a delta that fits its base.
@@ -40,18 +40,6 @@ pub struct Delta {
     text: Vec<u8>,
     /// Where each own line starts in `text`, and where the last one ends.
     own_starts: Vec<u32>,
-}
-
-/// Where each line starts in a document, and where the last one ends (lines end after '\n';
-/// a last line may have none).
-pub fn line_starts(document: &[u8]) -> Vec<u32> {
-    let mut starts = Vec::with_capacity(document.len() / 50 + 2);
-    starts.push(0);
-    starts.extend(memchr::memchr_iter(b'\n', document).map(|i| i as u32 + 1));
-    if *starts.last().unwrap_or(&0) != document.len() as u32 {
-        starts.push(document.len() as u32);
-    }
-    starts
 }
 
 impl Delta {
