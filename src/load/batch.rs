@@ -118,6 +118,11 @@ pub fn store_batch(
                 }
             })
             .map_err(BatchError::Thread)?;
+        if let Database::Borrowed(store) = &mut database {
+            // While the first document is read and parsed. What it reads is read again where
+            // it is needed, so a failure here is met there, for the document that needs it.
+            let _ = store.read_ahead();
+        }
         for loaded in receiver {
             let (label, outcome) = store_one(&mut database, loaded, times)?;
             counts.count(&outcome);

@@ -338,6 +338,14 @@ impl Builder {
         }
     }
 
+    /// Whether character data now goes anywhere: into an open element's text, or (outside the
+    /// root element) to be refused unless it is white space.
+    pub(super) fn keeps_text(&self) -> bool {
+        self.stack
+            .last()
+            .is_none_or(|frame| frame.sink != Sink::Nowhere)
+    }
+
     /// Character data: into the open element's text, if it keeps any.
     pub(super) fn characters(&mut self, content: &str) -> Result<(), ParseError> {
         match self.stack.last() {
@@ -479,5 +487,10 @@ fn join_into(slot: &mut Option<String>, value: Option<String>) {
 
 fn non_empty(value: String) -> Option<String> {
     let trimmed = value.trim_matches(text::is_xml_space);
-    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    match trimmed.len() {
+        0 => None,
+        // Most values are trimmed already: kept as they are, not copied.
+        len if len == value.len() => Some(value),
+        _ => Some(trimmed.to_owned()),
+    }
 }

@@ -115,6 +115,9 @@ impl<'m> Parser<'m> {
                 self.check_end(document, tag.name().as_ref().as_bytes(), at)?;
                 self.end(document, end);
             }
+            // Most text is the white space between elements, which nothing keeps.
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_)
+                if !self.builder.keeps_text() => {}
             Event::Text(text) => self.builder.characters(&text.xml10_content())?,
             Event::CData(cdata) => self.builder.characters(&cdata.xml10_content())?,
             Event::GeneralRef(reference) => {

@@ -67,6 +67,17 @@ impl RawCache {
         self.last = Some((id, Arc::new(buffer)));
     }
 
+    /// Reads the document at `latest` and tokenizes its lines, for an import at the end to
+    /// come (see `Store::read_ahead`).
+    pub(super) fn read_ahead(&mut self, conn: &Connection, latest: Seq) -> Result<()> {
+        let (id, bytes) = document_at(conn, self, latest)?;
+        let tokenized = matches!(&self.lines, Some((cached, lines)) if *cached == id && self.table.is_last(lines));
+        if !tokenized {
+            self.lines = Some((id, self.table.tokenize(&bytes, None)));
+        }
+        Ok(())
+    }
+
     /// The delta that makes snapshot `id`'s document `new` from `base`'s, with `base`'s lines
     /// as the table tokenized them last when they are, and `new`'s kept for the next one.
     fn delta(&mut self, base: (SnapshotId, &[u8]), id: SnapshotId, new: &[u8]) -> Delta {

@@ -33,15 +33,8 @@ use std::hash::Hash;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Place {
     pub seq: Seq,
-    /// Whether it becomes the latest snapshot: the versions it starts or stretches stay open.
+    /// Whether it becomes the latest snapshot: the versions it starts stay open.
     pub latest: bool,
-}
-
-impl Place {
-    /// The `last_seq` of a version the new snapshot starts or stretches.
-    fn own_last(self) -> Option<Seq> {
-        (!self.latest).then_some(self.seq)
-    }
 }
 
 /// A stored version's row, interval and content digest.
@@ -56,7 +49,7 @@ pub(super) struct Interval {
 /// The versions of one key around the new snapshot's place `p`.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct Around {
-    /// Holds at p-1 and p+1 (or at p-1 and is still open, when p is the end).
+    /// Holds at p-1 and p+1.
     spanning: Option<Interval>,
     /// Ends at p-1.
     left: Option<Interval>,
@@ -120,17 +113,17 @@ pub(super) fn place<T: VersionTable>(
         return place_at_end::<T>(conn, place.seq, items, &mut scratch.open, data_version);
     }
     scratch.open.valid_at = None;
-    place_between::<T>(conn, place, items, &mut scratch.around)
+    place_between::<T>(conn, place.seq, items, &mut scratch.around)
 }
 
-/// Places the new snapshot's items at place `p`, before the latest one.
+/// Places the new snapshot's items at place `p`, before the latest one: every version it
+/// starts or stretches ends at `p` or later.
 fn place_between<T: VersionTable>(
     conn: &Connection,
-    place: Place,
+    p: Seq,
     items: &[NewVersion<T>],
     around: &mut FxHashMap<T::KeyId, Around>,
 ) -> rusqlite::Result<()> {
-    let p = place.seq;
     read_around::<T>(conn, p, around)?;
     let table = T::TABLE;
     let set_last = format!("UPDATE {table} SET last_seq = ?2 WHERE id = ?1");
@@ -141,10 +134,8 @@ fn place_between<T: VersionTable>(
     let split = |s: Interval| -> rusqlite::Result<()> {
         conn.prepare_cached(&set_last)?
             .execute(params![s.row_id, p.before()])?;
-        if !place.latest {
-            conn.prepare_cached(&copy)?
-                .execute(params![s.row_id, p.after(), s.last])?;
-        }
+        conn.prepare_cached(&copy)?
+            .execute(params![s.row_id, p.after(), s.last])?;
         Ok(())
     };
     // Versions that hold at p alone (or from p on), inserted together at the end.
@@ -168,7 +159,7 @@ fn place_between<T: VersionTable>(
             }
             (Some(left), None) => {
                 conn.prepare_cached(&set_last)?
-                    .execute(params![left.row_id, place.own_last()])?;
+                    .execute(params![left.row_id, p])?;
             }
             (None, Some(right)) => {
                 conn.prepare_cached(&set_first)?
@@ -183,7 +174,7 @@ fn place_between<T: VersionTable>(
             split(spanning)?;
         }
     }
-    insert_versions::<T>(conn, &new_versions, p, place.own_last())
+    insert_versions::<T>(conn, &new_versions, p, Some(p))
 }
 
 /// Places the new snapshot's items at place `p`, after the latest one: the open versions that
@@ -220,10 +211,28 @@ fn place_at_end<T: VersionTable>(
         conn.prepare_cached(&close)?
             .execute(params![gone.row_id, p.before()])?;
     }
+    // Reading the new versions back costs as much as reading all when most are new (a first
+    // import): then the next import at the end reads them all.
+    let read_back = new_versions.len() <= kept.len();
     insert_versions::<T>(conn, &new_versions, p, None)?;
-    read_starting_at::<T>(conn, p, &mut kept)?;
+    if read_back {
+        read_starting_at::<T>(conn, p, &mut kept)?;
+        open.valid_at = Some((p, data_version));
+    }
     open.spare = std::mem::replace(&mut open.by_key, kept);
-    open.valid_at = Some((p, data_version));
+    Ok(())
+}
+
+/// Reads the versions open at the latest place, `latest`, for an import at the end to come
+/// (see `Store::read_ahead`).
+pub(super) fn read_open_ahead<T: VersionTable>(
+    conn: &Connection,
+    latest: Seq,
+    scratch: &mut Scratch<T::KeyId>,
+    data_version: i64,
+) -> rusqlite::Result<()> {
+    read_open::<T>(conn, &mut scratch.open.by_key)?;
+    scratch.open.valid_at = Some((latest, data_version));
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use super::tables::{ROWS_PER_INSERT, multi_row_insert};
 use crate::model::{PortRange, Record};
 use rusqlite::Connection;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -14,45 +14,84 @@ use std::sync::Arc;
 #[derive(Default)]
 pub(in crate::store) struct KeyCache {
     max_id: i64,
-    /// By a digest of the key's parts, with a record of that key to confirm the match: the
-    /// record that brought it, shared with the registry (copying the key's strings cost 5 MB
-    /// and a tenth of a first import), or one holding only the key when read from the table.
-    ids: FxHashMap<u64, (Arc<Record>, i64)>,
+    /// Every key, encoded (see [`encode`]), one after the other: one buffer, not three
+    /// strings a key (nor the records that brought them, kept alive: their freeing was a
+    /// twentieth of a first import).
+    arena: Vec<u8>,
+    /// By a digest of the encoded key: where it is in the arena, and its id.
+    ids: FxHashMap<u64, Stored>,
     /// Keys whose digest another key had first (possible, never seen).
-    colliding: Vec<(Arc<Record>, i64)>,
+    colliding: Vec<Stored>,
+    /// The key being looked up, encoded.
+    probe: Vec<u8>,
 }
 
-fn key_digest(record: &Record) -> u64 {
-    rustc_hash::FxBuildHasher.hash_one((
+/// A key in the arena, and its id.
+#[derive(Clone, Copy)]
+struct Stored {
+    start: u32,
+    end: u32,
+    id: i64,
+}
+
+/// Appends a key's parts to `out`: name, protocol and port each as 0 (absent) or 1, its length
+/// and its bytes, then the ordinal. Equal keys, equal bytes; different keys, different bytes.
+fn encode(parts: [Option<&str>; 3], ordinal: u32, out: &mut Vec<u8>) {
+    for part in parts {
+        match part {
+            None => out.push(0),
+            Some(text) => {
+                out.push(1);
+                out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                out.extend_from_slice(text.as_bytes());
+            }
+        }
+    }
+    out.extend_from_slice(&ordinal.to_le_bytes());
+}
+
+fn record_parts(record: &Record) -> [Option<&str>; 3] {
+    [
         record.name.as_deref(),
         record.protocol.as_deref(),
         record.port.as_deref(),
-        record.ordinal,
-    ))
-}
-
-fn same_key(a: &Record, b: &Record) -> bool {
-    a.name == b.name && a.protocol == b.protocol && a.port == b.port && a.ordinal == b.ordinal
+    ]
 }
 
 impl KeyCache {
-    fn get(&self, record: &Record) -> Option<i64> {
-        match self.ids.get(&key_digest(record)) {
-            Some((key, id)) if same_key(key, record) => Some(*id),
-            Some(_) => self
-                .colliding
-                .iter()
-                .find_map(|(key, id)| same_key(key, record).then_some(*id)),
+    /// The id of the key in `probe`, whose digest is `digest`.
+    fn find(&self, digest: u64) -> Option<i64> {
+        let is_probe = |stored: &Stored| {
+            self.arena.get(stored.start as usize..stored.end as usize) == Some(&self.probe[..])
+        };
+        match self.ids.get(&digest) {
+            Some(stored) if is_probe(stored) => Some(stored.id),
+            Some(_) => self.colliding.iter().find(|s| is_probe(s)).map(|s| s.id),
             None => None,
         }
     }
 
-    fn insert(&mut self, key: Arc<Record>, id: i64) {
-        match self.ids.entry(key_digest(&key)) {
+    /// Looks up a key (encoding it into `probe`); its digest, and its id if it is known.
+    fn get(&mut self, parts: [Option<&str>; 3], ordinal: u32) -> (u64, Option<i64>) {
+        self.probe.clear();
+        encode(parts, ordinal, &mut self.probe);
+        let digest = FxBuildHasher.hash_one(&self.probe[..]);
+        (digest, self.find(digest))
+    }
+
+    /// Adds the key in `probe`, whose digest is `digest`.
+    fn insert(&mut self, digest: u64, id: i64) {
+        let stored = Stored {
+            start: self.arena.len() as u32,
+            end: (self.arena.len() + self.probe.len()) as u32,
+            id,
+        };
+        self.arena.extend_from_slice(&self.probe);
+        match self.ids.entry(digest) {
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert((key, id));
+                slot.insert(stored);
             }
-            std::collections::hash_map::Entry::Occupied(_) => self.colliding.push((key, id)),
+            std::collections::hash_map::Entry::Occupied(_) => self.colliding.push(stored),
         }
     }
 
@@ -69,14 +108,11 @@ impl KeyCache {
             conn.prepare_cached("SELECT id, name, protocol, port, ordinal FROM record_key")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let key = Record {
-                name: row.get(1)?,
-                protocol: row.get(2)?,
-                port: row.get(3)?,
-                ordinal: row.get(4)?,
-                ..Record::default()
+            let text = |i| -> rusqlite::Result<Option<&str>> {
+                row.get_ref(i)?.as_str_or_null().map_err(Into::into)
             };
-            self.insert(Arc::new(key), row.get(0)?);
+            let (digest, _) = self.get([text(1)?, text(2)?, text(3)?], row.get(4)?);
+            self.insert(digest, row.get(0)?);
         }
         self.max_id = max_id;
         Ok(())
@@ -94,11 +130,11 @@ pub(super) fn record_key_ids(
     let mut ids = Vec::with_capacity(records.len());
     let mut new_keys: Vec<(i64, &Record)> = Vec::new();
     for record in records {
-        let id = match cache.get(record) {
-            Some(id) => id,
-            None => {
+        let id = match cache.get(record_parts(record), record.ordinal) {
+            (_, Some(id)) => id,
+            (digest, None) => {
                 cache.max_id += 1;
-                cache.insert(Arc::clone(record), cache.max_id);
+                cache.insert(digest, cache.max_id);
                 new_keys.push((cache.max_id, record));
                 cache.max_id
             }

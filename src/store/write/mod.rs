@@ -138,6 +138,42 @@ impl Store {
         seen.map(|known| self.stored(known)).transpose()
     }
 
+    /// Reads what storing a version at the end of history will need (the latest document and
+    /// its lines, the record keys, the open versions) while the caller waits anyway, as a batch
+    /// does while its first document is parsed. Each is checked again when used, so another
+    /// writer meanwhile costs only the time.
+    pub fn read_ahead(&mut self) -> Result<()> {
+        let Store {
+            conn,
+            raw_cache,
+            key_cache,
+            around,
+        } = self;
+        // One read transaction: the open versions and data_version agree.
+        let tx = conn.transaction()?;
+        let latest: Option<Seq> =
+            tx.query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))?;
+        let Some(latest) = latest else {
+            return Ok(());
+        };
+        let data_version: i64 = tx.pragma_query_value(None, "data_version", |r| r.get(0))?;
+        raw_cache.read_ahead(&tx, latest)?;
+        key_cache.refresh(&tx)?;
+        intervals::read_open_ahead::<RecordVersions>(
+            &tx,
+            latest,
+            &mut around.records,
+            data_version,
+        )?;
+        intervals::read_open_ahead::<PersonVersions>(
+            &tx,
+            latest,
+            &mut around.people,
+            data_version,
+        )?;
+        Ok(())
+    }
+
     /// Where a stored snapshot stands in history.
     pub fn placement_of(&self, snapshot: &SnapshotRow) -> Result<Placement> {
         Ok(match self.latest_seq()? {
