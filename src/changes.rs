@@ -2,19 +2,19 @@
 //! back that far (the diff from the snapshot of that date to the latest), else from the
 //! registry's own registration and modification dates in the latest snapshot.
 
-use crate::lookup::{SinceDate, registry_date_on_or_after};
+use crate::lookup::SinceDate;
 use crate::model::{Change, ChangeKind, Record, RegistryDate};
 use crate::report::{Group, Line, group_changes, sort_lines};
 use crate::store::{Seq, SnapshotRef, SnapshotRow, Store, StoreError};
 
 /// Where an answer about changes comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeSource {
-    /// The stored history when it reaches back to DATE, else the registry's own dates.
+    /// The stored history when it reaches back to the date, else the registry's own dates.
     Auto,
-    /// Only the stored history: the diff from the snapshot of DATE to the latest.
+    /// Only the stored history: the diff from the snapshot of the date to the latest.
     Observed,
-    /// Only the registry's own dates: latest records registered or modified since DATE.
+    /// Only the registry's own dates: latest records registered or modified since the date.
     Registry,
 }
 
@@ -52,6 +52,19 @@ pub enum ChangesError {
         since: SinceDate,
         oldest: RegistryDate,
     },
+}
+
+/// Whether a record's date as IANA writes it (`registered` or `modified`: `YYYY-MM-DD`, or
+/// `YYYY-MM` for old records) is on or after the day `since` (`YYYY-MM-DD`, as [`SinceDate`]
+/// writes it). A month-only date counts when its month is since's month or later, since it may
+/// be any day of it.
+pub fn record_date_on_or_after(date: &str, since: &str) -> bool {
+    let (date, since) = (date.trim().as_bytes(), since.as_bytes());
+    if date.len() < 7 {
+        return false;
+    }
+    let width = date.len().min(since.len());
+    date[..width] >= since[..width]
 }
 
 /// The changes from the registry as of `since` to the latest snapshot, from where `source`
@@ -107,9 +120,10 @@ pub fn changes_since(
 /// (de-assigned when it has no name: IANA marks a de-assignment by a modification date and a
 /// note; otherwise modified, with the old values unknown).
 fn by_registry_dates(records: &[Record], since: SinceDate) -> Vec<Line> {
+    let since = since.to_string();
     let on_or_after = |date: &Option<String>| {
         date.as_deref()
-            .is_some_and(|d| registry_date_on_or_after(d, since))
+            .is_some_and(|d| record_date_on_or_after(d, &since))
     };
     let mut lines: Vec<Line> = records
         .iter()
@@ -144,6 +158,7 @@ fn by_registry_dates(records: &[Record], since: SinceDate) -> Vec<Line> {
 /// The contract's change objects for lines found by registry dates: registered since is
 /// "added", modified since is "modified" with `before` null (the old values are unknown).
 fn registry_date_changes(lines: &[Line], since: SinceDate) -> Vec<Change> {
+    let since = since.to_string();
     lines
         .iter()
         .map(|line| {
@@ -151,7 +166,7 @@ fn registry_date_changes(lines: &[Line], since: SinceDate) -> Vec<Change> {
                 .record
                 .registered
                 .as_deref()
-                .is_some_and(|d| registry_date_on_or_after(d, since));
+                .is_some_and(|d| record_date_on_or_after(d, &since));
             Change {
                 change: if registered {
                     ChangeKind::Added
@@ -182,6 +197,18 @@ mod tests {
             description: Some(description.into()),
             ..Record::default()
         }
+    }
+
+    #[test]
+    fn month_only_record_dates_count_from_their_month() {
+        let since = "2024-06-15";
+        assert!(record_date_on_or_after("2024-06", since));
+        assert!(record_date_on_or_after("2024-06-15", since));
+        assert!(!record_date_on_or_after("2024-06-14", since));
+        assert!(!record_date_on_or_after("2024-05", since));
+        assert!(!record_date_on_or_after("", since));
+        // Whatever the registry writes there, never a panic (a byte-wise comparison).
+        let _ = record_date_on_or_after("2024-\u{e9}6-\u{e9}", since);
     }
 
     #[test]

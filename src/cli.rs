@@ -70,13 +70,34 @@ pub enum Command {
     Man(ManArgs),
 }
 
+/// Where `changes` finds its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChangeSourceArg {
+    /// The stored history when it reaches back to DATE, else the registry's own dates.
+    Auto,
+    /// Only the stored history: the diff from the snapshot of DATE to the latest.
+    Observed,
+    /// Only the registry's own dates: latest records registered or modified since DATE.
+    Registry,
+}
+
+impl From<ChangeSourceArg> for ChangeSource {
+    fn from(source: ChangeSourceArg) -> ChangeSource {
+        match source {
+            ChangeSourceArg::Auto => ChangeSource::Auto,
+            ChangeSourceArg::Observed => ChangeSource::Observed,
+            ChangeSourceArg::Registry => ChangeSource::Registry,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ChangesArgs {
     /// YYYY, YYYY-MM or YYYY-MM-DD (its first day)
     #[arg(long, value_name = "DATE")]
     pub since: SinceDate,
     #[arg(long, value_enum, default_value = "auto")]
-    pub source: ChangeSource,
+    pub source: ChangeSourceArg,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ChangeFormat,
 }
@@ -177,6 +198,13 @@ pub struct AsOfArgs {
     /// it), or a snapshot id [default: latest]
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<SnapshotRef>,
+}
+
+impl AsOfArgs {
+    /// The snapshot asked for, if one was (see `Store::as_of`).
+    pub fn reference(&self) -> Option<&SnapshotRef> {
+        self.as_of.as_ref()
+    }
 }
 
 #[derive(Debug, clap::Args)]

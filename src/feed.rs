@@ -65,8 +65,9 @@ impl Feed {
             .expect("a feed has entries")
     }
 
-    /// A feed of these entries, newest first; None for none.
-    pub fn new(entries: Vec<FeedEntry>) -> Option<Feed> {
+    /// A feed of these entries, newest first; None for none. For tests of what renders it.
+    #[cfg(test)]
+    pub(crate) fn new(entries: Vec<FeedEntry>) -> Option<Feed> {
         (!entries.is_empty()).then_some(Feed { entries })
     }
 }

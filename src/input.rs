@@ -1,7 +1,9 @@
-//! Reading a registry document from a file, a gzip file or standard input.
+//! Reading a file or standard input, size-capped: a registry document (gunzipped when it is
+//! gzip) or any other file a command reads, such as a services(5) file.
 //!
 //! Compression is recognised by its magic bytes, not by the file name. Both the compressed and
-//! the decompressed size are capped, so a gzip bomb or a wrong file cannot eat the memory.
+//! the decompressed size of a document are capped, so a gzip bomb or a wrong file cannot eat
+//! the memory.
 
 use crate::time::Timestamp;
 use flate2::read::MultiGzDecoder;
@@ -17,14 +19,17 @@ pub enum InputError {
     Io(#[from] io::Error),
     #[error("larger than {limit} bytes")]
     TooLarge { limit: u64 },
+    #[error("larger than {limit} bytes (limit for one registry document)")]
+    DocumentTooLarge { limit: u64 },
     #[error("broken gzip data: {0}")]
     Gzip(io::Error),
 }
 
-/// A document's bytes and what is known of where they came from.
+/// What was read, and what is known of where it came from.
 #[derive(Debug)]
 pub struct Input {
-    /// The document itself, decompressed.
+    /// The bytes: a document decompressed by [`read_input`], a file's as they are by
+    /// [`read_capped_file`].
     pub bytes: Vec<u8>,
     /// When the file was last modified; None for standard input.
     pub modified: Option<Timestamp>,
@@ -32,7 +37,7 @@ pub struct Input {
 
 /// Reads a registry document from `-` (standard input) or a file path, gunzipped when needed.
 pub fn read_input(path: &str) -> Result<Input, InputError> {
-    let raw = read_capped_file(path, MAX_DOCUMENT_BYTES)?;
+    let raw = read_capped_file(path, MAX_DOCUMENT_BYTES).map_err(as_document)?;
     Ok(Input {
         bytes: decompress_if_gzip(raw.bytes)?,
         modified: raw.modified,
@@ -84,10 +89,18 @@ pub fn decompress_if_gzip(raw: Vec<u8>) -> Result<Vec<u8>, InputError> {
         let size_hint = (raw.len() * 8).min(MAX_DOCUMENT_BYTES as usize);
         return read_capped(decoder, MAX_DOCUMENT_BYTES, size_hint).map_err(|error| match error {
             InputError::Io(io) => InputError::Gzip(io),
-            other => other,
+            other => as_document(other),
         });
     }
     Ok(raw)
+}
+
+/// A size over the limit, said as the limit of a registry document.
+fn as_document(error: InputError) -> InputError {
+    match error {
+        InputError::TooLarge { limit } => InputError::DocumentTooLarge { limit },
+        other => other,
+    }
 }
 
 fn read_capped(reader: impl Read, limit: u64, size_hint: usize) -> Result<Vec<u8>, InputError> {
@@ -137,7 +150,7 @@ mod tests {
         assert!(gz.len() < 1024 * 1024);
         assert!(matches!(
             decompress_if_gzip(gz),
-            Err(InputError::TooLarge { .. })
+            Err(InputError::DocumentTooLarge { .. })
         ));
     }
 }

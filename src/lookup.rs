@@ -122,19 +122,6 @@ impl fmt::Display for SinceDate {
     }
 }
 
-/// Whether a registry date as IANA writes it (`YYYY-MM-DD` or, for old records, `YYYY-MM`)
-/// is on or after `since`. A month-only date counts when its month is since's month or later,
-/// since it may be any day of it.
-pub fn registry_date_on_or_after(date: &str, since: SinceDate) -> bool {
-    let since = since.to_string();
-    let date = date.trim();
-    if date.len() < 7 {
-        return false;
-    }
-    let width = date.len().min(since.len());
-    date[..width] >= since[..width]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,15 +180,5 @@ mod tests {
         ] {
             assert!(bad.parse::<SinceDate>().is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn month_only_registry_dates() {
-        let since: SinceDate = "2024-06-15".parse().unwrap();
-        assert!(registry_date_on_or_after("2024-06", since));
-        assert!(registry_date_on_or_after("2024-06-15", since));
-        assert!(!registry_date_on_or_after("2024-06-14", since));
-        assert!(!registry_date_on_or_after("2024-05", since));
-        assert!(!registry_date_on_or_after("", since));
     }
 }

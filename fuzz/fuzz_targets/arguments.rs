@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use portreg::lookup::{Lookup, SinceDate, registry_date_on_or_after};
+use portreg::changes::record_date_on_or_after;
+use portreg::lookup::{Lookup, SinceDate};
 use portreg::model::{PortRange, RegistryDate, parse_protocol};
 use portreg::store::SnapshotRef;
 
@@ -25,8 +26,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(since) = text.parse::<SinceDate>() {
         // A date always counts as on or after itself.
-        assert!(registry_date_on_or_after(&since.to_string(), since));
-        let _ = registry_date_on_or_after(text, since);
+        let day = since.to_string();
+        assert!(record_date_on_or_after(&day, &day));
+        let _ = record_date_on_or_after(text, &day);
     }
     let _ = text.parse::<SnapshotRef>();
 });

@@ -5,6 +5,8 @@
 //! above 65535, bytes that are not UTF-8 before its comment, ...) is kept with the reason, for
 //! the checker to report as `unreadable`, never an error.
 
+use crate::model::PortRange;
+
 /// One entry of a services(5) file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServicesEntry {
@@ -91,11 +93,10 @@ fn parse_entry(line: usize, text: &str) -> Result<ServicesEntry, String> {
     if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{port:?} is not a port number"));
     }
-    let digits = port.trim_start_matches('0');
-    let port = match digits.parse::<u32>() {
-        _ if digits.is_empty() => 0,
-        Ok(number) if digits.len() <= 5 && number <= 65535 => number as u16,
-        _ => return Err(format!("port {port} is above 65535")),
+    // Digits only, so the one port parser can refuse it only for its size.
+    let port = match port.parse::<PortRange>() {
+        Ok(ports) => ports.first,
+        Err(_) => return Err(format!("port {port} is above 65535")),
     };
     if protocol.is_empty() {
         return Err(format!("no protocol after {port}/"));

@@ -8,7 +8,7 @@ use indicatif::ProgressBar;
 use portreg::cli::BackfillArgs;
 use portreg::http::build_client;
 use portreg::load::wayback::{BackfillEvent, BackfillOptions, backfill};
-use portreg::output::stored::{capture_problem, captured};
+use portreg::output::stored::{backfill_counts, capture_problem, captured, captures_listed};
 use portreg::time::Timestamp;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -31,11 +31,7 @@ pub fn run(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<Ex
     };
     let report = |event: BackfillEvent| progress.report(event, out);
     let counts = backfill(&mut store, &client, &options, Timestamp::now, report)?;
-    writeln!(
-        out,
-        "{} stored, {} already stored, {} refused, {} failed (tried again next time), {} checked before",
-        counts.stored, counts.already_stored, counts.refused, counts.failed, counts.checked_before
-    )?;
+    backfill_counts(out, &counts)?;
     Ok(if counts.failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -59,10 +55,7 @@ impl Progress {
                 to_download,
             } => {
                 if !self.quiet {
-                    writeln!(
-                        out,
-                        "{captures} captures in the archive, {checked_before} checked before, {to_download} to download"
-                    )?;
+                    captures_listed(out, captures, checked_before, to_download)?;
                     out.flush()?;
                 }
                 if to_download > 1 && std::io::stderr().is_terminal() {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 pub fn run(args: ChangesArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let answer = match changes_since(&store, args.since, args.source) {
+    let answer = match changes_since(&store, args.since, args.source.into()) {
         Ok(answer) => answer,
         Err(error @ ChangesError::HistoryStartsLater { .. }) => {
             anyhow::bail!("{error}; use --source registry to answer from the registry's own dates")

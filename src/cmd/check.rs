@@ -31,7 +31,7 @@ pub fn run(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitC
 
 fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let snapshot = store.as_of(args.as_of.as_of.as_ref())?;
+    let snapshot = store.as_of(args.as_of.reference())?;
     let bytes = read_capped_file(&args.file, MAX_FILE_BYTES)
         .with_context(|| format!("cannot read {}", args.file))?
         .bytes;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 pub fn run(args: ExportArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let snapshot = store.as_of(args.as_of.as_of.as_ref())?;
+    let snapshot = store.as_of(args.as_of.reference())?;
     let records = store.records_at(snapshot.seq)?;
     let write = |sink: &mut dyn Write| -> std::io::Result<()> {
         let mut sink = std::io::BufWriter::new(sink);

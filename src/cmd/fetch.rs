@@ -6,8 +6,9 @@ use anyhow::Result;
 use portreg::cli::{FetchArgs, FetchOptionArgs};
 use portreg::fetch::{FetchOptions, Fetched, fetch_once};
 use portreg::http::{HttpConfig, RetryNotice, build_client};
-use portreg::output::stored::{FetchContext, fetched};
-use portreg::store::{Placement, Store};
+use portreg::model::Change;
+use portreg::output::stored::{self, FetchContext};
+use portreg::store::{Placement, SnapshotRow, Store, StoreError};
 use portreg::time::Timestamp;
 use std::io::Write;
 use std::process::ExitCode;
@@ -89,29 +90,49 @@ pub fn cycle(
             new.snapshot().registry_date
         ));
     }
-    match report(&store, &fetched, out, quiet) {
-        Ok(()) => Ok(Some(fetched)),
+    // Stored (or found unchanged) and logged: what is left is to say so. The changes a new
+    // version brought are read back for that; a failure there is the report's, not the fetch's.
+    let news = match News::read(&store, &fetched) {
+        Ok(news) => news,
         Err(error) => {
-            warn(format_args!("fetch failed: {error:#}"));
-            Ok(None)
+            let done = match fetched.stored_new() {
+                Some(new) => format!("stored snapshot {}", new.snapshot().id),
+                None => "fetched".to_string(),
+            };
+            warn(format_args!("{done}, but cannot read the history: {error}"));
+            return Ok(None);
         }
-    }
+    };
+    stored::fetched(out, &fetched, &news.as_context(), quiet)?;
+    out.flush()?;
+    Ok(Some(fetched))
 }
 
-/// What a cycle stored, with the changes a new snapshot brought.
-fn report(store: &Store, done: &Fetched, out: &mut impl Write, quiet: bool) -> Result<()> {
-    let before = match done.stored_new() {
-        Some(new) => store.changes_into(new.snapshot())?,
-        None => None,
-    };
-    let latest = store.latest_snapshot()?;
-    let context = FetchContext {
-        before: before
-            .as_ref()
-            .map(|(row, changes)| (row, changes.as_slice())),
-        latest: latest.as_ref(),
-    };
-    fetched(out, done, &context, quiet)?;
-    out.flush()?;
-    Ok(())
+/// What a fetch's report needs besides its outcome, read from the store.
+struct News {
+    before: Option<(SnapshotRow, Vec<Change>)>,
+    latest: Option<SnapshotRow>,
+}
+
+impl News {
+    fn read(store: &Store, fetched: &Fetched) -> Result<News, StoreError> {
+        let before = match fetched.stored_new() {
+            Some(new) => store.changes_into(new.snapshot())?,
+            None => None,
+        };
+        Ok(News {
+            before,
+            latest: store.latest_snapshot()?,
+        })
+    }
+
+    fn as_context(&self) -> FetchContext<'_> {
+        FetchContext {
+            before: self
+                .before
+                .as_ref()
+                .map(|(row, changes)| (row, changes.as_slice())),
+            latest: self.latest.as_ref(),
+        }
+    }
 }

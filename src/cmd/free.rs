@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 pub fn run(args: FreeArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let snapshot = store.as_of(args.as_of.as_of.as_ref())?;
+    let snapshot = store.as_of(args.as_of.reference())?;
     let span = args.range.unwrap_or(USER_PORTS);
     let protocols = wanted_protocols(&args.proto);
     // One read of the history's port-holding versions serves both questions: the snapshot's

@@ -34,12 +34,7 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
                 Some(store) => history.skip_stored(store, &label)?,
                 None => 0,
             };
-            if skipped > 0 {
-                writeln!(
-                    out,
-                    "skipped {skipped} commits of {label}: already stored from them"
-                )?;
-            }
+            output::stored::skipped_commits(out, skipped, &label)?;
             let total = history.len();
             let mut counts = import(
                 ctx,
@@ -64,18 +59,8 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
             )?
         }
     };
-    let BatchCounts {
-        stored,
-        already_stored,
-        failed,
-    } = counts;
-    if stored + already_stored + failed > 1 {
-        writeln!(
-            out,
-            "{stored} stored, {already_stored} already stored, {failed} failed"
-        )?;
-    }
-    Ok(if failed == 0 {
+    output::stored::batch_counts(out, &counts)?;
+    Ok(if counts.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 pub fn show(args: ShowArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
     let filter = args.filter;
-    let seq = store.as_of(filter.as_of.as_of.as_ref())?.seq;
+    let seq = store.as_of(filter.as_of.reference())?.seq;
     let lookup = args.what.with_protocol(filter.proto);
     let records = store.find_records(
         seq,
@@ -30,7 +30,7 @@ pub fn show(args: ShowArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitC
 pub fn search(args: SearchArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
     let filter = args.filter;
-    let seq = store.as_of(filter.as_of.as_of.as_ref())?.seq;
+    let seq = store.as_of(filter.as_of.reference())?.seq;
     // Any port, restricted to a protocol when one was asked for.
     let lookup = filter.proto.map(|protocol| Lookup::Ports {
         ports: PortRange::ALL,

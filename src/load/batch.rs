@@ -119,8 +119,9 @@ pub fn store_batch(
             })
             .map_err(BatchError::Thread)?;
         if let Database::Borrowed(store) = &mut database {
-            // While the first document is read and parsed. What it reads is read again where
-            // it is needed, so a failure here is met there, for the document that needs it.
+            // While the first document is read and parsed. Whatever it read is checked again
+            // where it is used (a read that failed half-way is not taken), so a failure here
+            // is met there, by the document that needs it.
             let _ = store.read_ahead();
         }
         for loaded in receiver {

@@ -2,6 +2,7 @@
 
 use super::{Document, DocumentError, Unreadable};
 use crate::input::{read_head, read_input};
+use crate::model::RegistryDate;
 use crate::parse::peek_updated;
 use crate::time::Timestamp;
 
@@ -37,7 +38,7 @@ fn in_history_order(paths: Vec<String>) -> Vec<String> {
         return paths;
     }
     // (group, registry date, modification time, path): stdin, dated files, the rest.
-    type SortKey = (u8, Option<String>, Option<Timestamp>, String);
+    type SortKey = (u8, Option<RegistryDate>, Option<Timestamp>, String);
     let mut keyed: Vec<SortKey> = paths
         .into_iter()
         .map(|path| {

@@ -241,8 +241,8 @@ fn get(client: &Client, url: &str, config: &HttpConfig) -> Result<Vec<u8>, HttpE
     let download = http::download(client, url, &Validators::default(), config, &never, |_| {});
     match download.result? {
         Downloaded::Body { bytes, .. } => Ok(bytes),
-        // A 304 answers only a conditional request, which this is not (see `http::download`).
-        Downloaded::NotModified => Ok(Vec::new()),
+        // `http::download` refuses a 304 to a request without validators, as this one is.
+        Downloaded::NotModified => Err(HttpError::UnaskedNotModified),
     }
 }
 

@@ -66,20 +66,22 @@ impl fmt::Display for PortRange {
 }
 
 /// A port `443` or a range `8000-8100`, each within 0..=65535 and ascending; blanks around
-/// the numbers are allowed.
+/// the numbers and leading zeros are allowed.
 impl FromStr for PortRange {
     type Err = String;
 
     fn from_str(text: &str) -> Result<PortRange, String> {
         let number = |part: &str| -> Result<u16, String> {
             let part = part.trim();
-            if part.is_empty() || part.len() > 5 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(format!("{text:?} is not a port or a range like 8000-8100"));
             }
-            let port: u32 = part
-                .parse()
-                .map_err(|_| format!("{text:?} is not a port"))?;
-            u16::try_from(port).map_err(|_| format!("port {port} is above {}", u16::MAX))
+            let digits = part.trim_start_matches('0');
+            match digits.parse::<u16>() {
+                _ if digits.is_empty() => Ok(0),
+                Ok(port) => Ok(port),
+                Err(_) => Err(format!("port {digits} is above {}", u16::MAX)),
+            }
         };
         match text.split_once('-') {
             None => number(text).map(PortRange::single),
@@ -119,10 +121,17 @@ mod tests {
         assert_eq!(" 225 - 241 ".parse(), range(225, 241));
         assert_eq!("0".parse(), range(0, 0));
         assert_eq!("65535".parse(), range(65535, 65535));
+        assert_eq!("000443".parse(), range(443, 443));
+        assert_eq!("00".parse(), range(0, 0));
         let refused = |text: &str| text.parse::<PortRange>().unwrap_err();
         assert_eq!(refused("70000"), "port 70000 is above 65535");
+        assert_eq!(refused("0070000"), "port 70000 is above 65535");
+        assert_eq!(
+            refused("99999999999999999999"),
+            "port 99999999999999999999 is above 65535"
+        );
         assert_eq!(refused("241-225"), "range \"241-225\" runs backwards");
-        for bad in ["abc", "", "+443", "1-2-3", "99999999999999999999", "12ab"] {
+        for bad in ["abc", "", "+443", "1-2-3", "12ab", "-1"] {
             assert!(bad.parse::<PortRange>().is_err(), "{bad}");
         }
         assert_eq!(PortRange::single(4711).to_string(), "4711");

@@ -14,6 +14,7 @@
 //! - [`services`]: a snapshot as a services(5) file or IANA's CSV.
 //! - [`atom`]: the feed as Atom.
 //! - [`chart`]: the registry's story as an SVG chart.
+//! - [`verify`]: what `verify` found.
 
 pub mod atom;
 mod changes;
@@ -28,6 +29,7 @@ mod snapshots;
 mod sql;
 pub mod stats;
 pub mod stored;
+pub mod verify;
 
 pub use changes::changes;
 pub use records::{history, records};
@@ -78,7 +80,7 @@ fn csv_error(error: csv::Error) -> io::Error {
 }
 
 /// Writes rows as CSV, the header first.
-pub(crate) fn write_csv<I, R>(out: &mut impl Write, header: &[&str], rows: I) -> io::Result<()>
+fn write_csv<I, R>(out: &mut impl Write, header: &[&str], rows: I) -> io::Result<()>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator,

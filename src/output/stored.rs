@@ -4,7 +4,8 @@
 
 use super::report::summary_line;
 use crate::fetch::Fetched;
-use crate::load::wayback::CaptureError;
+use crate::load::batch::BatchCounts;
+use crate::load::wayback::{BackfillCounts, CaptureError};
 use crate::model::{Change, ChangeKind};
 use crate::report::group_changes;
 use crate::store::{Placement, SnapshotRow, Stored};
@@ -37,6 +38,55 @@ pub fn imported(out: &mut impl Write, label: &str, stored: &Stored) -> io::Resul
             snapshot.id, snapshot.registry_date
         ),
     }
+}
+
+/// `skipped N commits of REPO: already stored from them`, when some were.
+pub fn skipped_commits(out: &mut impl Write, skipped: usize, repo: &str) -> io::Result<()> {
+    if skipped == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "skipped {skipped} commits of {repo}: already stored from them"
+    )
+}
+
+/// The counts of a batch of more than one document.
+pub fn batch_counts(out: &mut impl Write, counts: &BatchCounts) -> io::Result<()> {
+    let BatchCounts {
+        stored,
+        already_stored,
+        failed,
+    } = *counts;
+    if stored + already_stored + failed < 2 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{stored} stored, {already_stored} already stored, {failed} failed"
+    )
+}
+
+/// What a backfill found in the archive, before it downloads.
+pub fn captures_listed(
+    out: &mut impl Write,
+    captures: usize,
+    checked_before: usize,
+    to_download: usize,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{captures} captures in the archive, {checked_before} checked before, {to_download} to download"
+    )
+}
+
+/// The counts of a backfill.
+pub fn backfill_counts(out: &mut impl Write, counts: &BackfillCounts) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} stored, {} already stored, {} refused, {} failed (tried again next time), {} checked before",
+        counts.stored, counts.already_stored, counts.refused, counts.failed, counts.checked_before
+    )
 }
 
 /// One capture of a backfill: `stored capture STAMP as snapshot N (registry D)`; nothing for

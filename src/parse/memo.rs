@@ -91,7 +91,8 @@ impl ParseMemo {
     }
 
     /// The document ended: when it parsed, its elements are what the next one may reuse;
-    /// otherwise the memo stays as it was.
+    /// otherwise the memo keeps the previous document's, less those this one took (the next
+    /// document parses them afresh: only time is lost).
     pub(super) fn end(&mut self, document: &[u8], parsed: bool) {
         if !parsed {
             return;

@@ -21,7 +21,7 @@ mod text;
 
 pub use memo::ParseMemo;
 
-use crate::model::Registry;
+use crate::model::{Registry, RegistryDate};
 use parser::Parser;
 
 pub const IANA_NAMESPACE: &str = "http://www.iana.org/assignments";
@@ -64,7 +64,8 @@ pub fn parse_registry(bytes: &[u8]) -> Result<Registry, ParseError> {
 /// equal (compared in full, not by hash) those of an element that was parsed in the same
 /// context (a `<record>` child of the root, or a `<person>` in `<people>`, unprefixed, with the
 /// root binding no prefixes). Every other element, and all the rest of the document, is parsed
-/// as usual, and the bytes of a reused element are still read as XML to find where it ends.
+/// as usual. A reused element's end is found by its end tag, and the elements after it by
+/// comparing bytes with the previous document (see [`ParseMemo`]).
 pub fn parse_registry_with_memo(
     bytes: &[u8],
     memo: &mut ParseMemo,
@@ -94,13 +95,11 @@ fn check_not_empty_or_html(bytes: &[u8]) -> Result<(), ParseError> {
 
 /// The registry date from the start of a document, without parsing it: enough to put a batch
 /// of files in history order before the real work. None when it is not found there.
-pub fn peek_updated(head: &[u8]) -> Option<String> {
+pub fn peek_updated(head: &[u8]) -> Option<RegistryDate> {
     let text = String::from_utf8_lossy(head);
     let start = text.find("<updated>")? + "<updated>".len();
     let len = text[start..].find("</updated>")?;
-    let date = text[start..start + len].trim();
-    (date.len() == 10 && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok())
-        .then(|| date.to_owned())
+    text[start..start + len].trim().parse().ok()
 }
 
 /// An HTML error page is the most common wrong answer from a web server; say so plainly rather

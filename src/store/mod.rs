@@ -123,9 +123,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 pub struct Store {
     conn: Connection,
-    /// The bytes of the snapshot imported or read last: the base of the next in-order import,
-    /// so a batch never walks the delta chain.
+    /// The document imported or read last, the base of the next in-order import (so a batch
+    /// never walks the delta chain), and the line table with the lines it tokenized last.
     raw_cache: raw::RawCache,
+    /// The ids of the record keys, so an import does not look them up in the table.
     key_cache: write::KeyCache,
     /// Working maps of the import, kept between the imports of a batch: allocating them
     /// afresh (5 MB) for every document faults in fresh pages each time.

@@ -176,7 +176,7 @@ fn two_connections_taking_turns_make_the_same_history() {
     let path = dir.path().join("turns.sqlite3");
     let mut a = Store::open(&path).unwrap();
     let mut b = Store::open(&path).unwrap();
-    // a: 1, 2 at the end; b: 4 at the end; a: 3 in the middle; b: 5 at the end; a: 1 again.
+    // a: 1, 2 at the end; b: 4 at the end; a: 3 in the middle; b: 5 at the end.
     for (first, i) in [(true, 0), (true, 1), (false, 3), (true, 2), (false, 4)] {
         // Each reads ahead too, as a batch does while its first document is parsed: what it
         // read is stale by the time the other has written.

@@ -1,7 +1,12 @@
 //! The layout docs/design.md promises, read from the sources: modules depend one way, the
-//! library never imports the renderers or the commands, no file of a folder imports one that
-//! imports it back, no function outside the tests is longer than 80 lines, and nothing in
-//! src/ points outside the repository.
+//! library never imports the renderers or the commands and never renders, no file of a folder
+//! imports one that imports it back, every module with files of its own is a folder with a
+//! `mod.rs`, no function outside the tests is longer than 80 lines, and nothing in src/ points
+//! outside the repository.
+//!
+//! Imports are read from paths (`crate::x`, `super::x`, `portreg::x`, `use` groups included),
+//! not from types: an item a folder's `mod.rs` re-exports hides which of its files it comes
+//! from, so files of one folder are compared by the paths they name.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -147,17 +152,75 @@ fn place(path: &Path) -> (String, PathBuf) {
     (top, relative.parent().unwrap().to_path_buf())
 }
 
+/// A file's module path: `src/store/raw/mod.rs` is `store::raw`, `src/store/records.rs`
+/// `store::records`, `src/lib.rs` and `src/main.rs` the crate itself.
+fn module_path(path: &Path) -> Vec<String> {
+    let relative = path.strip_prefix(src()).unwrap();
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| {
+            let name = c.as_os_str().to_string_lossy();
+            name.trim_end_matches(".rs").to_string()
+        })
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The modules a file names by path, each as its path from the crate's root up to the first
+/// segment past the prefix: `crate::a::b` and `portreg::a` name `[a]`; in module `x::y`,
+/// `super::z` names `[x, z]` and `super::super::z` names `[z]`.
+fn named_modules(code: &str, path: &Path) -> BTreeSet<Vec<String>> {
+    let own = module_path(path);
+    let mut named: BTreeSet<Vec<String>> = BTreeSet::new();
+    for prefix in ["crate::", "portreg::"] {
+        named.extend(segments_after(code, prefix).into_iter().map(|m| vec![m]));
+    }
+    for supers in 1..=own.len() {
+        let base = &own[..own.len() - supers];
+        for name in segments_after(code, &"super::".repeat(supers)) {
+            if name != "super" {
+                named.insert(base.iter().cloned().chain([name]).collect());
+            }
+        }
+    }
+    // A folder's own files named from the crate's root: `crate::store::raw::delta`.
+    for depth in 2..=own.len() {
+        let folder = own[..depth - 1].join("::");
+        for name in segments_after(code, &format!("crate::{folder}::")) {
+            named.insert(own[..depth - 1].iter().cloned().chain([name]).collect());
+        }
+    }
+    named
+}
+
+/// The files of src/ that are not tests only.
+fn code_files() -> Vec<PathBuf> {
+    rust_files(&src())
+        .into_iter()
+        .filter(|p| !is_tests_file(p))
+        .collect()
+}
+
 /// Which top-level modules each one imports.
 fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
-    let tops: BTreeSet<String> = rust_files(&src()).iter().map(|p| place(p).0).collect();
+    let files = code_files();
+    let tops: BTreeSet<String> = files.iter().map(|p| place(p).0).collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in rust_files(&src()).iter().filter(|p| !is_tests_file(p)) {
+    for path in &files {
         let (top, _) = place(path);
         let code = code(&std::fs::read_to_string(path).unwrap());
-        let mut used = segments_after(&code, "crate::");
-        used.extend(segments_after(&code, "portreg::"));
-        let entry = graph.entry(top.clone()).or_default();
-        entry.extend(used.into_iter().filter(|m| *m != top && tops.contains(m)));
+        let used: Vec<String> = named_modules(&code, path)
+            .into_iter()
+            .filter_map(|named| named.first().cloned())
+            .filter(|m| *m != top && tops.contains(m))
+            .collect();
+        graph.entry(top).or_default().extend(used);
     }
     graph
 }
@@ -182,6 +245,18 @@ fn reaches(graph: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> 
 #[test]
 fn top_level_modules_depend_one_way() {
     let graph = module_graph();
+    // The reading works: edges that must be there are found.
+    for (from, to) in [
+        ("load", "store"),
+        ("cli", "output"),
+        ("cmd", "store"),
+        ("store", "model"),
+    ] {
+        assert!(
+            graph[from].contains(to),
+            "{from} -> {to} not found: {graph:#?}"
+        );
+    }
     let mut cycles = Vec::new();
     for (module, uses) in &graph {
         for used in uses {
@@ -209,45 +284,70 @@ fn top_level_modules_depend_one_way() {
         .filter(|m| !allowed.contains(m.as_str()))
         .collect();
     assert!(above.is_empty(), "store imports {above:?}");
-    // cli may use output's format enums, and output renders what the library returns.
-    assert!(!reaches(&graph, "output", "cmd") && !reaches(&graph, "output", "cli"));
+    // The renderers render what the library returns; the command line's definition is above.
+    assert!(!reaches(&graph, "output", "cli"));
+}
+
+/// The crates that render: tables, CSV, charts, XML written. Only `output/` uses them.
+const RENDERING: [&str; 5] = [
+    "comfy_table",
+    "csv::",
+    "plotters",
+    "quick_xml::Writer",
+    "serde_json::to_writer",
+];
+
+#[test]
+fn only_the_renderers_render() {
+    let mut found = Vec::new();
+    for path in code_files() {
+        if place(&path).0 == "output" {
+            continue;
+        }
+        let code = code(&std::fs::read_to_string(&path).unwrap());
+        for renderer in RENDERING {
+            if code.contains(renderer) {
+                found.push(format!("{} uses {renderer}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+    let chart = code(&std::fs::read_to_string(src().join("output/chart.rs")).unwrap());
+    assert!(chart.contains("plotters"), "the check reads nothing");
 }
 
 #[test]
 fn no_file_of_a_folder_imports_one_that_imports_it_back() {
-    // Per folder: which sibling files each file names through `super::`.
+    // Per folder: which of its files each one names.
     let mut folders: BTreeMap<PathBuf, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for path in rust_files(&src()) {
-        let (_, folder) = place(&path);
-        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-        if stem == "mod" || stem == "lib" || stem == "main" || stem == "tests" {
+    for path in code_files() {
+        let own = module_path(&path);
+        if own.len() < 2 || path.file_stem().is_some_and(|stem| stem == "mod") {
             continue;
         }
         let code = code(&std::fs::read_to_string(&path).unwrap());
-        let mut used = segments_after(&code, "super::");
-        let folder_path: Vec<String> = folder
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().to_string())
+        let folder = &own[..own.len() - 1];
+        let siblings: BTreeSet<String> = named_modules(&code, &path)
+            .into_iter()
+            .filter(|named| named.len() == own.len() && named[..folder.len()] == *folder)
+            .filter_map(|named| named.last().cloned())
+            .filter(|name| *name != own[own.len() - 1])
             .collect();
-        if !folder_path.is_empty() {
-            used.extend(segments_after(
-                &code,
-                &format!("crate::{}::", folder_path.join("::")),
-            ));
-        }
-        folders.entry(folder).or_default().insert(stem, used);
+        folders
+            .entry(place(&path).1)
+            .or_default()
+            .insert(own[own.len() - 1].clone(), siblings);
     }
+    // The reading works: the parser's loop names its builder and its memo.
+    let parse = &folders[Path::new("parse")];
+    assert!(parse["parser"].contains("builder") && parse["parser"].contains("memo"));
     let mut cycles = Vec::new();
     for (folder, files) in &folders {
         let graph: BTreeMap<String, BTreeSet<String>> = files
             .iter()
-            .map(|(file, used)| {
-                let siblings = used
-                    .iter()
-                    .filter(|u| *u != file && files.contains_key(*u))
-                    .cloned()
-                    .collect();
-                (file.clone(), siblings)
+            .map(|(file, named)| {
+                let siblings = named.iter().filter(|n| files.contains_key(*n)).cloned();
+                (file.clone(), siblings.collect())
             })
             .collect();
         for (file, uses) in &graph {
@@ -261,6 +361,30 @@ fn no_file_of_a_folder_imports_one_that_imports_it_back() {
     assert!(cycles.is_empty(), "{cycles:#?}");
 }
 
+#[test]
+fn a_module_with_files_of_its_own_is_a_folder_with_a_mod_rs() {
+    for path in rust_files(&src()) {
+        let folder = path.with_extension("");
+        assert!(
+            !folder.is_dir() || path.file_stem().is_some_and(|s| s == "mod"),
+            "{} beside the folder {}: make it {}/mod.rs",
+            path.display(),
+            folder.display(),
+            folder.display()
+        );
+    }
+    for dir in std::fs::read_dir(src()).unwrap() {
+        let dir = dir.unwrap().path();
+        if dir.is_dir() {
+            assert!(
+                dir.join("mod.rs").is_file(),
+                "{} has no mod.rs",
+                dir.display()
+            );
+        }
+    }
+}
+
 /// Each function's name and length in lines, signature to closing brace.
 fn functions(code: &str) -> Vec<(String, usize)> {
     let lines: Vec<&str> = code.lines().collect();
@@ -270,49 +394,67 @@ fn functions(code: &str) -> Vec<(String, usize)> {
         let Some(at) = trimmed.find("fn ") else {
             continue;
         };
-        let qualifiers = &trimmed[..at];
-        let is_item = qualifiers
-            .split_whitespace()
-            .all(|q| q.starts_with("pub") || ["const", "async", "unsafe"].contains(&q));
-        if !is_item {
+        if !only_qualifiers(&trimmed[..at]) {
             continue;
         }
         let name: String = trimmed[at + 3..]
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        // The body: from the first `{` after the signature to its match (a `;` first means a
-        // declaration without one).
-        let mut depth = 0;
-        let mut opened = false;
-        'lines: for (end, text) in lines.iter().enumerate().skip(start) {
-            for c in text.chars() {
-                match c {
-                    ';' if !opened => break 'lines,
-                    '{' => {
-                        depth += 1;
-                        opened = true;
-                    }
-                    '}' => {
-                        depth -= 1;
-                        if opened && depth == 0 {
-                            found.push((name.clone(), end - start + 1));
-                            break 'lines;
-                        }
-                    }
-                    _ => {}
-                }
-            }
+        if let Some(end) = body_end(&lines, start) {
+            found.push((name, end - start + 1));
         }
     }
     found
 }
 
+/// Whether what stands before `fn ` on its line is only what may: `pub`, `pub(crate)`,
+/// `pub(in crate::x)`, `const`, `async`, `unsafe`.
+fn only_qualifiers(before: &str) -> bool {
+    let mut rest = before.trim();
+    if let Some(after) = rest.strip_prefix("pub(") {
+        let Some(close) = after.find(')') else {
+            return false;
+        };
+        rest = after[close + 1..].trim_start();
+    }
+    rest.split_whitespace()
+        .all(|q| ["pub", "const", "async", "unsafe"].contains(&q))
+}
+
+/// The line of the `}` that closes the body of the function whose signature starts at
+/// `start`; None for a declaration without a body. A `;` ends a signature only outside
+/// brackets and parentheses (`[u8; 4]` is a type).
+fn body_end(lines: &[&str], start: usize) -> Option<usize> {
+    let (mut depth, mut nesting, mut opened) = (0, 0, false);
+    for (end, text) in lines.iter().enumerate().skip(start) {
+        for c in text.chars() {
+            match c {
+                '(' | '[' if !opened => nesting += 1,
+                ')' | ']' if !opened => nesting -= 1,
+                ';' if !opened && nesting == 0 => return None,
+                '{' => {
+                    depth += 1;
+                    opened = true;
+                }
+                '}' => {
+                    depth -= 1;
+                    if opened && depth == 0 {
+                        return Some(end);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 #[test]
 fn no_function_is_longer_than_a_screen() {
     let mut long = Vec::new();
-    for path in rust_files(&src()).iter().filter(|p| !is_tests_file(p)) {
-        let code = code(&std::fs::read_to_string(path).unwrap());
+    for path in code_files() {
+        let code = code(&std::fs::read_to_string(&path).unwrap());
         for (name, lines) in functions(&code) {
             if lines > MAX_FUNCTION_LINES {
                 let file = path.strip_prefix(src()).unwrap().display().to_string();
@@ -324,9 +466,14 @@ fn no_function_is_longer_than_a_screen() {
         long.is_empty(),
         "over {MAX_FUNCTION_LINES} lines: {long:#?}"
     );
-    // The measure itself, on a function it must find.
-    let sample = "pub(crate) fn outer(a: u8) -> u8 {\n    let b = '{';\n    a\n}\n";
-    assert_eq!(functions(&code(sample)), [("outer".to_string(), 4)]);
+    // The measure itself, on functions it must find.
+    let sample = "pub(crate) fn outer(a: u8) -> u8 {\n    let b = '{';\n    a\n}\n\
+        pub(in crate::store) fn arr(x: [u8; 2]) -> u8 {\n    x[0]\n}\n\
+        fn declared(&self);\n";
+    assert_eq!(
+        functions(&code(sample)),
+        [("outer".to_string(), 4), ("arr".to_string(), 3)]
+    );
 }
 
 #[test]

@@ -370,3 +370,34 @@ fn an_unreachable_archive_is_one_line_and_changes_nothing() {
     );
     assert_eq!(fingerprint(&db), before);
 }
+
+#[test]
+fn a_304_to_an_unconditional_listing_is_an_error_and_changes_nothing() {
+    // A 304 answers only a conditional request; the listing never is one.
+    let archive = TestServer::start(|_, _| Reply::NotModified);
+    let (_dir, db) = temp_db();
+    import(&db, &paths(&[0]));
+    let before = fingerprint(&db);
+    let run = portreg(
+        &db,
+        &[
+            "backfill",
+            "--wayback",
+            "--wayback-url",
+            &archive.base,
+            "--retries",
+            "0",
+        ],
+    );
+    assert_ne!(run.code, 0);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot list the captures")
+            && run
+                .stderr
+                .contains("304 Not Modified to a request that was not conditional"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fingerprint(&db), before);
+}

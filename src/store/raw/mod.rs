@@ -11,8 +11,9 @@
 //! document in between) and applies the result once: bounded, whatever the history's length.
 //! A real history under 1024 snapshots has no keyframe but the oldest document.
 //! Storing a new version needs only the latest document (read that way, or kept from the
-//! import before) and one line diff. Steps are the source of truth: skips are rebuilt from
-//! them wherever a version lands before the latest.
+//! import before) and one line diff, on lines tokenized once per document (see [`lines`]).
+//! Steps are the source of truth: skips are rebuilt from them wherever a version lands before
+//! the latest.
 //!
 //! Schema 5 and before kept zstd "patch-from" frames instead, each against the snapshot
 //! before it, so reading snapshot `k` decompressed `k` frames; [`legacy`] reads them once, when
@@ -335,7 +336,7 @@ pub(super) fn put_step(
 }
 
 /// Stores (or replaces) a snapshot's step frame made already.
-pub(super) fn insert_step(
+fn insert_step(
     conn: &Connection,
     id: SnapshotId,
     base: Option<SnapshotId>,

@@ -231,6 +231,8 @@ pub(super) fn read_open_ahead<T: VersionTable>(
     scratch: &mut Scratch<T::KeyId>,
     data_version: i64,
 ) -> rusqlite::Result<()> {
+    // Not valid until read whole: a read that fails half-way leaves it invalid.
+    scratch.open.valid_at = None;
     read_open::<T>(conn, &mut scratch.open.by_key)?;
     scratch.open.valid_at = Some((latest, data_version));
     Ok(())

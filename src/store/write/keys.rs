@@ -19,16 +19,16 @@ pub(in crate::store) struct KeyCache {
     /// twentieth of a first import).
     arena: Vec<u8>,
     /// By a digest of the encoded key: where it is in the arena, and its id.
-    ids: FxHashMap<u64, Stored>,
+    ids: FxHashMap<u64, ArenaKey>,
     /// Keys whose digest another key had first (possible, never seen).
-    colliding: Vec<Stored>,
+    colliding: Vec<ArenaKey>,
     /// The key being looked up, encoded.
     probe: Vec<u8>,
 }
 
 /// A key in the arena, and its id.
 #[derive(Clone, Copy)]
-struct Stored {
+struct ArenaKey {
     start: u32,
     end: u32,
     id: i64,
@@ -61,7 +61,7 @@ fn record_parts(record: &Record) -> [Option<&str>; 3] {
 impl KeyCache {
     /// The id of the key in `probe`, whose digest is `digest`.
     fn find(&self, digest: u64) -> Option<i64> {
-        let is_probe = |stored: &Stored| {
+        let is_probe = |stored: &ArenaKey| {
             self.arena.get(stored.start as usize..stored.end as usize) == Some(&self.probe[..])
         };
         match self.ids.get(&digest) {
@@ -81,7 +81,7 @@ impl KeyCache {
 
     /// Adds the key in `probe`, whose digest is `digest`.
     fn insert(&mut self, digest: u64, id: i64) {
-        let stored = Stored {
+        let stored = ArenaKey {
             start: self.arena.len() as u32,
             end: (self.arena.len() + self.probe.len()) as u32,
             id,

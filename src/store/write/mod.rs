@@ -184,22 +184,21 @@ impl Store {
 
     /// The outcome of an import, with the snapshot's row as it reads now.
     fn stored(&self, imported: Imported) -> Result<Stored> {
-        let (id, new) = match imported {
-            Imported::New(id) => (id, true),
-            Imported::Known(id) => (id, false),
+        let id = match imported {
+            Imported::New(id, _) | Imported::Known(id) => id,
         };
         let snapshot = self
             .snapshot_by_id(id)?
             .ok_or_else(|| StoreError::NoSuchSnapshot(format!("snapshot {id}")))?;
-        let placement = self.placement_of(&snapshot)?;
-        Ok(match new {
-            true => Stored::New {
+        Ok(match imported {
+            // Where the import put it, whatever another writer has stored since.
+            Imported::New(_, placement) => Stored::New {
                 snapshot,
                 placement,
             },
-            false => Stored::Known {
+            Imported::Known(_) => Stored::Known {
+                placement: self.placement_of(&snapshot)?,
                 snapshot,
-                placement,
             },
         })
     }
@@ -254,7 +253,7 @@ impl Store {
             &registry.records,
             &hashes.records,
         )?;
-        place_people(&tx, at, around, registry)?;
+        place_people(&tx, at, around, &registry.people, &hashes.people)?;
         let id = insert_snapshot_row(&tx, seq, new)?;
         // Its step from the one before (or its whole document, as the oldest), and the step of
         // the one after, which now comes from it.
@@ -267,13 +266,17 @@ impl Store {
         drop((previous, next));
         tx.commit()?;
         raw_cache.keep(id, new.bytes);
-        Ok(Imported::New(id))
+        let placement = match place.latest {
+            true => Placement::Latest,
+            false => Placement::BeforeLatest,
+        };
+        Ok(Imported::New(id, placement))
     }
 }
 
 /// Which snapshot an import ended with.
 enum Imported {
-    New(SnapshotId),
+    New(SnapshotId, Placement),
     /// Its bytes were stored already.
     Known(SnapshotId),
 }
@@ -363,17 +366,16 @@ fn place_people(
     tx: &Connection,
     (at, data_version): (Place, i64),
     around: &mut AroundScratch,
-    registry: &Registry,
+    people: &[Arc<Person>],
+    hashes: &[i64],
 ) -> Result<()> {
     // A repeated id keeps its first entry, as a reader of the document would. The rest stay in
     // document order, which is by id: their index is then built from sorted rows.
     let mut seen: FxHashSet<&str> = FxHashSet::default();
-    seen.reserve(registry.people.len());
-    let hashes = content_hashes(registry);
-    let versions: Vec<(String, &Person, i64)> = registry
-        .people
+    seen.reserve(people.len());
+    let versions: Vec<(String, &Person, i64)> = people
         .iter()
-        .zip(&hashes.people)
+        .zip(hashes)
         .filter(|(person, _)| seen.insert(person.id.as_str()))
         .map(|(person, hash)| (person.id.clone(), &**person, *hash))
         .collect();
