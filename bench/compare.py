@@ -10,7 +10,8 @@ Measured for each build (a table, one column per build, ratios against the first
   - a first import: the newest version into no database (and the plain Python baseline,
     bench/baseline.py, in the same loop);
   - the whole history: every version as files in date order, one process; its peak memory;
-  - the bundle with `import --git`, its clone by git included; its peak memory;
+  - the bundle with `import --git`, its clone by git included; the peak memory of its largest
+    process (portreg or a git);
   - a cron import: the newest version into a database holding all the others (made by that
     build);
   - `raw latest` on the whole history;
@@ -34,7 +35,8 @@ BUNDLE = os.environ.get("BUNDLE", "../shared/data/iana-history.bundle")
 
 
 def run(argv):
-    """Wall seconds and the peak memory (KB) of one command's process tree."""
+    """Wall seconds and the peak memory (KB) of the largest process of one command's tree
+    (portreg, or a git it ran)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
