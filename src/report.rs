@@ -178,13 +178,7 @@ mod tests {
     use super::*;
 
     fn record(name: Option<&str>, port: &str, description: &str) -> Record {
-        Record {
-            name: name.map(str::to_string),
-            protocol: Some("tcp".into()),
-            port: Some(port.into()),
-            description: Some(description.into()),
-            ..Record::default()
-        }
+        Record::entry(name, Some("tcp"), port, description)
     }
 
     fn change(before: Option<Record>, after: Option<Record>) -> Change {

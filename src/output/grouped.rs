@@ -143,25 +143,7 @@ mod tests {
     use super::*;
     use crate::model::{Record, RecordField};
     use crate::output::report;
-
-    fn record(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> Record {
-        Record {
-            name: name.map(str::to_string),
-            protocol: protocol.map(str::to_string),
-            port: port.map(str::to_string),
-            description: Some("Described".into()),
-            ..Record::default()
-        }
-    }
-
-    fn line(group: Group, record: Record, before: Option<Record>) -> Line {
-        Line {
-            group,
-            record,
-            before: before.into_iter().collect(),
-            changed_fields: Vec::new(),
-        }
-    }
+    use crate::output::report::tests::{line, record};
 
     #[test]
     fn markdown_text_escapes_what_would_format_and_leaves_the_rest() {

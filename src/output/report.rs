@@ -159,12 +159,17 @@ pub fn report(out: &mut impl Write, lines: &[Line], color: bool) -> io::Result<(
     Ok(())
 }
 
+/// The grouped report's test records and lines, shared with [`super::grouped`]'s tests.
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::RecordField;
 
-    fn record(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> Record {
+    pub(in crate::output) fn record(
+        name: Option<&str>,
+        protocol: Option<&str>,
+        port: Option<&str>,
+    ) -> Record {
         Record {
             name: name.map(str::to_string),
             protocol: protocol.map(str::to_string),
@@ -174,7 +179,7 @@ mod tests {
         }
     }
 
-    fn line(group: Group, record: Record, before: Option<Record>) -> Line {
+    pub(in crate::output) fn line(group: Group, record: Record, before: Option<Record>) -> Line {
         Line {
             group,
             record,

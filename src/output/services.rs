@@ -114,13 +114,7 @@ mod tests {
     use crate::store::{Seq, SnapshotId};
 
     fn record(name: &str, protocol: &str, port: &str, description: &str) -> Record {
-        Record {
-            name: Some(name.into()),
-            protocol: Some(protocol.into()),
-            port: Some(port.into()),
-            description: Some(description.into()),
-            ..Record::default()
-        }
+        Record::entry(Some(name), Some(protocol), port, description)
     }
 
     #[test]

@@ -36,10 +36,17 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The code of a file with comments, string and character literals blanked out (each keeps
-/// its line breaks), and without its `#[cfg(test)]` module, if that is its last item.
+/// its line breaks), and without its `#[cfg(test)]` module of tests (`mod tests`, of any
+/// visibility), if that is its last item.
 fn code(text: &str) -> String {
-    let text = match text.find("\n#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
+    let tests_module = text
+        .match_indices("\n#[cfg(test)]\n")
+        .find(|&(at, attribute)| {
+            let item = text[at + attribute.len()..].lines().next().unwrap_or("");
+            item.ends_with("mod tests {")
+        });
+    let text = match tests_module {
+        Some((at, _)) => &text[..at],
         None => text,
     };
     let bytes = text.as_bytes();
