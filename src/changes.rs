@@ -36,10 +36,10 @@ pub enum Compared {
 /// The changes since a date, three ways: what was compared, the lines people read, and the
 /// contract's change objects.
 #[derive(Debug, Clone)]
-pub struct ChangesSince {
+pub struct ChangesSince<R: Record> {
     pub compared: Compared,
-    pub lines: Vec<Line>,
-    pub changes: Vec<Change>,
+    pub lines: Vec<Line<R>>,
+    pub changes: Vec<Change<R>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,29 +67,32 @@ pub fn record_date_on_or_after(date: &str, since: &str) -> bool {
     date[..width] >= since[..width]
 }
 
-/// The changes from the registry as of `since` to the latest snapshot, from where `source`
-/// says.
-pub fn changes_since(
+/// The changes in `R`'s registry from as of `since` to its latest snapshot, from where
+/// `source` says.
+pub fn changes_since<R: Record>(
     store: &Store,
     since: SinceDate,
     source: ChangeSource,
-) -> Result<ChangesSince, ChangesError> {
-    let latest = store.latest_snapshot()?.ok_or(StoreError::Empty)?;
-    let base = match store.resolve(&SnapshotRef::Date(since.0)) {
+) -> Result<ChangesSince<R>, ChangesError> {
+    let registry = R::REGISTRY;
+    let latest = store
+        .latest_snapshot(registry)?
+        .ok_or(StoreError::Empty(registry))?;
+    let base = match store.resolve(registry, &SnapshotRef::Date(since.0)) {
         Ok(base) => Some(base),
         Err(StoreError::NoSuchSnapshot(_)) => None,
         Err(error) => return Err(error.into()),
     };
     let oldest = || -> Result<RegistryDate, ChangesError> {
         let oldest = store
-            .snapshot_at_seq(Seq::FIRST)?
-            .ok_or(StoreError::Empty)?;
+            .snapshot_at_seq(registry, Seq::FIRST)?
+            .ok_or(StoreError::Empty(registry))?;
         Ok(oldest.registry_date)
     };
     let fell_back = match (source, base) {
         (ChangeSource::Registry, _) => None,
         (_, Some(from)) => {
-            let changes = store.diff(from.seq, latest.seq)?;
+            let changes = store.diff::<R>(from.seq, latest.seq)?;
             return Ok(ChangesSince {
                 lines: group_changes(&changes),
                 changes,
@@ -102,7 +105,7 @@ pub fn changes_since(
         }
         (ChangeSource::Auto, None) => Some(oldest()?),
     };
-    let records = store.records_at(latest.seq)?;
+    let records = store.records_at::<R>(latest.seq)?;
     let lines = by_registry_dates(&records, since);
     Ok(ChangesSince {
         changes: registry_date_changes(&lines, since),
@@ -119,23 +122,20 @@ pub fn changes_since(
 /// registered then (newly assigned, or reserved when it has no name), or modified then
 /// (de-assigned when it has no name: IANA marks a de-assignment by a modification date and a
 /// note; otherwise modified, with the old values unknown).
-fn by_registry_dates(records: &[Record], since: SinceDate) -> Vec<Line> {
+fn by_registry_dates<R: Record>(records: &[R], since: SinceDate) -> Vec<Line<R>> {
     let since = since.to_string();
-    let on_or_after = |date: &Option<String>| {
-        date.as_deref()
-            .is_some_and(|d| record_date_on_or_after(d, &since))
-    };
-    let mut lines: Vec<Line> = records
+    let on_or_after = |date: Option<&str>| date.is_some_and(|d| record_date_on_or_after(d, &since));
+    let mut lines: Vec<Line<R>> = records
         .iter()
         .filter_map(|record| {
-            let group = if on_or_after(&record.registered) {
-                if record.name.is_some() {
+            let group = if on_or_after(record.registered()) {
+                if record.name().is_some() {
                     Group::NewlyAssigned
                 } else {
                     Group::DeassignedOrReserved
                 }
-            } else if on_or_after(&record.modified) {
-                if record.name.is_some() {
+            } else if on_or_after(record.modified()) {
+                if record.name().is_some() {
                     Group::Modified
                 } else {
                     Group::DeassignedOrReserved
@@ -157,15 +157,14 @@ fn by_registry_dates(records: &[Record], since: SinceDate) -> Vec<Line> {
 
 /// The contract's change objects for lines found by registry dates: registered since is
 /// "added", modified since is "modified" with `before` null (the old values are unknown).
-fn registry_date_changes(lines: &[Line], since: SinceDate) -> Vec<Change> {
+fn registry_date_changes<R: Record>(lines: &[Line<R>], since: SinceDate) -> Vec<Change<R>> {
     let since = since.to_string();
     lines
         .iter()
         .map(|line| {
             let registered = line
                 .record
-                .registered
-                .as_deref()
+                .registered()
                 .is_some_and(|d| record_date_on_or_after(d, &since));
             Change {
                 change: if registered {
@@ -173,10 +172,6 @@ fn registry_date_changes(lines: &[Line], since: SinceDate) -> Vec<Change> {
                 } else {
                     ChangeKind::Modified
                 },
-                name: line.record.name.clone(),
-                protocol: line.record.protocol.clone(),
-                port: line.record.port.clone(),
-                ordinal: line.record.ordinal,
                 changed_fields: Vec::new(),
                 before: None,
                 after: Some(line.record.clone()),
@@ -189,8 +184,10 @@ fn registry_date_changes(lines: &[Line], since: SinceDate) -> Vec<Change> {
 mod tests {
     use super::*;
 
-    fn record(name: Option<&str>, port: &str, description: &str) -> Record {
-        Record::entry(name, Some("tcp"), port, description)
+    use crate::model::ServiceRecord;
+
+    fn record(name: Option<&str>, port: &str, description: &str) -> ServiceRecord {
+        ServiceRecord::entry(name, Some("tcp"), port, description)
     }
 
     #[test]

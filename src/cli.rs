@@ -2,14 +2,14 @@
 
 use crate::changes::ChangeSource;
 use crate::lookup::{Lookup, SinceDate};
-use crate::model::{PortRange, parse_protocol};
+use crate::model::{PortRange, Registry, parse_protocol};
 use crate::output::{Format, ObjectFormat};
 use crate::store::SnapshotRef;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Keeps the full history of the IANA service name and port number registry in SQLite.
+/// Keeps the full history of IANA's port number and protocol number registries in SQLite.
 #[derive(Debug, Parser)]
 #[command(name = "portreg", version, about)]
 pub struct Cli {
@@ -17,8 +17,39 @@ pub struct Cli {
     #[arg(long, global = true, env = "PORTREG_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// The registry to read: services (port numbers) or protocols (protocol numbers)
+    /// [default: services]
+    #[arg(long, global = true, value_enum, value_name = "REGISTRY")]
+    pub registry: Option<RegistryArg>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The registry asked for, services when none was.
+    pub fn registry(&self) -> Registry {
+        self.registry.map_or(Registry::Services, Registry::from)
+    }
+}
+
+/// The registries, as `--registry` names them: services, the Service Name and Transport
+/// Protocol Port Number Registry (`/etc/services`); protocols, the Assigned Internet Protocol
+/// Numbers (`/etc/protocols`). `import` tells a document's registry by itself, and `fetch`
+/// without `--registry` fetches every registry the database keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegistryArg {
+    Services,
+    Protocols,
+}
+
+impl From<RegistryArg> for Registry {
+    fn from(registry: RegistryArg) -> Registry {
+        match registry {
+            RegistryArg::Services => Registry::Services,
+            RegistryArg::Protocols => Registry::Protocols,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -31,7 +62,7 @@ pub enum Command {
     Diff(DiffArgs),
     /// Write a snapshot's exact original bytes to standard output
     Raw(RawArgs),
-    /// Download the registry from IANA and store it if it changed (made for cron)
+    /// Download the registries from IANA and store what changed (made for cron)
     Fetch(FetchArgs),
     /// Fetch again and again, every DURATION, until stopped (SIGINT or SIGTERM)
     Watch(WatchArgs),
@@ -41,13 +72,15 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// What changed since a date: from the registry as of DATE to the latest snapshot
     Changes(ChangesArgs),
-    /// What a port, a port range or a service name is (now, or as of a date)
+    /// What a port, a port range or a service name is (now, or as of a date); with
+    /// --registry protocols, a protocol number, a range or a keyword
     Show(ShowArgs),
     /// Records whose name, description, assignee or contact contains TEXT (any case)
     Search(SearchArgs),
     /// Every version of the matching records across all snapshots, with the dates each held
     History(HistoryArgs),
-    /// Write a snapshot as a services(5) file, in IANA's CSV layout, or as JSON records
+    /// Write a snapshot as a services(5) or protocols(5) file, in IANA's CSV layout, or as
+    /// JSON records
     Export(ExportArgs),
     /// Run one read-only SQL query on the database (schema: docs/design.md)
     Sql(SqlArgs),
@@ -57,8 +90,9 @@ pub enum Command {
     /// Ports free to ask IANA for: Unassigned for every protocol asked, and with
     /// --never-assigned never anything else in the stored history
     Free(FreeArgs),
-    /// Check a services(5) file (/etc/services, or - for standard input) against the registry;
-    /// exit 1 when an entry disagrees with it, 2 on errors
+    /// Check a services(5) file (/etc/services, or - for standard input) against the registry,
+    /// or with --registry protocols a protocols(5) file; exit 1 when an entry disagrees with
+    /// it, 2 on errors
     Check(CheckArgs),
     /// Write an Atom feed of the history: one entry per snapshot, newest first
     Feed(FeedArgs),
@@ -152,7 +186,8 @@ pub struct FreeArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// A services(5) file, or - for standard input
+    /// A services(5) file (a protocols(5) file with --registry protocols), or - for standard
+    /// input
     #[arg(value_name = "FILE")]
     pub file: String,
     #[command(flatten)]
@@ -210,7 +245,8 @@ impl AsOfArgs {
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
     /// A port (443), a range (8000-8100; overlapping records count), a service name (https),
-    /// or any of them with a protocol (443/tcp)
+    /// or any of them with a protocol (443/tcp); with --registry protocols, a number (6), a
+    /// range or a keyword (ipv6-icmp)
     #[arg(value_name = "PORT|RANGE|NAME")]
     pub what: Lookup,
     #[command(flatten)]
@@ -255,10 +291,25 @@ pub struct HistoryArgs {
 pub enum ExportKind {
     /// A services(5) file: `name port/protocol # description`, assigned single ports only
     Services,
+    /// A protocols(5) file from the protocol numbers registry: `keyword number KEYWORD`, as
+    /// iana-etc makes it
+    Protocols,
     /// IANA's own CSV layout (service-names-port-numbers.csv)
     Csv,
-    /// A JSON array of records, as docs/data-model.md defines them
+    /// A JSON array of records (of the registry --registry names), as docs/data-model.md
+    /// defines them
     Json,
+}
+
+impl ExportKind {
+    /// The registry whose records it is made of; None: the one `--registry` names.
+    pub fn registry(self) -> Option<Registry> {
+        match self {
+            ExportKind::Services | ExportKind::Csv => Some(Registry::Services),
+            ExportKind::Protocols => Some(Registry::Protocols),
+            ExportKind::Json => None,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -317,9 +368,10 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 /// What `fetch` and `watch` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FetchOptionArgs {
-    /// Where the registry is downloaded from
-    #[arg(long, env = "PORTREG_URL", default_value = crate::fetch::IANA_URL)]
-    pub url: String,
+    /// Where the registry --registry names (services without it) is downloaded from
+    /// [default: IANA's address of it]
+    #[arg(long, env = "PORTREG_URL")]
+    pub url: Option<String>,
     /// Store the document even if it has far fewer records than the latest snapshot
     #[arg(long)]
     pub force: bool,
@@ -407,9 +459,10 @@ pub struct ImportArgs {
     /// repository or a bundle), each observed at its commit time
     #[arg(long, value_name = "REPO")]
     pub git: Option<PathBuf>,
-    /// The file's path in the repository (with --git)
-    #[arg(long, value_name = "FILE", default_value = crate::load::git::DEFAULT_PATH, requires = "git")]
-    pub path: String,
+    /// The file's path in the repository (with --git) [default: the file name of the
+    /// registry --registry names: service-names-port-numbers.xml, protocol-numbers.xml]
+    #[arg(long, value_name = "FILE", requires = "git")]
+    pub path: Option<String>,
     /// The revision whose history is read (with --git)
     #[arg(long, value_name = "REV", default_value = "HEAD", requires = "git")]
     pub rev: String,

@@ -6,14 +6,14 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 
 /// Every record change from `before` to `after`, in display order.
-pub fn diff_records<R: Borrow<Record>>(before: &[R], after: &[R]) -> Vec<Change> {
-    let mut old: HashMap<RecordKey, &Record> = before
+pub fn diff_records<R: Record, B: Borrow<R>>(before: &[B], after: &[B]) -> Vec<Change<R>> {
+    let mut old: HashMap<RecordKey, &R> = before
         .iter()
         .map(|r| (r.borrow().key(), r.borrow()))
         .collect();
     let mut changes = Vec::new();
     for record in after {
-        let record: &Record = record.borrow();
+        let record: &R = record.borrow();
         let previous = old.remove(&record.key());
         if let Some(change) = Change::between(previous.cloned(), Some(record.clone())) {
             changes.push(change);

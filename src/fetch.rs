@@ -1,22 +1,22 @@
-//! One fetch cycle: download the registry (politely, see [`crate::http`]), store it if it is a
-//! new, complete and plausible version (see [`crate::load::download`]), and log the attempt.
+//! One fetch cycle of one registry: download it (politely, see [`crate::http`]), store it if it
+//! is a new, complete and plausible version (see [`crate::load::download`]), and log the
+//! attempt.
 //!
 //! Nothing is written before the body has been validated; the snapshot itself is written in
 //! the store's single import transaction, and the attempt is logged right after.
 
 use crate::http::{self, Downloaded, HttpConfig, HttpError, RetryNotice, Validators};
 use crate::load::download::{DownloadError, Refusal, store_download};
+use crate::model::Record;
 use crate::store::{FetchAttempt, FetchOutcome, Store, StoreError, Stored};
 use crate::time::Timestamp;
 use reqwest::blocking::Client;
 use std::sync::atomic::AtomicBool;
 
-/// Where IANA publishes the registry.
-pub const IANA_URL: &str =
-    "https://www.iana.org/assignments/service-names-port-numbers/service-names-port-numbers.xml";
-
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
+    /// Where the registry is downloaded from (its [`crate::model::Registry::url`] unless
+    /// told otherwise).
     pub url: String,
     pub http: HttpConfig,
     /// Store a document even if its record count collapsed.
@@ -81,9 +81,9 @@ impl FetchError {
     }
 }
 
-/// Runs one cycle and logs it in `fetch_attempt`, whatever happened. `clock` says when it
-/// started and ended (the system clock, but for tests).
-pub fn fetch_once(
+/// Runs one cycle for `R`'s registry and logs it in `fetch_attempt`, whatever happened.
+/// `clock` says when it started and ended (the system clock, but for tests).
+pub fn fetch_once<R: Record>(
     store: &mut Store,
     client: &Client,
     options: &FetchOptions,
@@ -92,7 +92,7 @@ pub fn fetch_once(
     clock: impl Fn() -> Timestamp,
 ) -> Result<Fetched, FetchError> {
     let started_at = clock();
-    let (etag, last_modified) = store.fetch_validators(&options.url)?;
+    let (etag, last_modified) = store.fetch_validators(R::REGISTRY, &options.url)?;
     let validators = Validators {
         etag,
         last_modified,
@@ -106,6 +106,7 @@ pub fn fetch_once(
         on_retry,
     );
     let mut attempt = FetchAttempt {
+        registry: R::REGISTRY,
         started_at,
         finished_at: started_at,
         url: options.url.clone(),
@@ -134,7 +135,7 @@ pub fn fetch_once(
             attempt.etag = validators.etag;
             attempt.last_modified = validators.last_modified;
             attempt.final_url = Some(final_url.clone());
-            store_download(store, bytes, &final_url, options.force, started_at, clock())
+            store_download::<R>(store, bytes, &final_url, options.force, started_at, clock())
                 .map(Fetched::Body)
                 .map_err(|error| FetchError::of_download(&final_url, error))
         }

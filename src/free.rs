@@ -10,10 +10,10 @@
 //! The answer is made with bitmaps of the 65,536 ports, one pair per protocol (covered by
 //! Unassigned, covered by anything else), filled range by range from the records: a snapshot
 //! is 14,500 records and the whole history 15,000 record versions, so no per-port query is
-//! ever made. Coverage and Unassigned are defined once, on [`Record`] (`covered_ports`,
+//! ever made. Coverage and Unassigned are defined once, on [`ServiceRecord`] (`covered_ports`,
 //! `covers_protocol`, `is_unassigned`), for `check` and the grouped report too.
 
-use crate::model::{PortRange, Record};
+use crate::model::{PortRange, Record, ServiceRecord};
 
 /// The highest port, as the bitmaps count them.
 const LAST_PORT: u32 = u16::MAX as u32;
@@ -143,7 +143,7 @@ struct Coverage {
 /// The ports free for every one of `protocols` in a snapshot of `records`: covered by an
 /// Unassigned record and by nothing else, for each protocol.
 pub fn free_ports<'r>(
-    records: impl IntoIterator<Item = &'r Record>,
+    records: impl IntoIterator<Item = &'r ServiceRecord>,
     protocols: &[String],
 ) -> PortSet {
     let mut coverage: Vec<Coverage> = protocols.iter().map(|_| Coverage::default()).collect();
@@ -176,7 +176,7 @@ pub fn free_ports<'r>(
 /// anything but Unassigned. Each stored version held in at least one snapshot, so these are
 /// the ports some stored snapshot covered with something else.
 pub fn ever_taken<'r>(
-    history: impl IntoIterator<Item = &'r Record>,
+    history: impl IntoIterator<Item = &'r ServiceRecord>,
     protocols: &[String],
 ) -> PortSet {
     let mut taken = PortSet::empty();
@@ -209,8 +209,13 @@ pub fn wanted_protocols(asked: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn record(name: Option<&str>, protocol: Option<&str>, port: &str, description: &str) -> Record {
-        Record::entry(name, protocol, port, description)
+    fn record(
+        name: Option<&str>,
+        protocol: Option<&str>,
+        port: &str,
+        description: &str,
+    ) -> ServiceRecord {
+        ServiceRecord::entry(name, protocol, port, description)
     }
 
     fn runs(set: &PortSet, first: u16, last: u16) -> Vec<(u16, u16)> {
@@ -308,9 +313,9 @@ mod tests {
             record(None, Some("udp"), "600", "Unassigned"),
             record(None, None, "590-610", "Reserved"),
             // Records without a usable port cover nothing.
-            Record {
+            ServiceRecord {
                 name: Some("argus".into()),
-                ..Record::default()
+                ..ServiceRecord::default()
             },
             record(Some("odd"), Some("tcp"), "12ab", "odd"),
         ];

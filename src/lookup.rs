@@ -2,7 +2,7 @@
 //! `2024-06`, `2024-06-15`. Pure parsers, so they can be fuzzed and tested alone; ports and
 //! ranges are read by [`PortRange`]'s one parser.
 
-use crate::model::{PortRange, parse_protocol};
+use crate::model::{PortRange, Record, Registry, parse_protocol};
 use chrono::NaiveDate;
 use std::fmt;
 use std::str::FromStr;
@@ -22,7 +22,29 @@ pub enum Lookup {
     },
 }
 
+/// A lookup a registry cannot answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("{} has no transport protocols to narrow a lookup by: drop /{protocol} (and --proto)", registry.title())]
+    NoProtocols {
+        registry: Registry,
+        protocol: String,
+    },
+}
+
 impl Lookup {
+    /// This lookup, for `R`'s records: refused when it names a transport protocol and they
+    /// have none.
+    pub fn for_record<R: Record>(self) -> Result<Lookup, LookupError> {
+        match (self.protocol(), R::QUALIFIER) {
+            (Some(protocol), None) => Err(LookupError::NoProtocols {
+                registry: R::REGISTRY,
+                protocol: protocol.to_string(),
+            }),
+            _ => Ok(self),
+        }
+    }
+
     pub fn protocol(&self) -> Option<&str> {
         match self {
             Lookup::Ports { protocol, .. } | Lookup::Name { protocol, .. } => protocol.as_deref(),

@@ -1,11 +1,12 @@
 //! Changes as people read them. The contract's three plain kinds (added, removed, modified)
 //! stay in JSON and CSV; tables pair what belongs together: an Unassigned range that gave way to
-//! a service is one "assigned" line, a service that gave way to a De-assigned or Reserved entry
-//! is one "de-assigned" line, and the Unassigned pieces a range split into (or ranges merged
-//! into) come last, each with the range(s) it was drawn from. Every record of every change is
-//! on some line, as the line's record or as what it replaced.
+//! a named record (a service, a protocol) is one "assigned" line, a named record that gave way
+//! to a De-assigned or Reserved entry is one "de-assigned" line, and the Unassigned pieces a
+//! range split into (or ranges merged into) come last, each with the range(s) it was drawn
+//! from. Every record of every change is on some line, as the line's record or as what it
+//! replaced. The same for every registry: what "covers the same place" means is its record's.
 
-use crate::model::{Change, ChangeKind, Record, RecordField};
+use crate::model::{Change, ChangeKind, Record};
 
 /// The groups of a report, in the order they are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,21 +41,21 @@ impl Group {
 
 /// One line of a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub struct Line<R: Record> {
     pub group: Group,
     /// The record as it is now (for removals: as it was).
-    pub record: Record,
+    pub record: R,
     /// What it replaced or was before, when known, in the order of the changes: several when
     /// one entry took the place of several (a Reserved entry without a protocol where the tcp
     /// and the udp service were; an Unassigned range where two ranges were).
-    pub before: Vec<Record>,
+    pub before: Vec<R>,
     /// For modifications seen in history: the fields that differ.
-    pub changed_fields: Vec<RecordField>,
+    pub changed_fields: Vec<R::Field>,
 }
 
 /// Groups the changes between two snapshots for people.
-pub fn group_changes(changes: &[Change]) -> Vec<Line> {
-    let of_kind = |kind: ChangeKind| -> Vec<&Record> {
+pub fn group_changes<R: Record>(changes: &[Change<R>]) -> Vec<Line<R>> {
+    let of_kind = |kind: ChangeKind| -> Vec<&R> {
         changes
             .iter()
             .filter(|c| c.change == kind)
@@ -62,7 +63,7 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
             .collect()
     };
     let removed = Removals::new(of_kind(ChangeKind::Removed));
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines: Vec<Line<R>> = Vec::new();
     let mut explained = vec![false; removed.records.len()];
     for record in of_kind(ChangeKind::Added) {
         let (group, replaced) = removed.replaced_by(record);
@@ -101,38 +102,36 @@ pub fn group_changes(changes: &[Change]) -> Vec<Line> {
 }
 
 /// The records a diff removed, which added ones may have taken the place of.
-struct Removals<'a> {
-    records: Vec<&'a Record>,
+struct Removals<'a, R> {
+    records: Vec<&'a R>,
 }
 
-impl<'a> Removals<'a> {
-    fn new(records: Vec<&'a Record>) -> Removals<'a> {
+impl<'a, R: Record> Removals<'a, R> {
+    fn new(records: Vec<&'a R>) -> Removals<'a, R> {
         Removals { records }
     }
 
-    /// The removed records, named or not, that share a (port, protocol) with `record`.
-    fn overlapping(&self, record: &Record, named: bool) -> Vec<usize> {
+    /// The removed records, named or not, that cover something `record` covers (a port and
+    /// protocol; a protocol value).
+    fn overlapping(&self, record: &R, named: bool) -> Vec<usize> {
         (0..self.records.len())
             .filter(|&i| {
-                self.records[i].name.is_some() == named && record.overlaps(self.records[i])
+                self.records[i].name().is_some() == named && record.overlaps(self.records[i])
             })
             .collect()
     }
 
     /// The group of an added record, and the removed ones it took the place of.
-    fn replaced_by(&self, record: &Record) -> (Group, Vec<usize>) {
-        if record.name.is_some() {
-            // A service where an Unassigned (or Reserved) entry was: "assigned"; or where
-            // another service had exactly this port: a rename or a new owner.
+    fn replaced_by(&self, record: &R) -> (Group, Vec<usize>) {
+        if record.name().is_some() {
+            // A named record where an Unassigned (or Reserved) entry was: "assigned"; or
+            // where another named one stood at exactly this place: a rename or a new owner.
             let mut replaced = self.overlapping(record, false);
             if replaced.is_empty() {
                 replaced = (0..self.records.len())
                     .filter(|&i| {
                         let removed = self.records[i];
-                        removed.name.is_some()
-                            && removed.protocol == record.protocol
-                            && removed.port.is_some()
-                            && removed.port == record.port
+                        removed.name().is_some() && removed.same_place(record)
                     })
                     .take(1)
                     .collect();
@@ -160,33 +159,37 @@ impl<'a> Removals<'a> {
 
 /// An Unassigned entry that says nothing more, as the pieces of a redrawn range are. One with
 /// a note (`De-registered 08 June 2001`) records a de-assignment: news, not bookkeeping.
-fn is_bare_unassigned(record: &Record) -> bool {
-    record.is_unassigned() && record.notes.is_none()
+fn is_bare_unassigned<R: Record>(record: &R) -> bool {
+    record.is_unassigned() && record.notes().is_none()
 }
 
-pub(crate) fn sort_lines(lines: &mut [Line]) {
+pub(crate) fn sort_lines<R: Record>(lines: &mut [Line<R>]) {
     let group_rank = |g: Group| Group::ALL.iter().position(|&x| x == g);
     lines.sort_by(|a, b| {
         group_rank(a.group)
             .cmp(&group_rank(b.group))
-            .then_with(|| a.record.key().display_cmp(&b.record.key()))
+            .then_with(|| a.record.display_cmp(&b.record))
     });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ServiceRecord;
 
-    fn record(name: Option<&str>, port: &str, description: &str) -> Record {
-        Record::entry(name, Some("tcp"), port, description)
+    fn record(name: Option<&str>, port: &str, description: &str) -> ServiceRecord {
+        ServiceRecord::entry(name, Some("tcp"), port, description)
     }
 
-    fn change(before: Option<Record>, after: Option<Record>) -> Change {
+    fn change(
+        before: Option<ServiceRecord>,
+        after: Option<ServiceRecord>,
+    ) -> Change<ServiceRecord> {
         Change::between(before, after).unwrap()
     }
 
     /// The (port, name) of what a line replaced.
-    fn before(line: &Line) -> Vec<(Option<&str>, Option<&str>)> {
+    fn before(line: &Line<ServiceRecord>) -> Vec<(Option<&str>, Option<&str>)> {
         line.before
             .iter()
             .map(|r| (r.port.as_deref(), r.name.as_deref()))
@@ -194,7 +197,7 @@ mod tests {
     }
 
     /// Every record of every change is on some line: as its record or as what it replaced.
-    fn assert_every_record_shown(changes: &[Change], lines: &[Line]) {
+    fn assert_every_record_shown(changes: &[Change<ServiceRecord>], lines: &[Line<ServiceRecord>]) {
         for change in changes {
             for record in change.before.iter().chain(&change.after) {
                 assert!(
@@ -207,8 +210,8 @@ mod tests {
         }
     }
 
-    fn range(port: &str) -> Record {
-        Record {
+    fn range(port: &str) -> ServiceRecord {
+        ServiceRecord {
             protocol: None,
             ..record(None, port, "Unassigned")
         }
@@ -371,7 +374,7 @@ mod tests {
             change(Some(udp), None),
             change(
                 None,
-                Some(Record {
+                Some(ServiceRecord {
                     protocol: None,
                     ..record(None, "8077", "Reserved")
                 }),

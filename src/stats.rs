@@ -13,8 +13,9 @@
 //! of the two snapshots finds; the end-to-end tests check it against `Store::diff`. The whole
 //! history (390 snapshots) then takes one read of its 15,000 versions.
 //!
-//! "Assigned" means the record has a service name (as `show --assigned` has it); the others
-//! are Unassigned ranges, Reserved and de-assigned entries.
+//! "Assigned" means the record has a name (a service name, a protocol keyword: as
+//! `show --assigned` has it); the others are Unassigned ranges, Reserved and de-assigned
+//! entries. Every registry has its own story.
 
 use crate::model::{Change, Record, RegistryDate, sort_changes};
 use crate::report::{Group, group_changes};
@@ -69,10 +70,10 @@ pub struct Story {
     pub years: Vec<YearStats>,
 }
 
-/// Reads the story from the store.
-pub fn story(store: &Store) -> Result<Story, StoreError> {
-    let rows = store.snapshots()?;
-    let versions = store.record_versions()?;
+/// Reads the story of `R`'s registry from the store.
+pub fn story<R: Record>(store: &Store) -> Result<Story, StoreError> {
+    let rows = store.snapshots(R::REGISTRY)?;
+    let versions = store.record_versions::<R>()?;
     let places = rows.len();
     let changes = consecutive_changes(&versions, places);
     let assigned = assigned_per_place(&versions, places);
@@ -108,9 +109,12 @@ fn slot(seq: i64, places: usize) -> Option<usize> {
 /// `places` snapshots: element `i` holds the changes from place `i` to place `i + 1` (places
 /// count from 1), the first is empty. Each list is in display order, as `Store::diff` gives
 /// it.
-pub fn consecutive_changes(versions: &[StoredVersion], places: usize) -> Vec<Vec<Change>> {
-    let mut starting: Vec<Vec<&StoredVersion>> = vec![Vec::new(); places + 1];
-    let mut ending: Vec<Vec<&StoredVersion>> = vec![Vec::new(); places + 1];
+pub fn consecutive_changes<R: Record>(
+    versions: &[StoredVersion<R>],
+    places: usize,
+) -> Vec<Vec<Change<R>>> {
+    let mut starting: Vec<Vec<&StoredVersion<R>>> = vec![Vec::new(); places + 1];
+    let mut ending: Vec<Vec<&StoredVersion<R>>> = vec![Vec::new(); places + 1];
     for version in versions {
         if let Some(first) = slot(version.first.0, places) {
             starting[first].push(version);
@@ -125,14 +129,14 @@ pub fn consecutive_changes(versions: &[StoredVersion], places: usize) -> Vec<Vec
             all.push(Vec::new());
             continue;
         }
-        let mut sides: FxHashMap<i64, (Option<Record>, Option<Record>)> = FxHashMap::default();
+        let mut sides: FxHashMap<i64, (Option<R>, Option<R>)> = FxHashMap::default();
         for version in &ending[place - 1] {
             sides.entry(version.key_id).or_default().0 = Some(version.record.clone());
         }
         for version in &starting[place] {
             sides.entry(version.key_id).or_default().1 = Some(version.record.clone());
         }
-        let mut changes: Vec<Change> = sides
+        let mut changes: Vec<Change<R>> = sides
             .into_values()
             .filter_map(|(before, after)| Change::between(before, after))
             .collect();
@@ -142,11 +146,11 @@ pub fn consecutive_changes(versions: &[StoredVersion], places: usize) -> Vec<Vec
     all
 }
 
-/// How many records with a service name each place holds (element `i`: place `i + 1`).
-fn assigned_per_place(versions: &[StoredVersion], places: usize) -> Vec<i64> {
+/// How many records with a name each place holds (element `i`: place `i + 1`).
+fn assigned_per_place<R: Record>(versions: &[StoredVersion<R>], places: usize) -> Vec<i64> {
     // +1 where a named version starts, -1 after it ends; the running sum is the count.
     let mut delta = vec![0i64; places + 2];
-    for version in versions.iter().filter(|v| v.record.name.is_some()) {
+    for version in versions.iter().filter(|v| v.record.name().is_some()) {
         if let Some(first) = slot(version.first.0, places) {
             delta[first] += 1;
             let end = version
@@ -204,6 +208,7 @@ pub fn years(snapshots: &[SnapshotPoint]) -> Vec<YearStats> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ServiceRecord;
     use crate::store::Seq;
 
     fn version(
@@ -212,19 +217,13 @@ mod tests {
         last: Option<i64>,
         name: Option<&str>,
         text: &str,
-    ) -> StoredVersion {
+    ) -> StoredVersion<ServiceRecord> {
         StoredVersion {
             key_id,
             version_id: 0,
             first: Seq(first),
             last: last.map(Seq),
-            record: Record {
-                name: name.map(str::to_string),
-                protocol: Some("tcp".into()),
-                port: Some(key_id.to_string()),
-                description: Some(text.into()),
-                ..Record::default()
-            },
+            record: ServiceRecord::entry(name, Some("tcp"), &key_id.to_string(), text),
         }
     }
 
@@ -241,7 +240,7 @@ mod tests {
         let kinds = |place: usize| -> Vec<(String, &'static str)> {
             changes[place]
                 .iter()
-                .map(|c| (c.port.clone().unwrap(), c.change.as_str()))
+                .map(|c| (c.record().unwrap().port.clone().unwrap(), c.change.as_str()))
                 .collect()
         };
         assert!(changes[0].is_empty());

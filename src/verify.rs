@@ -1,6 +1,6 @@
 //! `portreg verify`: the database checked against itself. SQLite's integrity checks and the
 //! history's invariants, then every snapshot's raw bytes rebuilt, re-parsed, and compared with
-//! what the stored history gives back for it.
+//! what the stored history gives back for it, registry by registry.
 //!
 //! The history is walked once, oldest first: each document is rebuilt from the one before by
 //! its step, and the stored records and people of each snapshot are kept as a set that the
@@ -10,13 +10,13 @@
 //! are the snapshot's records read back the ordinary way, to name the differences.
 
 use crate::diff::diff_records;
-use crate::model::{ChangeKind, Person, Record, key_label, sort_records};
-use crate::parse::{ParseMemo, parse_registry_with_memo};
+use crate::model::{ChangeKind, Field, Person, Record, Registry, sort_records};
+use crate::parse::{ParseMemo, parse_with_memo};
 use crate::store::raw::sha256_hex;
 use crate::store::{Seq, SnapshotId, SnapshotRow, Store, StoreError, StoredPerson, StoredVersion};
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// How many differing records of one snapshot are named before "and N more".
@@ -38,13 +38,13 @@ pub struct VerifyReport {
 
 /// A digest of a record's identity. Two identities with one digest (possible, never seen)
 /// only send the check to the slow path, which compares the snapshot's records in full.
-fn key_digest(record: &Record) -> u64 {
-    FxBuildHasher.hash_one((
-        record.name.as_deref(),
-        record.protocol.as_deref(),
-        record.port.as_deref(),
-        record.ordinal,
-    ))
+fn key_digest<R: Record>(record: &R) -> u64 {
+    let mut hasher = FxBuildHasher.build_hasher();
+    for field in R::Field::KEY {
+        field.value(record).hash(&mut hasher);
+    }
+    record.ordinal().hash(&mut hasher);
+    hasher.finish()
 }
 
 fn id_digest(person: &Person) -> u64 {
@@ -127,7 +127,8 @@ impl Holding {
     }
 }
 
-/// Checks the whole database; `progress(done, total)` is called after each snapshot.
+/// Checks the whole database, every registry's history; `progress(done, total)` is called
+/// after each snapshot.
 pub fn verify(
     store: &Store,
     mut progress: impl FnMut(usize, usize),
@@ -139,12 +140,30 @@ pub fn verify(
             what,
         });
     }
-    let snapshots = store.snapshots()?;
-    let mut history = StoredHistory::read(store)?;
+    let mut total = 0;
+    for registry in Registry::ALL {
+        total += store.snapshot_count(registry)? as usize;
+    }
+    for registry in Registry::ALL {
+        crate::with_record_type!(registry, R => {
+            verify_history::<R>(store, &mut report, &mut |done| progress(done, total))?
+        });
+    }
+    Ok(report)
+}
+
+/// Checks `R`'s history, adding to `report`.
+fn verify_history<R: Record>(
+    store: &Store,
+    report: &mut VerifyReport,
+    progress: &mut dyn FnMut(usize),
+) -> Result<(), StoreError> {
+    let snapshots = store.snapshots(R::REGISTRY)?;
+    let mut history = StoredHistory::<R>::read(store)?;
     let by_id: FxHashMap<SnapshotId, &SnapshotRow> = snapshots.iter().map(|s| (s.id, s)).collect();
-    store.each_document(|seq, id, document| -> Result<(), StoreError> {
+    store.each_document(R::REGISTRY, |seq, id, document| -> Result<(), StoreError> {
         report.snapshots_checked += 1;
-        progress(report.snapshots_checked, snapshots.len());
+        progress(report.snapshots_checked);
         history.advance(seq);
         let Some(snapshot) = by_id.get(&id) else {
             return Ok(());
@@ -160,24 +179,23 @@ pub fn verify(
                 what,
             }));
         Ok(())
-    })?;
-    Ok(report)
+    })
 }
 
-/// The stored versions of records and people, and which of them hold at the snapshot being
-/// checked.
-struct StoredHistory {
-    records: Vec<StoredVersion>,
+/// The stored versions of `R`'s records and people, and which of them hold at the snapshot
+/// being checked.
+struct StoredHistory<R: Record> {
+    records: Vec<StoredVersion<R>>,
     people: Vec<StoredPerson>,
     holding_records: Holding,
     holding_people: Holding,
-    memo: ParseMemo,
+    memo: ParseMemo<R>,
 }
 
-impl StoredHistory {
-    fn read(store: &Store) -> Result<StoredHistory, StoreError> {
-        let records = store.record_versions()?;
-        let people = store.person_versions()?;
+impl<R: Record> StoredHistory<R> {
+    fn read(store: &Store) -> Result<StoredHistory<R>, StoreError> {
+        let records = store.record_versions::<R>()?;
+        let people = store.person_versions(R::REGISTRY)?;
         Ok(StoredHistory {
             holding_records: Holding::new(&records, |v| v.first, |v| v.last),
             holding_people: Holding::new(&people, |v| v.first, |v| v.last),
@@ -214,7 +232,7 @@ impl StoredHistory {
                 snapshot.byte_size
             ));
         }
-        let registry = match parse_registry_with_memo(bytes, &mut self.memo) {
+        let registry = match parse_with_memo::<R>(bytes, &mut self.memo) {
             Ok(registry) => registry,
             Err(error) => {
                 problems.push(format!("raw bytes do not parse: {error}"));
@@ -235,7 +253,7 @@ impl StoredHistory {
             ));
         }
         let records = &self.records;
-        let parsed = registry.records.iter().map(|r| (key_digest(r), r));
+        let parsed = registry.records.iter().map(|r| (key_digest(&**r), r));
         if !self
             .holding_records
             .matches(parsed, |i, r| records[i].record == *r)
@@ -253,7 +271,12 @@ impl StoredHistory {
             .holding_people
             .matches(parsed, |i, p| people[i].person == *p)
         {
-            problems.extend(people_differences(store, snapshot.seq, &registry.people)?);
+            problems.extend(people_differences(
+                store,
+                R::REGISTRY,
+                snapshot.seq,
+                &registry.people,
+            )?);
         }
         Ok(problems)
     }
@@ -261,25 +284,26 @@ impl StoredHistory {
 
 /// The differences between a snapshot's stored records and its document's, named; None when
 /// there are none after all.
-fn record_differences(
+fn record_differences<R: Record>(
     store: &Store,
     seq: Seq,
-    parsed: &[Arc<Record>],
+    parsed: &[Arc<R>],
 ) -> Result<Option<String>, StoreError> {
-    let mut stored = store.records_at(seq)?;
-    let mut parsed: Vec<Record> = parsed.iter().map(|r| Record::clone(r)).collect();
-    sort_records(&mut stored);
-    sort_records(&mut parsed);
-    let changes = diff_records(&parsed, &stored);
+    let mut stored = store.records_at::<R>(seq)?;
+    let mut parsed: Vec<R> = parsed.iter().map(|r| R::clone(r)).collect();
+    sort_records::<R, R>(&mut stored);
+    sort_records::<R, R>(&mut parsed);
+    let changes = diff_records::<R, R>(&parsed, &stored);
     if changes.is_empty() {
         return Ok(None);
     }
     let named: Vec<String> = changes
         .iter()
         .take(NAMED_DIFFERENCES)
-        .map(|c| {
-            let label = key_label(c.name.as_deref(), c.protocol.as_deref(), c.port.as_deref());
-            let name = c.name.as_deref().unwrap_or("");
+        .filter_map(|c| Some((c, c.record()?)))
+        .map(|(c, record)| {
+            let label = record.label();
+            let name = record.name().unwrap_or("");
             match c.change {
                 ChangeKind::Added => format!("{label} {name} is stored but not in the bytes"),
                 ChangeKind::Removed => format!("{label} {name} is in the bytes but not stored"),
@@ -302,6 +326,7 @@ fn record_differences(
 /// there are none after all.
 fn people_differences(
     store: &Store,
+    registry: Registry,
     seq: Seq,
     parsed: &[Arc<Person>],
 ) -> Result<Option<String>, StoreError> {
@@ -310,7 +335,7 @@ fn people_differences(
         first_of.entry(person.id.as_str()).or_insert(person);
     }
     let parsed: Vec<&Person> = first_of.into_values().collect();
-    let stored = store.people_at(seq)?;
+    let stored = store.people_at(registry, seq)?;
     if stored.iter().eq(parsed.iter().copied()) {
         return Ok(None);
     }

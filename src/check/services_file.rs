@@ -5,6 +5,7 @@
 //! above 65535, bytes that are not UTF-8 before its comment, ...) is kept with the reason, for
 //! the checker to report as `unreadable`, never an error.
 
+use super::{FileLine, read_lines};
 use crate::model::PortRange;
 
 /// One entry of a services(5) file.
@@ -19,69 +20,17 @@ pub struct ServicesEntry {
     pub protocol: String,
 }
 
-/// A line that is neither blank, a comment, nor an entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnreadableLine {
-    /// 1-based.
-    pub line: usize,
-    /// The line as written, decoded lossily.
-    pub text: String,
-    /// Why it is not an entry.
-    pub reason: String,
-}
-
 /// What a line of a services(5) file is, once blank lines and comments are skipped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServicesLine {
-    Entry(ServicesEntry),
-    Unreadable(UnreadableLine),
-}
+pub type ServicesLine = FileLine<ServicesEntry>;
 
-/// The entries and unreadable lines of a services(5) file, in file order. Lines end at LF
-/// (a CR before it is dropped); each is decoded on its own, so one bad byte costs one line.
-/// A byte order mark that some editors write first is not part of the first name.
+/// The entries and unreadable lines of a services(5) file, in file order (see
+/// [`read_lines`]).
 pub fn read_services(bytes: &[u8]) -> Vec<ServicesLine> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut lines = Vec::new();
-    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = index + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        // '#' is one byte in UTF-8 and in every ASCII-based encoding: the comment starts
-        // there, whatever the bytes around it are.
-        let data = match memchr::memchr(b'#', raw) {
-            Some(at) => &raw[..at],
-            None => raw,
-        };
-        if data.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let unreadable = |reason: String| {
-            ServicesLine::Unreadable(UnreadableLine {
-                line,
-                text: String::from_utf8_lossy(raw).into_owned(),
-                reason,
-            })
-        };
-        let parsed = match std::str::from_utf8(data) {
-            Err(error) => Err(format!(
-                "not UTF-8 (byte {} of the line)",
-                error.valid_up_to() + 1
-            )),
-            Ok(text) => parse_entry(line, text),
-        };
-        lines.push(parsed.map_or_else(unreadable, ServicesLine::Entry));
-    }
-    lines
+    read_lines(bytes, parse_entry)
 }
 
 /// `name port/protocol [aliases...]`, the comment already cut off.
 fn parse_entry(line: usize, text: &str) -> Result<ServicesEntry, String> {
-    if let Some(control) = text
-        .chars()
-        .find(|c| c.is_control() && !c.is_ascii_whitespace())
-    {
-        return Err(format!("a control character ({:?})", control));
-    }
     let mut fields = text.split_ascii_whitespace();
     let name = fields.next().unwrap_or_default();
     let Some(port_protocol) = fields.next() else {
@@ -122,14 +71,14 @@ mod tests {
 
     fn entry(text: &str) -> ServicesEntry {
         match read_services(text.as_bytes()).pop() {
-            Some(ServicesLine::Entry(entry)) => entry,
+            Some(FileLine::Entry(entry)) => entry,
             other => panic!("{text:?} read as {other:?}"),
         }
     }
 
     fn unreadable_reason(bytes: &[u8]) -> String {
         match read_services(bytes).as_slice() {
-            [ServicesLine::Unreadable(line)] => line.reason.clone(),
+            [FileLine::Unreadable(line)] => line.reason.clone(),
             other => panic!("{bytes:?} read as {other:?}"),
         }
     }
@@ -142,21 +91,21 @@ mod tests {
         assert_eq!(
             lines,
             [
-                ServicesLine::Entry(ServicesEntry {
+                FileLine::Entry(ServicesEntry {
                     line: 4,
                     name: "ssh".into(),
                     aliases: vec![],
                     port: 22,
                     protocol: "tcp".into(),
                 }),
-                ServicesLine::Entry(ServicesEntry {
+                FileLine::Entry(ServicesEntry {
                     line: 5,
                     name: "discard".into(),
                     aliases: vec!["sink".into(), "null".into()],
                     port: 9,
                     protocol: "udp".into(),
                 }),
-                ServicesLine::Entry(ServicesEntry {
+                FileLine::Entry(ServicesEntry {
                     line: 7,
                     name: "http".into(),
                     aliases: vec!["www".into()],
@@ -202,7 +151,7 @@ mod tests {
         );
         // The text is kept, decoded lossily.
         match &read_services(b"caf\xe9 22/tcp # x")[0] {
-            ServicesLine::Unreadable(line) => {
+            FileLine::Unreadable(line) => {
                 assert_eq!(line.text, "caf\u{fffd} 22/tcp # x");
                 assert_eq!(line.line, 1);
             }
@@ -214,7 +163,7 @@ mod tests {
         assert_eq!(entry("x 0/tcp # caf\u{e9}").port, 0);
         assert!(matches!(
             read_services(b"y 0022/udp # caf\xe9").as_slice(),
-            [ServicesLine::Entry(ServicesEntry { port: 22, .. })]
+            [FileLine::Entry(ServicesEntry { port: 22, .. })]
         ));
     }
 }

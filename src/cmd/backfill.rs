@@ -1,23 +1,29 @@
 //! `portreg backfill --wayback`: the registry's captures in the Internet Archive that were not
 //! checked before, stored as `fetch` stores a download.
 
-use super::fetch::http_config;
+use super::fetch::{http_config, url_for};
 use super::{Context, progress_bar, warn};
 use anyhow::Result;
 use indicatif::ProgressBar;
 use portreg::cli::BackfillArgs;
 use portreg::http::build_client;
 use portreg::load::wayback::{BackfillEvent, BackfillOptions, backfill};
+use portreg::model::Record;
 use portreg::output::stored::{backfill_counts, capture_problem, captured, captures_listed};
 use portreg::time::Timestamp;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub fn run(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
+    portreg::with_record_type!(ctx.registry(), R => run_for::<R>(args, ctx, out))
+}
+
+/// The backfill of `R`'s registry.
+fn run_for<R: Record>(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let mut store = ctx.open_store()?;
     let options = BackfillOptions {
         wayback_url: args.wayback_url,
-        registry_url: args.options.url.clone(),
+        registry_url: url_for(&args.options, ctx, R::REGISTRY),
         from: args.from.map(|d| d.0),
         to: args.to,
         delay: args.delay,
@@ -30,7 +36,7 @@ pub fn run(args: BackfillArgs, ctx: &Context, out: &mut impl Write) -> Result<Ex
         bar: None,
     };
     let report = |event: BackfillEvent| progress.report(event, out);
-    let counts = backfill(&mut store, &client, &options, Timestamp::now, report)?;
+    let counts = backfill::<R>(&mut store, &client, &options, Timestamp::now, report)?;
     backfill_counts(out, &counts)?;
     Ok(if counts.failed == 0 {
         ExitCode::SUCCESS

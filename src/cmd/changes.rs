@@ -5,13 +5,18 @@ use super::{Context, warn};
 use anyhow::Result;
 use portreg::changes::{ChangesError, Compared, changes_since};
 use portreg::cli::{ChangeFormat, ChangesArgs};
+use portreg::model::Record;
 use portreg::output::{self, Format};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub fn run(args: ChangesArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
+    portreg::with_record_type!(ctx.registry(), R => changes::<R>(args, ctx, out))
+}
+
+fn changes<R: Record>(args: ChangesArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let answer = match changes_since(&store, args.since, args.source.into()) {
+    let answer = match changes_since::<R>(&store, args.since, args.source.into()) {
         Ok(answer) => answer,
         Err(error @ ChangesError::HistoryStartsLater { .. }) => {
             anyhow::bail!("{error}; use --source registry to answer from the registry's own dates")

@@ -1,12 +1,13 @@
-//! `portreg fetch`: one download-validate-store cycle, made for cron. Exit status: 0 done,
-//! 1 a new snapshot landed (only with `--exit-code`), 2 failed.
+//! `portreg fetch`: one download-validate-store cycle per registry, made for cron: the
+//! registry `--registry` names, else the port registry and every other one the database keeps.
+//! Exit status: 0 done, 1 a new snapshot landed (only with `--exit-code`), 2 a cycle failed.
 
 use super::{Context, warn};
 use anyhow::Result;
 use portreg::cli::{FetchArgs, FetchOptionArgs};
 use portreg::fetch::{FetchOptions, Fetched, fetch_once};
 use portreg::http::{HttpConfig, RetryNotice, build_client};
-use portreg::model::Change;
+use portreg::model::{Change, Record, Registry};
 use portreg::output::stored::{self, FetchContext};
 use portreg::store::{Placement, SnapshotRow, Store, StoreError};
 use portreg::time::Timestamp;
@@ -18,10 +19,13 @@ pub const EXIT_FAILED: u8 = 2;
 
 pub fn run(args: FetchArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let never = AtomicBool::new(false);
-    Ok(match cycle(&args.options, ctx, out, &never)? {
-        Some(fetched) if args.exit_code && fetched.stored_new().is_some() => ExitCode::from(1),
-        Some(_) => ExitCode::SUCCESS,
-        None => ExitCode::from(EXIT_FAILED),
+    let round = round(&args.options, ctx, out, &never)?;
+    Ok(if round.failed {
+        ExitCode::from(EXIT_FAILED)
+    } else if args.exit_code && round.stored_new {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
@@ -37,16 +41,77 @@ pub fn http_config(args: &FetchOptionArgs) -> HttpConfig {
     }
 }
 
-/// One cycle with its output: the summary on `out`, retries and errors on stderr. None when
-/// it failed, and said so.
-pub fn cycle(
+/// Where `registry` is downloaded from: `--url` for the registry `--registry` names (the port
+/// registry when it names none), IANA's address otherwise.
+pub fn url_for(args: &FetchOptionArgs, ctx: &Context, registry: Registry) -> String {
+    match &args.url {
+        Some(url) if registry == ctx.registry() => url.clone(),
+        _ => registry.url().to_string(),
+    }
+}
+
+/// What a round of fetches did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Round {
+    /// A cycle failed, and said so.
+    pub failed: bool,
+    /// A cycle stored a new snapshot.
+    pub stored_new: bool,
+}
+
+/// One cycle for each registry to fetch: the one `--registry` names; else the port registry,
+/// and every other registry the database holds snapshots of (one starts being fetched with
+/// its first snapshot, so cron lines keep doing what they did).
+pub fn round(
+    args: &FetchOptionArgs,
+    ctx: &Context,
+    out: &mut impl Write,
+    cancel: &AtomicBool,
+) -> Result<Round> {
+    let mut store = match ctx.open_store() {
+        Ok(store) => store,
+        Err(error) => {
+            warn(format_args!("fetch failed: {error:#}"));
+            return Ok(Round {
+                failed: true,
+                ..Round::default()
+            });
+        }
+    };
+    let registries = match ctx.registry_given {
+        Some(registry) => vec![registry],
+        None => {
+            let mut kept = store.registries().unwrap_or_default();
+            if !kept.contains(&Registry::Services) {
+                kept.insert(0, Registry::Services);
+            }
+            kept
+        }
+    };
+    let mut round = Round::default();
+    for registry in registries {
+        let fetched = portreg::with_record_type!(registry, R => {
+            cycle::<R>(&mut store, args, ctx, out, cancel)?
+        });
+        match fetched {
+            Some(fetched) => round.stored_new |= fetched.stored_new().is_some(),
+            None => round.failed = true,
+        }
+    }
+    Ok(round)
+}
+
+/// One cycle of `R`'s registry with its output: the summary on `out`, retries and errors on
+/// stderr. None when it failed, and said so.
+fn cycle<R: Record>(
+    store: &mut Store,
     args: &FetchOptionArgs,
     ctx: &Context,
     out: &mut impl Write,
     cancel: &AtomicBool,
 ) -> Result<Option<Fetched>> {
     let options = FetchOptions {
-        url: args.url.clone(),
+        url: url_for(args, ctx, R::REGISTRY),
         http: http_config(args),
         force: args.force,
     };
@@ -62,20 +127,20 @@ pub fn cycle(
             ));
         }
     };
-    let cycle = ctx.open_store().and_then(|mut store| {
-        let client = build_client(&options.http)?;
-        let fetched = fetch_once(
-            &mut store,
-            &client,
-            &options,
-            cancel,
-            on_retry,
-            Timestamp::now,
-        )?;
-        Ok((store, fetched))
-    });
-    let (store, fetched) = match cycle {
-        Ok(done) => done,
+    let cycle = build_client(&options.http)
+        .map_err(anyhow::Error::from)
+        .and_then(|client| {
+            Ok(fetch_once::<R>(
+                store,
+                &client,
+                &options,
+                cancel,
+                on_retry,
+                Timestamp::now,
+            )?)
+        });
+    let fetched = match cycle {
+        Ok(fetched) => fetched,
         Err(error) => {
             warn(format_args!("fetch failed: {error:#}"));
             return Ok(None);
@@ -92,7 +157,7 @@ pub fn cycle(
     }
     // Stored (or found unchanged) and logged: what is left is to say so. The changes a new
     // version brought are read back for that; a failure there is the report's, not the fetch's.
-    let news = match News::read(&store, &fetched) {
+    let news = match News::<R>::read(store, &fetched) {
         Ok(news) => news,
         Err(error) => {
             let done = match fetched.stored_new() {
@@ -109,24 +174,24 @@ pub fn cycle(
 }
 
 /// What a fetch's report needs besides its outcome, read from the store.
-struct News {
-    before: Option<(SnapshotRow, Vec<Change>)>,
+struct News<R: Record> {
+    before: Option<(SnapshotRow, Vec<Change<R>>)>,
     latest: Option<SnapshotRow>,
 }
 
-impl News {
-    fn read(store: &Store, fetched: &Fetched) -> Result<News, StoreError> {
+impl<R: Record> News<R> {
+    fn read(store: &Store, fetched: &Fetched) -> Result<News<R>, StoreError> {
         let before = match fetched.stored_new() {
-            Some(new) => store.changes_into(new.snapshot())?,
+            Some(new) => store.changes_into::<R>(new.snapshot())?,
             None => None,
         };
         Ok(News {
             before,
-            latest: store.latest_snapshot()?,
+            latest: store.latest_snapshot(R::REGISTRY)?,
         })
     }
 
-    fn as_context(&self) -> FetchContext<'_> {
+    fn as_context(&self) -> FetchContext<'_, R> {
         FetchContext {
             before: self
                 .before

@@ -5,13 +5,20 @@ use super::Context;
 use anyhow::Result;
 use portreg::cli::{FreeArgs, USER_PORTS};
 use portreg::free::{ever_taken, free_ports, wanted_protocols};
+use portreg::model::Registry;
 use portreg::output::free::{FreeQuestion, free};
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: FreeArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
+    if ctx.registry() != Registry::Services {
+        anyhow::bail!(
+            "free finds free ports, in the port registry: run it without --registry {}",
+            ctx.registry()
+        );
+    }
     let store = ctx.open_reader()?;
-    let snapshot = store.as_of(args.as_of.reference())?;
+    let snapshot = store.as_of(Registry::Services, args.as_of.reference())?;
     let span = args.range.unwrap_or(USER_PORTS);
     let protocols = wanted_protocols(&args.proto);
     // One read of the history's port-holding versions serves both questions: the snapshot's

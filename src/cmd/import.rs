@@ -28,7 +28,8 @@ pub fn run(args: ImportArgs, ctx: &Context, out: &mut impl Write) -> Result<Exit
     let counts = match &args.git {
         Some(repo) => {
             let label = repo.display().to_string();
-            let mut history = GitHistory::open(repo, &args.path, &args.rev)
+            let path = (args.path.as_deref()).unwrap_or(ctx.registry().file_name());
+            let mut history = GitHistory::open(repo, path, &args.rev)
                 .with_context(|| format!("cannot read the history of {label}"))?;
             let skipped = match &store {
                 Some(store) => history.skip_stored(store, &label)?,

@@ -25,6 +25,7 @@ mod watch;
 
 use anyhow::{Context as _, Result};
 use portreg::cli::{Cli, Command};
+use portreg::model::Registry;
 use portreg::store::{Store, StoreError};
 use std::fmt::Display;
 use std::io::{self, BufWriter, StdoutLock, Write};
@@ -34,9 +35,16 @@ use std::process::ExitCode;
 /// What every command may need, built once.
 pub struct Context {
     pub db_path: PathBuf,
+    /// The registry `--registry` named, if it named one.
+    pub registry_given: Option<Registry>,
 }
 
 impl Context {
+    /// The registry a command answers about: the one `--registry` named, else services.
+    pub fn registry(&self) -> Registry {
+        self.registry_given.unwrap_or(Registry::Services)
+    }
+
     /// Opens the database for writing, creating it (and its directory) if needed. An upgrade
     /// of its schema says so first: it happens once, and takes seconds for a long history.
     pub fn open_store(&self) -> Result<Store> {
@@ -104,11 +112,15 @@ fn default_db_path() -> Result<PathBuf> {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let registry_given = cli.registry.map(Registry::from);
     let db_path = match cli.db {
         Some(path) => path,
         None => default_db_path()?,
     };
-    let ctx = Context { db_path };
+    let ctx = Context {
+        db_path,
+        registry_given,
+    };
     let mut out = Stdout::new();
     let code = match cli.command {
         Command::Import(args) => import::run(args, &ctx, &mut out)?,

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 pub fn run(args: RawArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let mut store = ctx.open_reader()?;
-    let snapshot = store.resolve(&args.snapshot)?;
+    let snapshot = store.resolve(ctx.registry(), &args.snapshot)?;
     let bytes = store
         .raw_bytes(snapshot.id)
         .with_context(|| format!("cannot read the bytes of snapshot {}", snapshot.id))?;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 pub fn run(args: SnapshotsArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let rows = store.snapshots()?;
+    let rows = store.snapshots(ctx.registry())?;
     output::snapshots(out, &rows, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 pub fn run(args: StatsArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let story = stats::story(&store)?;
+    let story = portreg::with_record_type!(ctx.registry(), R => stats::story::<R>(&store)?);
     match args.svg.as_deref() {
         // One document on standard output: the chart instead of the table.
         Some(path) if path == Path::new("-") => {

@@ -9,8 +9,11 @@ use std::process::ExitCode;
 
 pub fn run(ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
-    let bar = progress_bar(store.snapshot_count()? as u64, "verifying");
-    let report = verify(&store, |done, _| bar.set_position(done as u64))?;
+    let bar = progress_bar(0, "verifying");
+    let report = verify(&store, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64)
+    })?;
     bar.finish_and_clear();
     output::verify::report(out, &report)?;
     Ok(if report.problems.is_empty() {

@@ -1,7 +1,7 @@
 //! `portreg watch --every 24h`: the fetch cycle forever, for machines without cron. SIGINT or
 //! SIGTERM ends it between cycles (or during a wait); a second signal ends it at once.
 
-use super::fetch::cycle;
+use super::fetch::round;
 use super::{Context, warn};
 use anyhow::{Context as _, Result};
 use portreg::cli::WatchArgs;
@@ -23,7 +23,7 @@ pub fn run(args: WatchArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitC
     }
     while !stop.load(Ordering::Relaxed) {
         // A failed cycle is reported and the next one tries again: that is what watch is for.
-        cycle(&args.options, ctx, out, &stop)?;
+        round(&args.options, ctx, out, &stop)?;
         if !sleep_unless_cancelled(args.every, &stop) {
             break;
         }

@@ -1,18 +1,20 @@
-//! Many documents into one history, as fast as both cores allow.
+//! Many documents into their histories, as fast as both cores allow.
 //!
-//! One thread reads each document, takes its sha256 and parses it; the calling thread stores
-//! the one before meanwhile. The channel between them holds nothing, so at most two documents
-//! are in memory. What is stored already is recognised by its sha256 and not parsed again
-//! (its observation still counts), and consecutive versions, which share about 99% of their
-//! elements, are parsed with a memo of the previous one (see [`ParseMemo`]).
+//! One thread reads each document, takes its sha256, tells which registry it is (by its root
+//! element) and parses it; the calling thread stores the one before meanwhile. The channel
+//! between them holds nothing, so at most two documents are in memory. What is stored already
+//! is recognised by its sha256 and not parsed again (its observation still counts), and
+//! consecutive versions, which share about 99% of their elements, are parsed with a memo of
+//! the previous one of their registry (see [`ParseMemo`]).
 
 use super::{Document, DocumentError, Unreadable};
-use crate::model::Registry;
-use crate::parse::{ParseMemo, parse_registry, parse_registry_with_memo};
+use crate::model::{Document as Parsed, Record, Registry};
+use crate::parse::{ParseError, ParseMemo, parse_document, parse_with_memo, registry_of};
 use crate::store::raw::sha256_hex;
 use crate::store::{NewSnapshot, Store, StoreError, Stored};
 use crate::time::Timestamp;
 use rustc_hash::FxHashSet;
+use std::any::Any;
 use std::sync::mpsc::sync_channel;
 
 /// Where a batch stores.
@@ -72,7 +74,15 @@ pub enum BatchError {
     Report(#[source] std::io::Error),
 }
 
-/// What the reading thread hands to the storing one.
+/// What the reading thread tells the storing one.
+enum Message {
+    /// The next document is of this registry (another than the one before), and is being
+    /// parsed: what storing it will need can be read meanwhile.
+    Parsing(Registry),
+    Loaded(Loaded),
+}
+
+/// A document the reading thread made ready.
 enum Loaded {
     /// Bytes already stored: not parsed.
     AlreadyStored {
@@ -82,9 +92,70 @@ enum Loaded {
     Parsed {
         document: Document,
         sha256: String,
-        registry: Box<Registry>,
+        parsed: Box<dyn Storable>,
     },
     Failed(Unreadable),
+}
+
+/// A parsed document of some registry, ready to store.
+trait Storable: Send {
+    fn store(&self, store: &mut Store, new: Metadata) -> Result<Stored, StoreError>;
+}
+
+/// What a snapshot records besides its document.
+struct Metadata<'a> {
+    bytes: &'a [u8],
+    sha256: &'a str,
+    source: &'a str,
+    observed_at: Timestamp,
+    imported_at: Timestamp,
+}
+
+impl<R: Record> Storable for Parsed<R> {
+    fn store(&self, store: &mut Store, new: Metadata) -> Result<Stored, StoreError> {
+        store.import(&NewSnapshot {
+            bytes: new.bytes,
+            sha256: new.sha256,
+            document: self,
+            source: new.source,
+            observed_at: new.observed_at,
+            imported_at: new.imported_at,
+        })
+    }
+}
+
+/// The parse memo of each registry a batch has met.
+#[derive(Default)]
+struct Memos(Vec<Box<dyn Any + Send>>);
+
+impl Memos {
+    fn of<R: Record>(&mut self) -> &mut ParseMemo<R> {
+        let index = match self.0.iter().position(|memo| memo.is::<ParseMemo<R>>()) {
+            Some(index) => index,
+            None => {
+                self.0.push(Box::new(ParseMemo::<R>::default()));
+                self.0.len() - 1
+            }
+        };
+        self.0[index]
+            .downcast_mut()
+            .expect("the memo found is of this type")
+    }
+}
+
+/// Parses a document of `registry`, with its memo when the batch keeps memos.
+fn parse_any(
+    registry: Registry,
+    bytes: &[u8],
+    memos: Option<&mut Memos>,
+) -> Result<Box<dyn Storable>, ParseError> {
+    crate::with_record_type!(registry, R => {
+        let parsed = match memos {
+            Some(memos) => parse_with_memo::<R>(bytes, memos.of::<R>()),
+            None => parse_document::<R>(bytes),
+        };
+        parsed.map(|document| Box::new(document) as Box<dyn Storable>)
+    })
 }
 
 /// Stores `documents` (`total` of them) in order, calling `report` after each with its label
@@ -102,7 +173,7 @@ pub fn store_batch(
         Database::Borrowed(store) => store.snapshot_shas()?.into_iter().collect(),
         _ => FxHashSet::default(),
     };
-    let (sender, receiver) = sync_channel::<Loaded>(0);
+    let (sender, receiver) = sync_channel::<Message>(0);
     let mut counts = BatchCounts::default();
     std::thread::scope(|scope| -> Result<(), BatchError> {
         std::thread::Builder::new()
@@ -110,21 +181,30 @@ pub fn store_batch(
             .spawn_scoped(scope, move || {
                 // A lone document has nothing to share, and building a memo costs a quarter
                 // more.
-                let mut memo = (total > 1).then(ParseMemo::default);
+                let mut memos = (total > 1).then(Memos::default);
+                let mut last_registry = None;
+                let send = |message| sender.send(message).is_ok();
                 for document in documents {
-                    if sender.send(load(document, &known, memo.as_mut())).is_err() {
+                    let loaded = load(document, &known, memos.as_mut(), &mut last_registry, send);
+                    if !send(Message::Loaded(loaded)) {
                         break;
                     }
                 }
             })
             .map_err(BatchError::Thread)?;
-        if let Database::Borrowed(store) = &mut database {
-            // While the first document is read and parsed. Whatever it read is checked again
-            // where it is used (a read that failed half-way is not taken), so a failure here
-            // is met there, by the document that needs it.
-            let _ = store.read_ahead();
-        }
-        for loaded in receiver {
+        for message in receiver {
+            let loaded = match message {
+                Message::Loaded(loaded) => loaded,
+                Message::Parsing(registry) => {
+                    if let Database::Borrowed(store) = &mut database {
+                        // While the document is parsed. Whatever it read is checked again
+                        // where it is used (a read that failed half-way is not taken), so a
+                        // failure here is met there, by the document that needs it.
+                        let _ = crate::with_record_type!(registry, R => store.read_ahead::<R>());
+                    }
+                    continue;
+                }
+            };
             let (label, outcome) = store_one(&mut database, loaded, times)?;
             counts.count(&outcome);
             report(&label, &outcome).map_err(BatchError::Report)?;
@@ -188,16 +268,18 @@ fn store_one(
         Loaded::Parsed {
             document,
             sha256,
-            registry,
+            parsed,
         } => {
-            let imported = store.import(&NewSnapshot {
-                bytes: &document.bytes,
-                sha256: &sha256,
-                registry: &registry,
-                source: &document.source,
-                observed_at: times.observed(document.observed_at),
-                imported_at: times.now,
-            });
+            let imported = parsed.store(
+                store,
+                Metadata {
+                    bytes: &document.bytes,
+                    sha256: &sha256,
+                    source: &document.source,
+                    observed_at: times.observed(document.observed_at),
+                    imported_at: times.now,
+                },
+            );
             (document.label, imported.map_err(DocumentError::from))
         }
         Loaded::Failed(Unreadable { label, error }) => (label, Err(error)),
@@ -205,11 +287,15 @@ fn store_one(
 }
 
 /// Reads, hashes and parses one document of a batch (on the reading thread). The sha256
-/// comes first, so that what is stored already is skipped without being parsed.
+/// comes first, so that what is stored already is skipped without being parsed. Before a
+/// document of another registry than the one before is parsed, `announce` tells the storing
+/// thread which.
 fn load(
     document: Result<Document, Unreadable>,
     known: &FxHashSet<String>,
-    memo: Option<&mut ParseMemo>,
+    memos: Option<&mut Memos>,
+    last_registry: &mut Option<Registry>,
+    announce: impl Fn(Message) -> bool,
 ) -> Loaded {
     let document = match document {
         Ok(document) => document,
@@ -219,19 +305,26 @@ fn load(
     if known.contains(&sha256) {
         return Loaded::AlreadyStored { document, sha256 };
     }
-    let parsed = match memo {
-        Some(memo) => parse_registry_with_memo(&document.bytes, memo),
-        None => parse_registry(&document.bytes),
+    let refused = |label: String, error: ParseError| {
+        Loaded::Failed(Unreadable {
+            label,
+            error: DocumentError::Refused(error),
+        })
     };
-    match parsed {
-        Ok(registry) => Loaded::Parsed {
+    let registry = match registry_of(&document.bytes) {
+        Ok(registry) => registry,
+        Err(error) => return refused(document.label, error),
+    };
+    if *last_registry != Some(registry) {
+        *last_registry = Some(registry);
+        announce(Message::Parsing(registry));
+    }
+    match parse_any(registry, &document.bytes, memos) {
+        Ok(parsed) => Loaded::Parsed {
             document,
             sha256,
-            registry: Box::new(registry),
+            parsed,
         },
-        Err(error) => Loaded::Failed(Unreadable {
-            label: document.label,
-            error: DocumentError::Refused(error),
-        }),
+        Err(error) => refused(document.label, error),
     }
 }

@@ -2,7 +2,8 @@
 //! plausible registry (see [`Refusal`]), and only if its bytes are not stored already.
 
 use crate::input::decompress_if_gzip;
-use crate::parse::{ParseError, parse_registry};
+use crate::model::Record;
+use crate::parse::{ParseError, parse_document};
 use crate::store::raw::sha256_hex;
 use crate::store::{NewSnapshot, Store, StoreError, Stored};
 use crate::time::Timestamp;
@@ -33,10 +34,10 @@ pub enum DownloadError {
     Store(#[from] StoreError),
 }
 
-/// Validates a downloaded body (complete, one registry, its record count not collapsed below
-/// [`MIN_RECORD_SHARE`] of the latest snapshot's unless `force`) and stores it unless its bytes
-/// are stored already.
-pub fn store_download(
+/// Validates a downloaded body (complete, a document of `R`'s registry, its record count not
+/// collapsed below [`MIN_RECORD_SHARE`] of the latest snapshot's unless `force`) and stores it
+/// unless its bytes are stored already.
+pub fn store_download<R: Record>(
     store: &mut Store,
     body: Vec<u8>,
     source: &str,
@@ -48,19 +49,27 @@ pub fn store_download(
     let bytes = decompress_if_gzip(body).map_err(|e| Refusal::Undecodable(e.to_string()))?;
     let sha256 = sha256_hex(&bytes);
     if let Some(snapshot) = store.snapshot_by_sha256(&sha256)? {
+        // The bytes of another registry, stored as its own: still not this registry's.
+        if snapshot.registry != R::REGISTRY {
+            return Err(Refusal::NotARegistry(ParseError::WrongRegistry {
+                id: snapshot.registry.root_id().to_string(),
+                expected: R::REGISTRY,
+            })
+            .into());
+        }
         let placement = store.placement_of(&snapshot)?;
         return Ok(Stored::Known {
             snapshot,
             placement,
         });
     }
-    let registry = parse_registry(&bytes).map_err(Refusal::NotARegistry)?;
-    if let Some(latest) = store.latest_snapshot()?
+    let document = parse_document::<R>(&bytes).map_err(Refusal::NotARegistry)?;
+    if let Some(latest) = store.latest_snapshot(R::REGISTRY)?
         && !force
-        && (registry.records.len() as f64) < latest.records as f64 * MIN_RECORD_SHARE
+        && (document.records.len() as f64) < latest.records as f64 * MIN_RECORD_SHARE
     {
         return Err(Refusal::Collapsed {
-            records: registry.records.len(),
+            records: document.records.len(),
             latest: latest.records,
         }
         .into());
@@ -70,7 +79,7 @@ pub fn store_download(
     Ok(store.import(&NewSnapshot {
         bytes: &bytes,
         sha256: &sha256,
-        registry: &registry,
+        document: &document,
         source,
         observed_at,
         imported_at: now,
@@ -80,7 +89,19 @@ pub fn store_download(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ServiceRecord;
     use crate::store::Placement;
+
+    fn store_download(
+        store: &mut Store,
+        body: Vec<u8>,
+        source: &str,
+        force: bool,
+        observed_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Stored, DownloadError> {
+        super::store_download::<ServiceRecord>(store, body, source, force, observed_at, now)
+    }
 
     fn document(updated: &str, records: usize) -> Vec<u8> {
         let mut text = format!(

@@ -2,8 +2,8 @@
 
 use super::{Document, DocumentError, Unreadable};
 use crate::input::{read_head, read_input};
-use crate::model::RegistryDate;
-use crate::parse::peek_updated;
+use crate::model::{Registry, RegistryDate};
+use crate::parse::{peek_updated, registry_of};
 use crate::time::Timestamp;
 
 /// How far into a document its `<updated>` date is looked for when ordering a batch.
@@ -29,32 +29,45 @@ pub fn file_documents(
     })
 }
 
-/// Sorts paths by registry date and modification time, as history will order them, so that
-/// each document's neighbour is the one stored just before it (the parse memo and the raw
-/// bytes' base both want that). Standard input comes first (it can be read only once and its
-/// date is unknown until then); unreadable files come last, where their error is reported.
+/// Sorts paths by registry, then registry date and modification time, as history will order
+/// them, so that each document's neighbour is the one stored just before it (the parse memo
+/// and the raw bytes' base both want that). Standard input comes first (it can be read only
+/// once and its date is unknown until then); unreadable files come last, where their error is
+/// reported.
 fn in_history_order(paths: Vec<String>) -> Vec<String> {
     if paths.len() < 2 {
         return paths;
     }
-    // (group, registry date, modification time, path): stdin, dated files, the rest.
-    type SortKey = (u8, Option<RegistryDate>, Option<Timestamp>, String);
+    // (group, registry, registry date, modification time, path): stdin, dated files, the rest.
+    type SortKey = (
+        u8,
+        Option<Registry>,
+        Option<RegistryDate>,
+        Option<Timestamp>,
+        String,
+    );
     let mut keyed: Vec<SortKey> = paths
         .into_iter()
         .map(|path| {
             if path == "-" {
-                return (0, None, None, path);
+                return (0, None, None, None, path);
             }
-            let date = read_head(&path, HEAD_BYTES)
-                .ok()
-                .and_then(|head| peek_updated(&head));
+            let head = read_head(&path, HEAD_BYTES).ok();
+            let registry = head.as_deref().and_then(|head| registry_of(head).ok());
+            let date = head.as_deref().and_then(peek_updated);
             let modified = std::fs::metadata(&path)
                 .and_then(|m| m.modified())
                 .ok()
                 .map(Timestamp::from);
-            (if date.is_some() { 1 } else { 2 }, date, modified, path)
+            (
+                if date.is_some() { 1 } else { 2 },
+                registry,
+                date,
+                modified,
+                path,
+            )
         })
         .collect();
     keyed.sort();
-    keyed.into_iter().map(|(_, _, _, path)| path).collect()
+    keyed.into_iter().map(|(_, _, _, _, path)| path).collect()
 }

@@ -11,9 +11,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
-/// The registry's file name in the mirrors that commit every version.
-pub const DEFAULT_PATH: &str = "service-names-port-numbers.xml";
-
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("cannot run git (is it installed?): {0}")]

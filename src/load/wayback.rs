@@ -8,6 +8,7 @@
 
 use super::download::{DownloadError, Refusal, store_download};
 use crate::http::{self, Downloaded, HttpConfig, HttpError, Validators};
+use crate::model::Record;
 use crate::store::{CaptureCheck, CaptureOutcome, Store, StoreError, Stored};
 use crate::time::Timestamp;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -189,9 +190,9 @@ pub enum BackfillError {
     Report(#[source] std::io::Error),
 }
 
-/// Downloads and stores every capture of the registry in the archive that no earlier run
+/// Downloads and stores every capture of `R`'s registry in the archive that no earlier run
 /// checked, calling `report` as it goes. `clock` gives the time a capture is checked.
-pub fn backfill(
+pub fn backfill<R: Record>(
     store: &mut Store,
     client: &Client,
     options: &BackfillOptions,
@@ -220,7 +221,7 @@ pub fn backfill(
             http::sleep_unless_cancelled(options.delay, &never);
         }
         let url = capture_url(&options.wayback_url, capture);
-        let result = check_capture(store, client, options, capture, &url, &clock);
+        let result = check_capture::<R>(store, client, options, capture, &url, &clock);
         counts.count(&result);
         if let Some(check) = remembered(capture, &url, &result, clock()) {
             store.record_wayback(&check)?;
@@ -266,8 +267,8 @@ fn list_captures(
     }
 }
 
-/// Downloads a capture from `url` and stores it as a download is stored.
-fn check_capture(
+/// Downloads a capture from `url` and stores it as a download of `R`'s registry is stored.
+fn check_capture<R: Record>(
     store: &mut Store,
     client: &Client,
     options: &BackfillOptions,
@@ -279,7 +280,7 @@ fn check_capture(
     let observed_at = capture_time(&capture.timestamp)
         .map(Timestamp::from)
         .unwrap_or_else(clock);
-    store_download(store, bytes, url, options.force, observed_at, clock()).map_err(|error| {
+    store_download::<R>(store, bytes, url, options.force, observed_at, clock()).map_err(|error| {
         match error {
             DownloadError::Refused(refusal) => CaptureError::Refused(refusal),
             DownloadError::Store(error) => CaptureError::Store(error),

@@ -1,57 +1,132 @@
-//! A whole registry document, as the parser makes it and the store takes it.
+//! Which IANA registry: the ones portreg keeps, each with its name, its document's root id
+//! and where IANA publishes it. Everything else about a registry is its record's
+//! ([`super::Record`]), written in its own module.
 
-use super::date::RegistryDate;
-use super::person::Person;
-use super::record::Record;
-use std::sync::Arc;
+use std::fmt;
+use std::str::FromStr;
 
-/// A whole registry document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registry {
-    pub title: Option<String>,
-    /// `<updated>`: the registry's own version date.
-    pub updated: RegistryDate,
-    /// Shared (not copied) with the parse memo of the next document in a batch.
-    pub records: Vec<Arc<Record>>,
-    pub people: Vec<Arc<Person>>,
-    /// The content hash of every record and person, in document order: made by the parser
-    /// (a batch then hashes only what changed) and stored with each version.
-    pub hashes: ContentHashes,
+/// An IANA registry portreg keeps the history of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Registry {
+    /// Service Name and Transport Protocol Port Number Registry (`/etc/services`).
+    Services,
+    /// Assigned Internet Protocol Numbers (`/etc/protocols`).
+    Protocols,
 }
 
 impl Registry {
-    /// A registry of these records and people, hashed.
-    pub fn new(
-        title: Option<String>,
-        updated: RegistryDate,
-        records: Vec<Arc<Record>>,
-        people: Vec<Arc<Person>>,
-    ) -> Registry {
-        let hashes = ContentHashes::of(&records, &people);
-        Registry {
-            title,
-            updated,
-            records,
-            people,
-            hashes,
+    /// Every registry, in the order they are listed.
+    pub const ALL: [Registry; 2] = [Registry::Services, Registry::Protocols];
+
+    /// Its short name: `--registry`, and the `registry` column of `snapshot`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Registry::Services => "services",
+            Registry::Protocols => "protocols",
         }
+    }
+
+    /// The `id` of its document's root `<registry>`.
+    pub fn root_id(self) -> &'static str {
+        match self {
+            Registry::Services => "service-names-port-numbers",
+            Registry::Protocols => "protocol-numbers",
+        }
+    }
+
+    /// Where IANA publishes it.
+    pub fn url(self) -> &'static str {
+        match self {
+            Registry::Services => {
+                "https://www.iana.org/assignments/service-names-port-numbers/service-names-port-numbers.xml"
+            }
+            Registry::Protocols => {
+                "https://www.iana.org/assignments/protocol-numbers/protocol-numbers.xml"
+            }
+        }
+    }
+
+    /// IANA's page of it for people.
+    pub fn page_url(self) -> String {
+        self.url().replace(".xml", ".xhtml")
+    }
+
+    /// Its name at IANA.
+    pub fn iana_name(self) -> &'static str {
+        match self {
+            Registry::Services => "IANA Service Name and Transport Protocol Port Number Registry",
+            Registry::Protocols => "IANA Assigned Internet Protocol Numbers",
+        }
+    }
+
+    /// Its document's file name, as IANA and the mirrors name it.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Registry::Services => "service-names-port-numbers.xml",
+            Registry::Protocols => "protocol-numbers.xml",
+        }
+    }
+
+    /// How messages name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Registry::Services => "the port registry",
+            Registry::Protocols => "the protocol numbers registry",
+        }
+    }
+
+    /// The registry whose documents have this root id.
+    pub fn of_root_id(id: &str) -> Option<Registry> {
+        Registry::ALL.into_iter().find(|r| r.root_id() == id)
     }
 }
 
-/// [`Record::content_hash`] of each record and [`Person::content_hash`] of each person of a
-/// registry, in document order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContentHashes {
-    pub records: Vec<i64>,
-    pub people: Vec<i64>,
+impl fmt::Display for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
-impl ContentHashes {
-    /// The hashes of these records and people.
-    pub fn of(records: &[Arc<Record>], people: &[Arc<Person>]) -> ContentHashes {
-        ContentHashes {
-            records: records.iter().map(|r| r.content_hash()).collect(),
-            people: people.iter().map(|p| p.content_hash()).collect(),
-        }
+impl FromStr for Registry {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Registry, String> {
+        Registry::ALL
+            .into_iter()
+            .find(|r| r.name() == text)
+            .ok_or_else(|| format!("{text:?} is not a registry: expected services or protocols"))
     }
+}
+
+impl rusqlite::ToSql for Registry {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.name().into())
+    }
+}
+
+impl rusqlite::types::FromSql for Registry {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
+    }
+}
+
+/// Runs `$body` with `$R` the record type of `$registry`: the one place that goes from which
+/// registry to its record's type (adding a registry adds an arm).
+#[macro_export]
+macro_rules! with_record_type {
+    ($registry:expr, $R:ident => $body:expr) => {
+        match $registry {
+            $crate::model::Registry::Services => {
+                type $R = $crate::model::ServiceRecord;
+                $body
+            }
+            $crate::model::Registry::Protocols => {
+                type $R = $crate::model::ProtocolRecord;
+                $body
+            }
+        }
+    };
 }

@@ -3,40 +3,44 @@
 //!
 //! Two runs on the same history write the same bytes, and a feed reader shows each version
 //! once:
-//! - the feed's id is one constant ([`FEED_ID`]): every portreg feed is a feed of the same
-//!   registry, and one made from another database holds the same entries;
+//! - the feed's id is one constant per registry ([`feed_id`]): every portreg feed of a
+//!   registry is the same feed, and one made from another database holds the same entries;
 //! - an entry's id names the document by its sha256 in RFC 6920's hex form
 //!   (`nih:sha-256;HEX`), the same wherever and whenever the version was stored;
 //! - an entry's `<updated>` is when the snapshot was observed, the feed's the latest of them.
 
 use super::grouped::{html, html_text};
 use crate::feed::{Feed, FeedEntry};
+use crate::model::{Record, Registry};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use std::io::{self, Write};
 
-/// The registry's page for people, which the feed and each entry link to.
-pub const IANA_PAGE: &str =
-    "https://www.iana.org/assignments/service-names-port-numbers/service-names-port-numbers.xhtml";
-
-/// The feed's id: a UUID made once for portreg's feed of this registry.
+/// The port registry's feed's id: a UUID made once for portreg's feed of it.
 pub const FEED_ID: &str = "urn:uuid:18d038be-c489-4b53-bbca-96c2e3d99c57";
+
+/// A registry's feed's id: [`FEED_ID`] for the port registry, which had it first; a tag URI
+/// (RFC 4151) of the registry's root id for the others.
+pub fn feed_id(registry: Registry) -> String {
+    match registry {
+        Registry::Services => FEED_ID.to_string(),
+        other => format!("tag:portreg,2026:{}", other.root_id()),
+    }
+}
 
 const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 
 /// The feed as Atom XML.
-pub fn atom(feed: &Feed, out: impl Write) -> io::Result<()> {
+pub fn atom<R: Record>(feed: &Feed<R>, out: impl Write) -> io::Result<()> {
+    let registry = R::REGISTRY;
+    let page = registry.page_url();
     let mut xml = Writer::new_with_indent(out, b' ', 2);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
     xml.create_element("feed")
         .with_attribute(("xmlns", ATOM_NAMESPACE))
         .write_inner_content(|xml| {
-            text_element(xml, "id", FEED_ID)?;
-            text_element(
-                xml,
-                "title",
-                "IANA Service Name and Transport Protocol Port Number Registry: changes",
-            )?;
+            text_element(xml, "id", &feed_id(registry))?;
+            text_element(xml, "title", &format!("{}: changes", registry.iana_name()))?;
             text_element(
                 xml,
                 "subtitle",
@@ -48,7 +52,7 @@ pub fn atom(feed: &Feed, out: impl Write) -> io::Result<()> {
                 .with_attributes([
                     ("rel", "alternate"),
                     ("type", "text/html"),
-                    ("href", IANA_PAGE),
+                    ("href", page.as_str()),
                 ])
                 .write_empty()?;
             xml.create_element("author").write_inner_content(|xml| {
@@ -72,7 +76,8 @@ fn text_element<W: Write>(xml: &mut Writer<W>, name: &str, text: &str) -> io::Re
     Ok(())
 }
 
-fn write_entry<W: Write>(xml: &mut Writer<W>, entry: &FeedEntry) -> io::Result<()> {
+fn write_entry<W: Write, R: Record>(xml: &mut Writer<W>, entry: &FeedEntry<R>) -> io::Result<()> {
+    let page = R::REGISTRY.page_url();
     xml.create_element("entry").write_inner_content(|xml| {
         text_element(xml, "id", &entry_id(&entry.snapshot.sha256))?;
         text_element(xml, "title", &entry_title(entry))?;
@@ -81,7 +86,7 @@ fn write_entry<W: Write>(xml: &mut Writer<W>, entry: &FeedEntry) -> io::Result<(
             .with_attributes([
                 ("rel", "related"),
                 ("type", "text/html"),
-                ("href", IANA_PAGE),
+                ("href", page.as_str()),
             ])
             .write_empty()?;
         xml.create_element("content")
@@ -99,7 +104,7 @@ pub fn entry_id(sha256: &str) -> String {
 
 /// `Registry 2025-12-15: 0 added, 0 removed, 10 modified` (the counts of `portreg
 /// snapshots`), or `Registry 2017-03-10: first snapshot, 13955 records` for the oldest.
-pub fn entry_title(entry: &FeedEntry) -> String {
+pub fn entry_title<R: Record>(entry: &FeedEntry<R>) -> String {
     let snapshot = &entry.snapshot;
     match (snapshot.added, snapshot.removed, snapshot.modified) {
         (Some(added), Some(removed), Some(modified)) => format!(
@@ -115,7 +120,7 @@ pub fn entry_title(entry: &FeedEntry) -> String {
 
 /// The entry's content: a paragraph on what was compared, the grouped changes, and a link to
 /// the registry.
-pub fn entry_html(entry: &FeedEntry) -> String {
+pub fn entry_html<R: Record>(entry: &FeedEntry<R>) -> String {
     let snapshot = &entry.snapshot;
     let about = format!(
         "{} records; sha256 {}; observed {}",
@@ -144,8 +149,9 @@ pub fn entry_html(entry: &FeedEntry) -> String {
         }
     };
     content.push_str(&format!(
-        "<p>The registry: <a href=\"{}\">IANA Service Name and Transport Protocol Port Number Registry</a>.</p>\n",
-        html_text(IANA_PAGE)
+        "<p>The registry: <a href=\"{}\">{}</a>.</p>\n",
+        html_text(&R::REGISTRY.page_url()),
+        html_text(R::REGISTRY.iana_name())
     ));
     content
 }
@@ -164,7 +170,7 @@ fn xml_chars(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Record;
+    use crate::model::{Registry, ServiceRecord};
     use crate::report::{Group, Line};
     use crate::store::{Seq, SnapshotId, SnapshotRow};
 
@@ -187,10 +193,15 @@ mod tests {
             removed: counts.map(|c| c.1),
             modified: counts.map(|c| c.2),
             seq: Seq(id),
+            registry: Registry::Services,
         }
     }
 
-    fn entry(snapshot: SnapshotRow, previous: Option<SnapshotRow>, lines: Vec<Line>) -> FeedEntry {
+    fn entry(
+        snapshot: SnapshotRow,
+        previous: Option<SnapshotRow>,
+        lines: Vec<Line<ServiceRecord>>,
+    ) -> FeedEntry<ServiceRecord> {
         FeedEntry {
             snapshot,
             previous,
@@ -218,12 +229,12 @@ mod tests {
         // Observed before the first (an older download imported later): the feed's
         // <updated> is still the latest observation.
         let second = snapshot(2, "2017-03-13", "2017-03-01T00:00:00Z", Some((1, 0, 0)));
-        let added = Record {
+        let added = ServiceRecord {
             name: Some("a<b>&c".into()),
             protocol: Some("tcp".into()),
             port: Some("4711".into()),
             description: Some("x \u{1} y".into()),
-            ..Record::default()
+            ..ServiceRecord::default()
         };
         let line = Line {
             group: Group::NewlyAssigned,

@@ -3,11 +3,11 @@
 
 use super::records::{field_changes, summary};
 use super::{Format, new_table, write_csv, write_json};
-use crate::model::{Change, ChangeKind, Record, RecordField, key_label};
+use crate::model::{Change, ChangeKind, Field, Record, name_with_ordinal};
 use std::io::{self, Write};
 
 /// `description assignee`: the fields' names joined by `separator`.
-pub(super) fn field_names(fields: &[RecordField], separator: &str) -> String {
+pub(super) fn field_names<F: Field>(fields: &[F], separator: &str) -> String {
     fields
         .iter()
         .map(|f| f.name())
@@ -15,36 +15,38 @@ pub(super) fn field_names(fields: &[RecordField], separator: &str) -> String {
         .join(separator)
 }
 
-pub fn changes(out: &mut impl Write, changes: &[Change], format: Format) -> io::Result<()> {
+/// Changes as the contract has them: JSON, CSV (the change, the key fields, the ordinal,
+/// the changed fields, the records before and after as JSON), or a table.
+pub fn changes<R: Record>(
+    out: &mut impl Write,
+    changes: &[Change<R>],
+    format: Format,
+) -> io::Result<()> {
     match format {
         Format::Json => write_json(out, changes),
         Format::Csv => {
-            let header = [
-                "change",
-                "name",
-                "protocol",
-                "port",
-                "ordinal",
-                "changed_fields",
-                "before",
-                "after",
-            ];
-            let json = |r: &Option<Record>| {
+            let mut header = vec!["change"];
+            header.extend(R::Field::KEY.iter().map(|f| f.name()));
+            header.extend(["ordinal", "changed_fields", "before", "after"]);
+            let json = |r: &Option<R>| {
                 r.as_ref()
                     .map(|r| serde_json::to_string(r).expect("a record serialises"))
                     .unwrap_or_default()
             };
             let rows = changes.iter().map(|change| {
-                [
-                    change.change.as_str().to_string(),
-                    change.name.clone().unwrap_or_default(),
-                    change.protocol.clone().unwrap_or_default(),
-                    change.port.clone().unwrap_or_default(),
-                    change.ordinal.to_string(),
+                let record = change.record();
+                let mut row = vec![change.change.as_str().to_string()];
+                row.extend(R::Field::KEY.iter().map(|field| {
+                    let value = record.and_then(|r| field.value(r).text());
+                    value.unwrap_or_default().to_string()
+                }));
+                row.extend([
+                    record.map_or(1, R::ordinal).to_string(),
                     field_names(&change.changed_fields, " "),
                     json(&change.before),
                     json(&change.after),
-                ]
+                ]);
+                row
             });
             write_csv(out, &header, rows)
         }
@@ -53,7 +55,7 @@ pub fn changes(out: &mut impl Write, changes: &[Change], format: Format) -> io::
                 return writeln!(out, "No changes.");
             }
             for kind in [ChangeKind::Added, ChangeKind::Removed, ChangeKind::Modified] {
-                let group: Vec<&Change> = changes.iter().filter(|c| c.change == kind).collect();
+                let group: Vec<&Change<R>> = changes.iter().filter(|c| c.change == kind).collect();
                 if group.is_empty() {
                     continue;
                 }
@@ -63,17 +65,12 @@ pub fn changes(out: &mut impl Write, changes: &[Change], format: Format) -> io::
                     ChangeKind::Modified => "Modified",
                 };
                 writeln!(out, "{title} ({})", group.len())?;
-                let mut table = new_table(&["port", "name", "what"]);
+                let mut table = new_table(&[R::LABEL_HEADER, "name", "what"]);
                 for change in group {
-                    let label = key_label(
-                        change.name.as_deref(),
-                        change.protocol.as_deref(),
-                        change.port.as_deref(),
-                    );
-                    let mut name = change.name.clone().unwrap_or_default();
-                    if change.ordinal > 1 {
-                        name.push_str(&format!(" #{}", change.ordinal));
-                    }
+                    let (label, name) = change
+                        .record()
+                        .map(|r| (r.label(), name_with_ordinal(r)))
+                        .unwrap_or_default();
                     let what = match (&change.before, &change.after) {
                         (Some(before), Some(after)) => {
                             field_changes(before, after, &change.changed_fields)

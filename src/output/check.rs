@@ -1,7 +1,11 @@
-//! `portreg check`'s answers as tables, JSON and CSV.
+//! `portreg check`'s answers as tables, JSON and CSV: of a services(5) file ([`findings`]) and
+//! of a protocols(5) file ([`protocol_findings`]).
 
 use super::{Format, new_table, write_csv, write_json};
-use crate::check::{Finding, FindingKind, FindingRow};
+use crate::check::FindingKind;
+use crate::check::protocols::{ProtocolCheckFinding, ProtocolFindingRow};
+use crate::check::services::{Finding, FindingRow};
+use crate::model::Registry;
 use crate::store::SnapshotRow;
 use std::io::{self, Write};
 
@@ -50,21 +54,69 @@ pub fn findings(
     }
 }
 
-fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> io::Result<()> {
-    let against = format!(
-        "the registry of {} (snapshot {})",
-        checked.snapshot.registry_date, checked.snapshot.id
-    );
-    let entries = match checked.entries {
-        1 => "1 entry".to_string(),
-        n => format!("{n} entries"),
-    };
-    if findings.is_empty() {
-        return writeln!(
+impl CheckedFile<'_> {
+    /// `the registry of 2025-12-15 (snapshot 390)`.
+    fn against(&self) -> String {
+        format!(
+            "the registry of {} (snapshot {})",
+            self.snapshot.registry_date, self.snapshot.id
+        )
+    }
+
+    /// `1 entry`, `57 entries`.
+    fn entries(&self) -> String {
+        match self.entries {
+            1 => "1 entry".to_string(),
+            n => format!("{n} entries"),
+        }
+    }
+
+    /// The line a check without findings prints.
+    fn all_agree(&self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(
             out,
-            "No findings: {entries} of {} checked against {against}, all agree.",
-            checked.file
-        );
+            "No findings: {} of {} checked against {}, all agree.",
+            self.entries(),
+            self.file,
+            self.against()
+        )
+    }
+
+    /// The lines after a findings table: their count, and how many of each kind.
+    fn counts(
+        &self,
+        out: &mut impl Write,
+        kinds: &[FindingKind],
+        registry: Registry,
+    ) -> io::Result<()> {
+        let count = kinds.len();
+        writeln!(
+            out,
+            "{count} finding{} in {} of {}, against {}:",
+            if count == 1 { "" } else { "s" },
+            self.entries(),
+            self.file,
+            self.against()
+        )?;
+        for kind in FindingKind::ALL {
+            let n = kinds.iter().filter(|&&k| k == kind).count();
+            if n > 0 {
+                writeln!(
+                    out,
+                    "{:>6} {:<10}  {}",
+                    n,
+                    kind.as_str(),
+                    kind.meaning(registry)
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> io::Result<()> {
+    if findings.is_empty() {
+        return checked.all_agree(out);
     }
     let mut table = new_table(&[
         "line",
@@ -106,18 +158,84 @@ fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> i
         table.add_row(row);
     }
     writeln!(out, "{table}")?;
-    let count = findings.len();
-    writeln!(
-        out,
-        "{count} finding{} in {entries} of {}, against {against}:",
-        if count == 1 { "" } else { "s" },
-        checked.file
-    )?;
-    for kind in FindingKind::ALL {
-        let n = findings.iter().filter(|f| f.kind() == kind).count();
-        if n > 0 {
-            writeln!(out, "{:>6} {:<10}  {}", n, kind.as_str(), kind.meaning())?;
-        }
+    let kinds: Vec<FindingKind> = findings.iter().map(Finding::kind).collect();
+    checked.counts(out, &kinds, Registry::Services)
+}
+
+/// A protocols(5) finding's row, field for field its JSON object.
+fn protocol_csv_row(finding: &ProtocolCheckFinding) -> [String; 9] {
+    let row = finding.row();
+    let or_empty = |value: Option<&str>| value.unwrap_or_default().to_string();
+    [
+        row.line.to_string(),
+        or_empty(row.name),
+        row.aliases.join(" "),
+        row.value.map(|value| value.to_string()).unwrap_or_default(),
+        row.finding.as_str().to_string(),
+        row.iana.join(" "),
+        row.since.map(|date| date.to_string()).unwrap_or_default(),
+        or_empty(row.text),
+        or_empty(row.reason),
+    ]
+}
+
+/// The findings of a protocols(5) check, as [`findings`] writes those of a services(5) one.
+pub fn protocol_findings(
+    out: &mut impl Write,
+    findings: &[ProtocolCheckFinding],
+    checked: &CheckedFile,
+    format: Format,
+) -> io::Result<()> {
+    match format {
+        Format::Json => write_json(out, findings),
+        Format::Csv => write_csv(
+            out,
+            &ProtocolFindingRow::KEYS,
+            findings.iter().map(protocol_csv_row),
+        ),
+        Format::Table => protocol_table(out, findings, checked),
     }
-    Ok(())
+}
+
+fn protocol_table(
+    out: &mut impl Write,
+    findings: &[ProtocolCheckFinding],
+    checked: &CheckedFile,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return checked.all_agree(out);
+    }
+    let mut table = new_table(&["line", "finding", "entry", "IANA there", "since"]);
+    for finding in findings {
+        let row = match finding {
+            ProtocolCheckFinding::Entry(entry) => {
+                let mut label = format!("{} {}", entry.name, entry.value);
+                if !entry.aliases.is_empty() {
+                    label.push_str(&format!(" ({})", entry.aliases.join(" ")));
+                }
+                let there = match (&entry.iana_note, entry.iana.is_empty()) {
+                    (Some(note), true) => format!("({note})"),
+                    _ => entry.iana.join(", "),
+                };
+                vec![
+                    entry.line.to_string(),
+                    entry.finding.as_str().to_string(),
+                    label,
+                    there,
+                    entry.since.map(|date| date.to_string()).unwrap_or_default(),
+                ]
+            }
+            ProtocolCheckFinding::Unreadable(line) => vec![
+                line.line.to_string(),
+                FindingKind::Unreadable.as_str().to_string(),
+                line.text.clone(),
+                line.reason.clone(),
+                String::new(),
+            ],
+        };
+        table.add_row(row);
+    }
+    writeln!(out, "{table}")?;
+    let kinds: Vec<FindingKind> = findings.iter().map(ProtocolCheckFinding::kind).collect();
+    checked.counts(out, &kinds, Registry::Protocols)
 }

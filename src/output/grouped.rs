@@ -2,9 +2,9 @@
 //! `changes --format markdown`) and HTML (the feed's entries). The table is
 //! [`super::report`]'s.
 
-use super::records::{name_with_ordinal, record_label};
 use super::report::line_details;
 use crate::changes::Compared;
+use crate::model::{Record, name_with_ordinal};
 use crate::report::{Group, Line};
 use std::io::{self, Write};
 
@@ -25,9 +25,9 @@ pub fn title(compared: &Compared) -> String {
 }
 
 /// The groups that have lines, in the table's order, each with its lines.
-fn groups(lines: &[Line]) -> impl Iterator<Item = (Group, Vec<&Line>)> {
+fn groups<R: Record>(lines: &[Line<R>]) -> impl Iterator<Item = (Group, Vec<&Line<R>>)> {
     Group::ALL.into_iter().filter_map(|group| {
-        let members: Vec<&Line> = lines.iter().filter(|l| l.group == group).collect();
+        let members: Vec<&Line<R>> = lines.iter().filter(|l| l.group == group).collect();
         (!members.is_empty()).then_some((group, members))
     })
 }
@@ -35,7 +35,7 @@ fn groups(lines: &[Line]) -> impl Iterator<Item = (Group, Vec<&Line>)> {
 /// The report in Markdown, for chat, issues and email: `## title`, then per group a
 /// `### Group (count)` heading and a list with one item per line. Every value is escaped
 /// (see [`markdown_text`]), so each line is one list item whatever the registry wrote.
-pub fn markdown(out: &mut impl Write, title: &str, lines: &[Line]) -> io::Result<()> {
+pub fn markdown<R: Record>(out: &mut impl Write, title: &str, lines: &[Line<R>]) -> io::Result<()> {
     writeln!(out, "## {}", markdown_text(title))?;
     if lines.is_empty() {
         writeln!(out)?;
@@ -48,17 +48,16 @@ pub fn markdown(out: &mut impl Write, title: &str, lines: &[Line]) -> io::Result
         for line in members {
             let record = &line.record;
             // `443/tcp **https**`, `**netconf-beep**` (no port), `8077/tcp` (no name).
-            let has_port = record.port.is_some() || record.protocol.is_some();
-            let key = match (&record.name, has_port) {
+            let key = match (record.name(), record.has_place()) {
                 (Some(_), true) => format!(
                     "{} **{}**",
-                    markdown_text(&record_label(record)),
+                    markdown_text(&record.label()),
                     markdown_text(&name_with_ordinal(record))
                 ),
                 (Some(_), false) => {
                     format!("**{}**", markdown_text(&name_with_ordinal(record)))
                 }
-                (None, _) => markdown_text(&record_label(record)),
+                (None, _) => markdown_text(&record.label()),
             };
             let details: Vec<String> = line_details(line)
                 .iter()
@@ -111,19 +110,20 @@ fn starts_entity(text: &str) -> bool {
 
 /// The report as an HTML fragment (one `<h3>` and one table per group), every value
 /// escaped. Nothing when there are no lines.
-pub fn html(lines: &[Line]) -> String {
+pub fn html<R: Record>(lines: &[Line<R>]) -> String {
     let mut html = String::new();
     for (group, members) in groups(lines) {
         html.push_str(&format!(
-            "<h3>{} ({})</h3>\n<table>\n<thead><tr><th>port</th><th>name</th><th>what</th></tr></thead>\n<tbody>\n",
+            "<h3>{} ({})</h3>\n<table>\n<thead><tr><th>{}</th><th>name</th><th>what</th></tr></thead>\n<tbody>\n",
             group.title(),
-            members.len()
+            members.len(),
+            R::LABEL_HEADER,
         ));
         for line in members {
             let details: Vec<String> = line_details(line).iter().map(|d| html_text(d)).collect();
             html.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                html_text(&record_label(&line.record)),
+                html_text(&line.record.label()),
                 html_text(&name_with_ordinal(&line.record)),
                 details.join("<br>")
             ));
@@ -141,7 +141,7 @@ pub fn html_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Record, RecordField};
+    use crate::model::{ServiceField, ServiceRecord};
     use crate::output::report;
     use crate::output::report::tests::{line, record};
 
@@ -173,7 +173,7 @@ mod tests {
         after.contact = Some(vec!["IESG".into()]);
         after.description = Some("http <over> TLS".into());
         let mut modified = line(Group::Modified, after, Some(before));
-        modified.changed_fields = vec![RecordField::Description, RecordField::Contact];
+        modified.changed_fields = vec![ServiceField::Description, ServiceField::Contact];
         let lines = vec![
             line(
                 Group::NewlyAssigned,
@@ -207,8 +207,8 @@ mod tests {
         );
     }
 
-    fn range(port: &str, description: &str) -> Record {
-        Record {
+    fn range(port: &str, description: &str) -> ServiceRecord {
+        ServiceRecord {
             description: Some(description.into()),
             ..record(None, None, Some(port))
         }

@@ -1,5 +1,5 @@
-//! Renderers: tables for people; JSON and CSV for programs; Markdown, Atom, SVG and
-//! services(5) files. Everything writes to any `impl Write`; nothing here knows where the data
+//! Renderers: tables for people; JSON and CSV for programs; Markdown, Atom, SVG, services(5)
+//! and protocols(5) files. Everything writes to any `impl Write`; nothing here knows where the data
 //! came from, and no library module imports this one: the commands (and any other front end)
 //! call the library, then render its answers here.
 //!
@@ -11,7 +11,8 @@
 //! - [`snapshots`]: the snapshot list and `status`.
 //! - [`sql`]: the answer to an ad-hoc query.
 //! - [`free`], [`check`], [`stats`]: the answers of those commands.
-//! - [`services`]: a snapshot as a services(5) file or IANA's CSV.
+//! - [`services`]: a port registry snapshot as a services(5) file or IANA's CSV.
+//! - [`protocols`]: a protocol numbers snapshot as a protocols(5) file.
 //! - [`atom`]: the feed as Atom.
 //! - [`chart`]: the registry's story as an SVG chart.
 //! - [`verify`]: what `verify` found.
@@ -22,6 +23,7 @@ pub mod chart;
 pub mod check;
 pub mod free;
 pub mod grouped;
+pub mod protocols;
 mod records;
 mod report;
 pub mod services;

@@ -2,37 +2,22 @@
 //! Also the short forms of a record that the change renderers share.
 
 use super::{Format, new_table, write_csv, write_json};
-use crate::model::{FieldValue, Record, RecordField, key_label};
+use crate::model::{Field, FieldValue, Record, name_with_ordinal};
 use crate::store::VersionSpan;
 use std::io::{self, Write};
 
-pub(super) fn record_label(record: &Record) -> String {
-    key_label(
-        record.name.as_deref(),
-        record.protocol.as_deref(),
-        record.port.as_deref(),
-    )
-}
-
-pub(super) fn name_with_ordinal(record: &Record) -> String {
-    let mut name = record.name.clone().unwrap_or_default();
-    if record.ordinal > 1 {
-        name.push_str(&format!(" #{}", record.ordinal));
-    }
-    name
-}
-
-/// A field's value for people: lists joined by commas, `(none)` when absent.
-fn field_text(record: &Record, field: RecordField) -> String {
+/// A field's value for people: lists joined by commas, `(none)` when absent, yes or no.
+fn field_text<R: Record>(record: &R, field: R::Field) -> String {
     match field.value(record) {
         FieldValue::Text(Some(text)) => text.to_string(),
         FieldValue::List(Some(items)) => items.join(", "),
         FieldValue::Text(None) | FieldValue::List(None) => "(none)".to_string(),
+        FieldValue::Flag(flag) => if flag { "yes" } else { "no" }.to_string(),
     }
 }
 
 /// `field: old -> new`, a line per field.
-pub(super) fn field_changes(before: &Record, after: &Record, fields: &[RecordField]) -> String {
+pub(super) fn field_changes<R: Record>(before: &R, after: &R, fields: &[R::Field]) -> String {
     fields
         .iter()
         .map(|&field| {
@@ -47,9 +32,9 @@ pub(super) fn field_changes(before: &Record, after: &Record, fields: &[RecordFie
 }
 
 /// One short line describing a record for people: its description, then its notes.
-pub(super) fn summary(record: &Record) -> String {
-    let mut text = record.description.clone().unwrap_or_default();
-    if let Some(notes) = &record.notes {
+pub(super) fn summary<R: Record>(record: &R) -> String {
+    let mut text = record.description().unwrap_or_default().to_string();
+    if let Some(notes) = record.notes() {
         if !text.is_empty() {
             text.push_str(" — ");
         }
@@ -59,34 +44,35 @@ pub(super) fn summary(record: &Record) -> String {
 }
 
 /// The CSV columns of a record: its fields with the ordinal after the key.
-fn record_csv_header() -> Vec<&'static str> {
-    let key = RecordField::KEY.iter().map(|f| f.name());
-    let content = RecordField::CONTENT.iter().map(|f| f.name());
+fn record_csv_header<R: Record>() -> Vec<&'static str> {
+    let key = R::Field::KEY.iter().map(|f| f.name());
+    let content = R::Field::CONTENT.iter().map(|f| f.name());
     key.chain(["ordinal"]).chain(content).collect()
 }
 
 /// A record's CSV fields, lists as JSON arrays so they parse back.
-fn record_csv_fields(record: &Record) -> Vec<String> {
-    let value = |field: RecordField| match field.value(record) {
+fn record_csv_fields<R: Record>(record: &R) -> Vec<String> {
+    let value = |field: &R::Field| match field.value(record) {
         FieldValue::Text(text) => text.unwrap_or_default().to_string(),
         FieldValue::List(list) => list
             .map(|items| serde_json::to_string(items).expect("a list of strings serialises"))
             .unwrap_or_default(),
+        FieldValue::Flag(flag) => flag.to_string(),
     };
-    let key = RecordField::KEY.into_iter().map(value);
-    let content = RecordField::CONTENT.into_iter().map(value);
-    key.chain([record.ordinal.to_string()])
+    let key = R::Field::KEY.iter().map(value);
+    let content = R::Field::CONTENT.iter().map(value);
+    key.chain([record.ordinal().to_string()])
         .chain(content)
         .collect()
 }
 
 /// Records, as `show`, `search` and `export json` print them.
-pub fn records(out: &mut impl Write, records: &[Record], format: Format) -> io::Result<()> {
+pub fn records<R: Record>(out: &mut impl Write, records: &[R], format: Format) -> io::Result<()> {
     match format {
         Format::Json => write_json(out, records),
         Format::Csv => write_csv(
             out,
-            &record_csv_header(),
+            &record_csv_header::<R>(),
             records.iter().map(record_csv_fields),
         ),
         Format::Table => {
@@ -94,21 +80,21 @@ pub fn records(out: &mut impl Write, records: &[Record], format: Format) -> io::
                 return writeln!(out, "No records.");
             }
             let mut table = new_table(&[
-                "port",
+                R::LABEL_HEADER,
                 "name",
                 "description",
-                "assignee",
+                R::OWNERS_HEADER,
                 "registered",
                 "modified",
             ]);
             for record in records {
                 table.add_row(vec![
-                    record_label(record),
+                    record.label(),
                     name_with_ordinal(record),
                     summary(record),
-                    record.assignee.as_deref().unwrap_or_default().join(", "),
-                    record.registered.clone().unwrap_or_default(),
-                    record.modified.clone().unwrap_or_default(),
+                    record.owners().unwrap_or_default().join(", "),
+                    record.registered().unwrap_or_default().to_string(),
+                    record.modified().unwrap_or_default().to_string(),
                 ]);
             }
             writeln!(out, "{table}")
@@ -117,11 +103,15 @@ pub fn records(out: &mut impl Write, records: &[Record], format: Format) -> io::
 }
 
 /// `portreg history`: every version of the matching records with the snapshots it held in.
-pub fn history(out: &mut impl Write, spans: &[VersionSpan], format: Format) -> io::Result<()> {
+pub fn history<R: Record>(
+    out: &mut impl Write,
+    spans: &[VersionSpan<R>],
+    format: Format,
+) -> io::Result<()> {
     match format {
         Format::Json => write_json(out, spans),
         Format::Csv => {
-            let mut header = record_csv_header();
+            let mut header = record_csv_header::<R>();
             header.extend([
                 "first_snapshot_id",
                 "first_registry_date",
@@ -146,8 +136,8 @@ pub fn history(out: &mut impl Write, spans: &[VersionSpan], format: Format) -> i
             if spans.is_empty() {
                 return writeln!(out, "No records.");
             }
-            let mut table = new_table(&["port", "name", "from", "to", "what"]);
-            let mut previous: Option<&VersionSpan> = None;
+            let mut table = new_table(&[R::LABEL_HEADER, "name", "from", "to", "what"]);
+            let mut previous: Option<&VersionSpan<R>> = None;
             for span in spans {
                 let same_key = previous.filter(|p| p.key_id == span.key_id);
                 let what = match same_key {
@@ -167,7 +157,7 @@ pub fn history(out: &mut impl Write, spans: &[VersionSpan], format: Format) -> i
                     span.last_registry_date.to_string()
                 };
                 table.add_row(vec![
-                    record_label(&span.record),
+                    span.record.label(),
                     name_with_ordinal(&span.record),
                     span.first_registry_date.to_string(),
                     to,

@@ -2,20 +2,17 @@
 //! details each line shows, and the one-line summaries `fetch` prints.
 
 use super::changes::field_names;
-use super::records::{field_changes, name_with_ordinal, record_label, summary};
+use super::records::{field_changes, summary};
 use super::{new_table, paint};
-use crate::model::Record;
+use crate::model::{Record, name_with_ordinal};
 use crate::report::{Group, Line};
 use std::io::{self, Write};
 
-/// `443/tcp https`; the label alone for a record without a name; the name alone for a service
-/// name without a port.
-fn label_and_name(record: &Record) -> String {
-    let label = record_label(record);
-    match (
-        record.port.is_some() || record.protocol.is_some(),
-        record.name.is_some(),
-    ) {
+/// `443/tcp https`, `6 TCP`; the label alone for a record without a name; the name alone for
+/// a service name without a port.
+fn label_and_name<R: Record>(record: &R) -> String {
+    let label = record.label();
+    match (record.has_place(), record.name().is_some()) {
         (true, true) => format!("{label} {}", name_with_ordinal(record)),
         (false, true) => name_with_ordinal(record),
         (_, false) => label,
@@ -26,7 +23,7 @@ fn label_and_name(record: &Record) -> String {
 /// `newly assigned: 4711/tcp trinity-dist (was Unassigned)`, `de-assigned: 2/tcp compressnet`,
 /// `removed: 8010/tcp cfg-cloud`, `modified: 443/tcp https: description, contact`,
 /// `redrawn: 4700-4710 Unassigned (was 4700-4720 Unassigned)`.
-pub(super) fn summary_line(line: &Line) -> String {
+pub(super) fn summary_line<R: Record>(line: &Line<R>) -> String {
     let record = &line.record;
     let joined = |words: Vec<String>| {
         let mut words = words;
@@ -35,15 +32,10 @@ pub(super) fn summary_line(line: &Line) -> String {
     };
     match line.group {
         Group::NewlyAssigned if !line.before.is_empty() => {
-            let was = line.before.iter().map(|before| match &before.name {
-                Some(_) if record_label(before) == record_label(record) => {
-                    name_with_ordinal(before)
-                }
+            let was = line.before.iter().map(|before| match before.name() {
+                Some(_) if before.label() == record.label() => name_with_ordinal(before),
                 Some(_) => label_and_name(before),
-                None => before
-                    .description
-                    .clone()
-                    .unwrap_or_else(|| "Unassigned".to_string()),
+                None => before.description().unwrap_or("Unassigned").to_string(),
             });
             format!(
                 "newly assigned: {} (was {})",
@@ -53,12 +45,12 @@ pub(super) fn summary_line(line: &Line) -> String {
         }
         Group::NewlyAssigned => format!("newly assigned: {}", label_and_name(record)),
         Group::DeassignedOrReserved if !line.before.is_empty() => {
-            // The services it took the place of, not the Unassigned ranges around them.
-            let services: Vec<&Record> = line.before.iter().filter(|b| b.name.is_some()).collect();
-            let gone = if services.is_empty() {
+            // The named records it took the place of, not the Unassigned ranges around them.
+            let named: Vec<&R> = line.before.iter().filter(|b| b.name().is_some()).collect();
+            let gone = if named.is_empty() {
                 line.before.iter().collect()
             } else {
-                services
+                named
             };
             format!(
                 "de-assigned: {}",
@@ -67,8 +59,8 @@ pub(super) fn summary_line(line: &Line) -> String {
         }
         Group::DeassignedOrReserved => format!(
             "reserved: {} {}",
-            record_label(record),
-            record.description.as_deref().unwrap_or("Reserved")
+            record.label(),
+            record.description().unwrap_or("Reserved")
         ),
         Group::Removed => format!("removed: {}", label_and_name(record)),
         Group::Modified if line.changed_fields.is_empty() => {
@@ -89,16 +81,16 @@ pub(super) fn summary_line(line: &Line) -> String {
 
 /// A record as what a line replaced names it: `8077/tcp mles`, `4700-4720 Unassigned` (its
 /// description when it has no name), `argus` (a service name without a port).
-fn entry_label(record: &Record) -> String {
-    match (&record.name, &record.description) {
-        (None, Some(description)) => format!("{} {description}", record_label(record)),
+fn entry_label<R: Record>(record: &R) -> String {
+    match (record.name(), record.description()) {
+        (None, Some(description)) => format!("{} {description}", record.label()),
         _ => label_and_name(record),
     }
 }
 
 /// ` (was 5541-5549 Unassigned)`, ` (was 8077/tcp mles; 8077/udp mles)`; nothing when the line
 /// replaced nothing.
-fn was_suffix(before: &[Record]) -> String {
+fn was_suffix<R: Record>(before: &[R]) -> String {
     if before.is_empty() {
         return String::new();
     }
@@ -109,7 +101,7 @@ fn was_suffix(before: &[Record]) -> String {
 /// What a report line says beyond its port and name, in parts: one per changed field for a
 /// modification (`contact: A -> B`), else one: the record's description and notes, then what
 /// it replaced (`(was 5541-5549 Unassigned)`), every record it replaced.
-pub(super) fn line_details(line: &Line) -> Vec<String> {
+pub(super) fn line_details<R: Record>(line: &Line<R>) -> Vec<String> {
     let record = &line.record;
     match (line.group, line.before.first()) {
         (Group::Modified, Some(before)) => line
@@ -119,7 +111,7 @@ pub(super) fn line_details(line: &Line) -> Vec<String> {
             .collect(),
         (Group::Modified, None) => vec![format!(
             "modified {} (old values not in this history): {}",
-            record.modified.as_deref().unwrap_or("?"),
+            record.modified().unwrap_or("?"),
             summary(record)
         )],
         _ => vec![format!("{}{}", summary(record), was_suffix(&line.before))],
@@ -127,12 +119,12 @@ pub(super) fn line_details(line: &Line) -> Vec<String> {
 }
 
 /// `portreg changes` as a table for people (see [`crate::report`]).
-pub fn report(out: &mut impl Write, lines: &[Line], color: bool) -> io::Result<()> {
+pub fn report<R: Record>(out: &mut impl Write, lines: &[Line<R>], color: bool) -> io::Result<()> {
     if lines.is_empty() {
         return writeln!(out, "No changes.");
     }
     for group in Group::ALL {
-        let members: Vec<&Line> = lines.iter().filter(|l| l.group == group).collect();
+        let members: Vec<&Line<R>> = lines.iter().filter(|l| l.group == group).collect();
         if members.is_empty() {
             continue;
         }
@@ -145,11 +137,11 @@ pub fn report(out: &mut impl Write, lines: &[Line], color: bool) -> io::Result<(
         };
         let title = format!("{} ({})", group.title(), members.len());
         writeln!(out, "{}", paint(&title, code, color))?;
-        let mut table = new_table(&["port", "name", "what"]);
+        let mut table = new_table(&[R::LABEL_HEADER, "name", "what"]);
         for line in members {
             let record = &line.record;
             table.add_row(vec![
-                record_label(record),
+                record.label(),
                 name_with_ordinal(record),
                 line_details(line).join("\n"),
             ]);
@@ -163,23 +155,28 @@ pub fn report(out: &mut impl Write, lines: &[Line], color: bool) -> io::Result<(
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::model::RecordField;
+    use crate::model::ServiceField;
+    use crate::model::ServiceRecord;
 
     pub(in crate::output) fn record(
         name: Option<&str>,
         protocol: Option<&str>,
         port: Option<&str>,
-    ) -> Record {
-        Record {
+    ) -> ServiceRecord {
+        ServiceRecord {
             name: name.map(str::to_string),
             protocol: protocol.map(str::to_string),
             port: port.map(str::to_string),
             description: Some("Described".into()),
-            ..Record::default()
+            ..ServiceRecord::default()
         }
     }
 
-    pub(in crate::output) fn line(group: Group, record: Record, before: Option<Record>) -> Line {
+    pub(in crate::output) fn line(
+        group: Group,
+        record: ServiceRecord,
+        before: Option<ServiceRecord>,
+    ) -> Line<ServiceRecord> {
         Line {
             group,
             record,
@@ -190,7 +187,7 @@ pub(super) mod tests {
 
     #[test]
     fn fetch_summary_lines_say_what_happened_in_a_few_words() {
-        let unassigned = Record {
+        let unassigned = ServiceRecord {
             description: Some("Unassigned".into()),
             ..record(None, None, Some("4700-4720"))
         };
@@ -208,7 +205,7 @@ pub(super) mod tests {
             summary_line(&line(Group::NewlyAssigned, service.clone(), Some(renamed))),
             "newly assigned: 4711/tcp trinity-dist (was old-name)"
         );
-        let reserved = Record {
+        let reserved = ServiceRecord {
             description: Some("Reserved".into()),
             ..record(None, Some("tcp"), Some("2"))
         };
@@ -234,7 +231,7 @@ pub(super) mod tests {
             record(Some("https"), Some("tcp"), Some("443")),
             Some(record(Some("https"), Some("tcp"), Some("443"))),
         );
-        modified.changed_fields = vec![RecordField::Description, RecordField::Contact];
+        modified.changed_fields = vec![ServiceField::Description, ServiceField::Contact];
         assert_eq!(
             summary_line(&modified),
             "modified: 443/tcp https: description, contact"
@@ -283,15 +280,15 @@ pub(super) mod tests {
         );
     }
 
-    fn unassigned_range(port: &str) -> Record {
-        Record {
+    fn unassigned_range(port: &str) -> ServiceRecord {
+        ServiceRecord {
             description: Some("Unassigned".into()),
             ..record(None, None, Some(port))
         }
     }
 
-    fn reserved_range() -> Record {
-        Record {
+    fn reserved_range() -> ServiceRecord {
+        ServiceRecord {
             description: Some("Reserved".into()),
             ..record(None, None, Some("8077"))
         }

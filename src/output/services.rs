@@ -1,8 +1,8 @@
 //! A snapshot as files other tools read: a services(5) file, and IANA's own CSV layout.
 
 use super::write_csv;
-use crate::export::{ExportedService, ServicesSummary, services_entries};
-use crate::model::Record;
+use crate::export::services::{ExportedService, ServicesSummary, services_entries};
+use crate::model::ServiceRecord;
 use crate::store::SnapshotRow;
 use std::io::{self, Write};
 
@@ -10,7 +10,7 @@ use std::io::{self, Write};
 /// ship it, for the assigned tcp, udp, sctp and dccp ports of the snapshot's records.
 pub fn services(
     out: &mut impl Write,
-    records: &[Record],
+    records: &[ServiceRecord],
     snapshot: &SnapshotRow,
 ) -> io::Result<ServicesSummary> {
     let (entries, summary) = services_entries(records);
@@ -87,7 +87,7 @@ fn references(list: &Option<Vec<String>>) -> String {
 }
 
 /// Writes the records in the column layout of IANA's own CSV export.
-pub fn iana_csv(out: &mut impl Write, records: &[Record]) -> io::Result<()> {
+pub fn iana_csv(out: &mut impl Write, records: &[ServiceRecord]) -> io::Result<()> {
     let text = |field: &Option<String>| field.clone().unwrap_or_default();
     let rows = records.iter().map(|record| {
         [
@@ -113,8 +113,8 @@ mod tests {
     use super::*;
     use crate::store::{Seq, SnapshotId};
 
-    fn record(name: &str, protocol: &str, port: &str, description: &str) -> Record {
-        Record::entry(Some(name), Some(protocol), port, description)
+    fn record(name: &str, protocol: &str, port: &str, description: &str) -> ServiceRecord {
+        ServiceRecord::entry(Some(name), Some(protocol), port, description)
     }
 
     #[test]
@@ -146,6 +146,7 @@ mod tests {
             removed: None,
             modified: None,
             seq: Seq(1),
+            registry: crate::model::Registry::Services,
         };
         let summary = services(&mut out, &records, &snapshot).unwrap();
         let text = String::from_utf8(out).unwrap();

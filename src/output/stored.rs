@@ -6,7 +6,7 @@ use super::report::summary_line;
 use crate::fetch::Fetched;
 use crate::load::batch::BatchCounts;
 use crate::load::wayback::{BackfillCounts, CaptureError};
-use crate::model::{Change, ChangeKind};
+use crate::model::{Change, ChangeKind, Record, Registry};
 use crate::report::group_changes;
 use crate::store::{Placement, SnapshotRow, Stored};
 use std::io::{self, Write};
@@ -123,26 +123,31 @@ pub fn capture_problem(stamp: &str, url: &str, error: &CaptureError) -> String {
 const SUMMARY_LINES: usize = 5;
 
 /// What a fetch knows besides its outcome, for its report.
-pub struct FetchContext<'a> {
+pub struct FetchContext<'a, R: Record> {
     /// For a new snapshot: the one before it in history and the changes from it (None when it
     /// is the oldest).
-    pub before: Option<(&'a SnapshotRow, &'a [Change])>,
+    pub before: Option<(&'a SnapshotRow, &'a [Change<R>])>,
     /// The latest snapshot, which a stale copy is older than.
     pub latest: Option<&'a SnapshotRow>,
 }
 
 /// What `fetch` prints: nothing for "no change" when `quiet`, else one line, plus the first
 /// few changes of a new snapshot, grouped as `portreg changes` groups them (what cron mails).
-pub fn fetched(
+pub fn fetched<R: Record>(
     out: &mut impl Write,
     fetched: &Fetched,
-    context: &FetchContext,
+    context: &FetchContext<R>,
     quiet: bool,
 ) -> io::Result<()> {
+    // The port registry's lines are as they always were; another registry's say which.
+    let prefix = match R::REGISTRY {
+        Registry::Services => String::new(),
+        other => format!("{other}: "),
+    };
     let stored = match fetched {
         Fetched::NotModified if quiet => return Ok(()),
         Fetched::NotModified => {
-            return writeln!(out, "unchanged: not modified since the last fetch");
+            return writeln!(out, "{prefix}unchanged: not modified since the last fetch");
         }
         Fetched::Body(stored) => stored,
     };
@@ -150,7 +155,7 @@ pub fn fetched(
     match (stored, context.before) {
         (Stored::New { placement, .. }, None) => writeln!(
             out,
-            "stored snapshot {}: registry {}, {} records ({})",
+            "{prefix}stored snapshot {}: registry {}, {} records ({})",
             snapshot.id,
             snapshot.registry_date,
             snapshot.records,
@@ -160,51 +165,67 @@ pub fn fetched(
             }
         ),
         (Stored::New { placement, .. }, Some((previous, changes))) => {
-            let count = |kind| changes.iter().filter(|c| c.change == kind).count();
-            writeln!(
-                out,
-                "stored snapshot {}: registry {} (was {}){}: {} added, {} removed, {} modified",
-                snapshot.id,
-                snapshot.registry_date,
-                previous.registry_date,
-                placement_note(*placement),
-                count(ChangeKind::Added),
-                count(ChangeKind::Removed),
-                count(ChangeKind::Modified),
-            )?;
-            let lines = group_changes(changes);
-            // A "1 more" line would take the place of the line it hides.
-            let shown = if lines.len() > SUMMARY_LINES + 1 {
-                SUMMARY_LINES
-            } else {
-                lines.len()
-            };
-            for line in &lines[..shown] {
-                writeln!(out, "  {}", summary_line(line))?;
-            }
-            if shown < lines.len() {
-                writeln!(
-                    out,
-                    "  ... {} more: portreg diff {} {} --format markdown",
-                    lines.len() - shown,
-                    previous.id,
-                    snapshot.id
-                )?;
-            }
-            Ok(())
+            let head = format!("{prefix}stored snapshot {}", snapshot.id);
+            new_version(out, &head, (previous, snapshot), *placement, changes)
         }
         (Stored::Known { .. }, _) if quiet => Ok(()),
         (Stored::Known { placement, .. }, _) => match (placement, context.latest) {
             (Placement::BeforeLatest, Some(latest)) => writeln!(
                 out,
-                "stale copy: the server sent registry {} (snapshot {}), older than the latest stored ({}); nothing stored",
+                "{prefix}stale copy: the server sent registry {} (snapshot {}), older than the latest stored ({}); nothing stored",
                 snapshot.registry_date, snapshot.id, latest.registry_date
             ),
             _ => writeln!(
                 out,
-                "unchanged: registry {} (snapshot {})",
+                "{prefix}unchanged: registry {} (snapshot {})",
                 snapshot.registry_date, snapshot.id
             ),
         },
     }
+}
+
+/// A new version's lines in a fetch's report: `HEAD: registry D (was P): N added, ...`, then
+/// its first few changes as `portreg changes` groups them.
+fn new_version<R: Record>(
+    out: &mut impl Write,
+    head: &str,
+    (previous, snapshot): (&SnapshotRow, &SnapshotRow),
+    placement: Placement,
+    changes: &[Change<R>],
+) -> io::Result<()> {
+    let count = |kind| changes.iter().filter(|c| c.change == kind).count();
+    writeln!(
+        out,
+        "{head}: registry {} (was {}){}: {} added, {} removed, {} modified",
+        snapshot.registry_date,
+        previous.registry_date,
+        placement_note(placement),
+        count(ChangeKind::Added),
+        count(ChangeKind::Removed),
+        count(ChangeKind::Modified),
+    )?;
+    let lines = group_changes(changes);
+    // A "1 more" line would take the place of the line it hides.
+    let shown = if lines.len() > SUMMARY_LINES + 1 {
+        SUMMARY_LINES
+    } else {
+        lines.len()
+    };
+    for line in &lines[..shown] {
+        writeln!(out, "  {}", summary_line(line))?;
+    }
+    if shown < lines.len() {
+        let registry = match R::REGISTRY {
+            Registry::Services => String::new(),
+            other => format!(" --registry {other}"),
+        };
+        writeln!(
+            out,
+            "  ... {} more: portreg{registry} diff {} {} --format markdown",
+            lines.len() - shown,
+            previous.id,
+            snapshot.id
+        )?;
+    }
+    Ok(())
 }

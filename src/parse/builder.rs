@@ -2,14 +2,14 @@
 //! filled, text normalised, references written as the contract says, ordinals and content
 //! hashes given. The builder knows elements, never bytes: reading them is [`super::parser`]'s.
 
-use super::elements::{Elem, Frame, PersonField, Sink, classify};
+use super::elements::{Elem, Frame, PersonField, Sink, classify, holds_records};
 use super::reader::{attribute, attributes};
 use super::text::{self, normalise};
-use super::{IANA_NAMESPACE, ParseError, REGISTRY_ID};
-use crate::model::{ContentHashes, Person, Record, RecordField, Registry, RegistryDate};
+use super::{IANA_NAMESPACE, ParseError};
+use crate::model::{ContentHashes, Document, Field, FieldSlot, Person, Record, RegistryDate};
 use quick_xml::events::BytesStart;
-use rustc_hash::{FxBuildHasher, FxHashSet};
-use std::hash::BuildHasher;
+use rustc_hash::{FxHashSet, FxHasher};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// A record's own `<xref>` being read.
@@ -20,10 +20,9 @@ struct RecordXref {
     section: Option<String>,
 }
 
-/// Everything known of the document so far.
-#[derive(Default)]
-pub(super) struct Builder {
-    stack: Vec<Frame>,
+/// Everything known of the document so far; `R` is the registry's record.
+pub(super) struct Builder<R: Record> {
+    stack: Vec<Frame<R::Field>>,
     seen_root: bool,
     root_closed: bool,
     /// The root is unprefixed and binds no namespace but IANA's default (see
@@ -33,31 +32,54 @@ pub(super) struct Builder {
     people_plain: bool,
     title: Option<String>,
     updated: Option<String>,
-    records: Vec<Arc<Record>>,
+    records: Vec<Arc<R>>,
     people: Vec<Arc<Person>>,
     /// The content hash of every record and person pushed, in document order.
     hashes: ContentHashes,
     /// Digests of the keys seen so far; a repeat (rare) is then counted exactly.
     key_digests: FxHashSet<u64>,
-    record: Record,
+    record: R,
     person: Person,
     text: String,
     xref: RecordXref,
     xref_text: String,
 }
 
-/// An element a memo may hold: a `<record>` child of the root, or a `<person>` in `<people>`.
+/// An element a memo may hold: one of the registry's `<record>`s, or a `<person>` in `<people>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Reusable {
     Record,
     Person,
 }
 
-impl Builder {
-    /// A builder sized for a document of this many bytes (a record takes about 260 bytes of
-    /// XML, a person 150 after the records): growing a 5 MB vector by doubling copies it and
-    /// faults in fresh pages.
-    pub(super) fn for_document(len: usize) -> Builder {
+impl<R: Record> Default for Builder<R> {
+    fn default() -> Self {
+        Builder {
+            stack: Vec::new(),
+            seen_root: false,
+            root_closed: false,
+            root_plain: false,
+            people_plain: false,
+            title: None,
+            updated: None,
+            records: Vec::new(),
+            people: Vec::new(),
+            hashes: ContentHashes::default(),
+            key_digests: FxHashSet::default(),
+            record: R::default(),
+            person: Person::default(),
+            text: String::new(),
+            xref: RecordXref::default(),
+            xref_text: String::new(),
+        }
+    }
+}
+
+impl<R: Record> Builder<R> {
+    /// A builder sized for a document of this many bytes (a port record takes about 260
+    /// bytes of XML, a person 150 after the records): growing a 5 MB vector by doubling
+    /// copies it and faults in fresh pages.
+    pub(super) fn for_document(len: usize) -> Builder<R> {
         Builder {
             records: Vec::with_capacity(len / 260),
             people: Vec::with_capacity(len / 600),
@@ -66,8 +88,13 @@ impl Builder {
     }
 
     /// The innermost open element.
-    pub(super) fn innermost(&self) -> Option<&Frame> {
+    pub(super) fn innermost(&self) -> Option<&Frame<R::Field>> {
         self.stack.last()
+    }
+
+    /// The name of the innermost open element, for messages.
+    pub(super) fn innermost_name(&self) -> Option<&str> {
+        Some(self.stack.last()?.name(&R::RULES))
     }
 
     /// Whether the document has started and not ended: an end of input here cuts it short.
@@ -76,28 +103,30 @@ impl Builder {
     }
 
     /// What an element of this name, opened now in IANA's namespace, would be if a memo may
-    /// hold it: an unprefixed `<record>` child of the root or `<person>` in `<people>`, where
+    /// hold it: an unprefixed `<record>` of the registry or `<person>` in `<people>`, where
     /// no ancestor declares a namespace but the root's default, so it means the same wherever
     /// it stands.
     pub(super) fn reusable(&self, name: &str) -> Option<Reusable> {
         if !self.root_plain {
             return None;
         }
-        match (self.stack.last().map(|f| f.elem), name) {
-            (Some(Elem::Registry), "record") => Some(Reusable::Record),
-            (Some(Elem::People), "person") if self.people_plain => Some(Reusable::Person),
+        let parent = self.stack.last()?.elem;
+        match name {
+            "record" if holds_records(parent, &R::RULES) => Some(Reusable::Record),
+            "person" if parent == Elem::PersonList && self.people_plain => Some(Reusable::Person),
             _ => None,
         }
     }
 
     /// The record pushed last, with ordinal 1 as a memo keeps it, and its content hash.
-    pub(super) fn last_record(&self) -> Option<(Arc<Record>, i64)> {
+    pub(super) fn last_record(&self) -> Option<(Arc<R>, i64)> {
         let record = match self.records.last()? {
-            last if last.ordinal == 1 => Arc::clone(last),
-            last => Arc::new(Record {
-                ordinal: 1,
-                ..Record::clone(last)
-            }),
+            last if last.ordinal() == 1 => Arc::clone(last),
+            last => {
+                let mut first = R::clone(last);
+                first.set_ordinal(1);
+                Arc::new(first)
+            }
         };
         Some((record, *self.hashes.records.last()?))
     }
@@ -116,11 +145,11 @@ impl Builder {
     }
 
     /// A record, hashed, with ordinal 1 (parsed afresh, or reused from a memo).
-    pub(super) fn push_record(&mut self, mut record: Arc<Record>, hash: i64) {
+    pub(super) fn push_record(&mut self, mut record: Arc<R>, hash: i64) {
         self.hashes.records.push(hash);
         let ordinal = self.ordinal_of(&record);
-        if ordinal != record.ordinal {
-            Arc::make_mut(&mut record).ordinal = ordinal;
+        if ordinal != record.ordinal() {
+            Arc::make_mut(&mut record).set_ordinal(ordinal);
         }
         self.records.push(record);
     }
@@ -131,31 +160,34 @@ impl Builder {
         self.people.push(person);
     }
 
-    /// 1 + the number of earlier records with the same (name, protocol, port).
-    fn ordinal_of(&mut self, record: &Record) -> u32 {
-        let digest = FxBuildHasher.hash_one((&record.name, &record.protocol, &record.port));
-        if self.key_digests.insert(digest) {
+    /// 1 + the number of earlier records with the same key fields.
+    fn ordinal_of(&mut self, record: &R) -> u32 {
+        let mut hasher = FxHasher::default();
+        for field in R::Field::KEY {
+            field.value(record).hash(&mut hasher);
+        }
+        if self.key_digests.insert(hasher.finish()) {
             return 1;
         }
-        let same_key = |other: &&Arc<Record>| {
-            other.name == record.name
-                && other.protocol == record.protocol
-                && other.port == record.port
+        let same_key = |other: &&Arc<R>| {
+            R::Field::KEY
+                .iter()
+                .all(|field| field.value(other) == field.value(record))
         };
         1 + self.records.iter().filter(same_key).count() as u32
     }
 
-    /// The registry, once the document has ended.
-    pub(super) fn finish(self) -> Result<Registry, ParseError> {
+    /// The document, once it has ended.
+    pub(super) fn finish(self) -> Result<Document<R>, ParseError> {
         if !self.seen_root {
             return Err(ParseError::Malformed {
                 position: 0,
                 message: "no root element".into(),
             });
         }
-        if let Some(frame) = self.stack.last() {
+        if let Some(inside) = self.innermost_name() {
             return Err(ParseError::Truncated {
-                inside: frame.name().to_owned(),
+                inside: inside.to_owned(),
             });
         }
         let updated = self.updated.ok_or(ParseError::NoUpdatedDate)?;
@@ -165,7 +197,7 @@ impl Builder {
         if self.records.is_empty() {
             return Err(ParseError::NoRecords);
         }
-        Ok(Registry {
+        Ok(Document {
             title: self.title,
             updated,
             records: self.records,
@@ -186,8 +218,11 @@ impl Builder {
         let local: &str = local_name.as_ref();
         let (elem, sink) = match self.stack.last().map(|f| (f.elem, f.sink)) {
             None => (self.open_root(start, local, in_iana)?, Sink::Nowhere),
+            Some((Elem::Root, _)) if in_iana && local == "registry" => {
+                (self.open_inner_registry(start), Sink::Nowhere)
+            }
             Some((parent, parent_sink)) => {
-                let elem = classify(parent, local, in_iana, self.stack.len() == 1);
+                let elem = classify(&R::RULES, parent, local, in_iana);
                 self.open_child(start, elem, parent_sink)
             }
         };
@@ -207,7 +242,7 @@ impl Builder {
         start: &BytesStart,
         local: &str,
         in_iana: bool,
-    ) -> Result<Elem, ParseError> {
+    ) -> Result<Elem<R::Field>, ParseError> {
         if self.seen_root {
             return Err(ParseError::Malformed {
                 position: 0,
@@ -224,8 +259,11 @@ impl Builder {
             });
         }
         let id = attribute(start, "id").unwrap_or_default();
-        if id != REGISTRY_ID {
-            return Err(ParseError::WrongRegistry { id });
+        if id != R::REGISTRY.root_id() {
+            return Err(ParseError::WrongRegistry {
+                id,
+                expected: R::REGISTRY,
+            });
         }
         // The real registry binds only the default namespace, to IANA's.
         self.root_plain = start.name().as_ref() == "registry"
@@ -234,11 +272,25 @@ impl Builder {
                 key != "xmlns" && !key.starts_with("xmlns:")
                     || key == "xmlns" && a.value.as_ref() == IANA_NAMESPACE
             });
-        Ok(Elem::Registry)
+        Ok(Elem::Root)
+    }
+
+    /// A `<registry>` inside the root: the one that holds the records, if the registry keeps
+    /// them in one of this id; any other is not the registry's.
+    fn open_inner_registry(&mut self, start: &BytesStart) -> Elem<R::Field> {
+        match R::RULES.records_in {
+            Some(id) if attribute(start, "id").as_deref() == Some(id) => Elem::Records,
+            _ => Elem::Other,
+        }
     }
 
     /// An element inside the root: what its start tag says, and where its text goes.
-    fn open_child(&mut self, start: &BytesStart, elem: Elem, parent_sink: Sink) -> (Elem, Sink) {
+    fn open_child(
+        &mut self,
+        start: &BytesStart,
+        elem: Elem<R::Field>,
+        parent_sink: Sink,
+    ) -> (Elem<R::Field>, Sink) {
         let sink = match elem {
             Elem::Title | Elem::Updated | Elem::Field(_) | Elem::PersonField(_) => {
                 self.text.clear();
@@ -246,11 +298,12 @@ impl Builder {
             }
             Elem::Record => {
                 let [date, updated] = attributes(start, ["date", "updated"]);
-                self.record = Record {
-                    registered: date.and_then(non_empty),
-                    modified: updated.and_then(non_empty),
-                    ..Record::default()
-                };
+                self.record = R::default();
+                for (field, value) in [(R::RULES.registered, date), (R::RULES.modified, updated)] {
+                    if let FieldSlot::Text(slot) = field.slot(&mut self.record) {
+                        *slot = value.and_then(non_empty);
+                    }
+                }
                 Sink::Nowhere
             }
             Elem::Person => {
@@ -270,8 +323,8 @@ impl Builder {
                 self.xref_text.clear();
                 Sink::XrefText
             }
-            Elem::AssigneeXref | Elem::ContactXref => {
-                self.open_person_xref(start, elem);
+            Elem::PeopleXref(field) => {
+                self.open_person_xref(start, field);
                 Sink::Nowhere
             }
             Elem::InlineXref { .. } => return self.open_inline_xref(start, parent_sink),
@@ -282,34 +335,33 @@ impl Builder {
                 }
                 parent_sink
             }
-            Elem::People => {
+            Elem::PersonList => {
                 self.people_plain = start.attributes().flatten().all(|a| {
                     let key: &str = a.key.as_ref();
                     !key.starts_with("xmlns")
                 });
                 Sink::Nowhere
             }
-            Elem::Registry | Elem::Assignee | Elem::Contact | Elem::Other => Sink::Nowhere,
+            Elem::Root | Elem::Records | Elem::People(_) | Elem::Other => Sink::Nowhere,
         };
         (elem, sink)
     }
 
-    /// `<assignee><xref type="person" data="ID"/>` and the same in `<contact>`.
-    fn open_person_xref(&mut self, start: &BytesStart, elem: Elem) {
+    /// `<assignee><xref type="person" data="ID"/>`: the id joins the element's list field.
+    fn open_person_xref(&mut self, start: &BytesStart, field: R::Field) {
         let [kind, data] = attributes(start, ["type", "data"]);
         if let (Some("person"), Some(id)) = (kind.as_deref(), data.and_then(non_empty)) {
-            let list = if elem == Elem::AssigneeXref {
-                &mut self.record.assignee
-            } else {
-                &mut self.record.contact
-            };
-            list.get_or_insert_with(Vec::new).push(id);
+            push_to_list(field.slot(&mut self.record), id);
         }
     }
 
     /// An `<xref>` inside text: `[data]`, or its own text in brackets when it has no data
     /// (the element then says that a closing bracket is owed).
-    fn open_inline_xref(&mut self, start: &BytesStart, parent_sink: Sink) -> (Elem, Sink) {
+    fn open_inline_xref(
+        &mut self,
+        start: &BytesStart,
+        parent_sink: Sink,
+    ) -> (Elem<R::Field>, Sink) {
         let buf = self.sink_buffer(parent_sink);
         match attribute(start, "data").and_then(non_empty) {
             Some(data) => {
@@ -364,13 +416,13 @@ impl Builder {
     }
 }
 
-impl Builder {
+impl<R: Record> Builder<R> {
     /// The innermost element ends: what it held goes where it belongs. Returns what it was.
-    pub(super) fn close(&mut self) -> Option<Elem> {
+    pub(super) fn close(&mut self) -> Option<Elem<R::Field>> {
         let frame = self.stack.pop()?;
         let parent_sink = self.stack.last().map_or(Sink::Nowhere, |p| p.sink);
         match frame.elem {
-            Elem::Registry => self.root_closed = self.stack.is_empty(),
+            Elem::Root => self.root_closed = true,
             Elem::Title => self.title = normalise(&self.text),
             Elem::Updated => self.updated = normalise(&self.text),
             Elem::Field(field) => self.close_field(field),
@@ -399,24 +451,29 @@ impl Builder {
                 }
             }
             Elem::InlineXref { bracket: false }
-            | Elem::Assignee
-            | Elem::AssigneeXref
-            | Elem::Contact
-            | Elem::ContactXref
-            | Elem::People
+            | Elem::Records
+            | Elem::People(_)
+            | Elem::PeopleXref(_)
+            | Elem::PersonList
             | Elem::Other => {}
         }
         Some(frame.elem)
     }
 
-    fn close_field(&mut self, field: RecordField) {
+    fn close_field(&mut self, field: R::Field) {
         let value = normalise(&self.text);
-        let value = match field {
-            RecordField::Protocol => value.map(|p| p.to_lowercase()),
-            _ => value,
-        };
-        if let Some(slot) = field.text_mut(&mut self.record) {
-            join_into(slot, value);
+        match field.slot(&mut self.record) {
+            FieldSlot::Text(slot) if R::RULES.lower_case.contains(&field) => {
+                join_into(slot, value.map(|text| text.to_lowercase()))
+            }
+            FieldSlot::Text(slot) => join_into(slot, value),
+            // `<ipv6>Y</ipv6>`: a yes in any case.
+            FieldSlot::Flag(flag) => *flag = value.is_some_and(|v| v.eq_ignore_ascii_case("y")),
+            FieldSlot::List(list) => {
+                if let Some(value) = value {
+                    list.get_or_insert_with(Vec::new).push(value);
+                }
+            }
         }
     }
 
@@ -436,16 +493,13 @@ impl Builder {
         let xref = std::mem::take(&mut self.xref);
         if xref.kind == "person" {
             if let Some(id) = xref.data {
-                self.record.contact.get_or_insert_with(Vec::new).push(id);
+                push_to_list(R::RULES.contact.slot(&mut self.record), id);
             }
             return;
         }
         let text = normalise(&self.xref_text);
         if let Some(reference) = reference_string(&xref, text.as_deref()) {
-            self.record
-                .references
-                .get_or_insert_with(Vec::new)
-                .push(reference);
+            push_to_list(R::RULES.references.slot(&mut self.record), reference);
         }
     }
 }
@@ -472,6 +526,13 @@ fn reference_string(xref: &RecordXref, text: Option<&str>) -> Option<String> {
         reference.push(')');
     }
     Some(reference)
+}
+
+/// Adds an item to a list field (a field of another kind takes nothing).
+fn push_to_list(slot: FieldSlot, item: String) {
+    if let FieldSlot::List(list) = slot {
+        list.get_or_insert_with(Vec::new).push(item);
+    }
 }
 
 fn join_into(slot: &mut Option<String>, value: Option<String>) {

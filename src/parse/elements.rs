@@ -1,42 +1,35 @@
 //! What each element of a registry document is, as far as the registry goes: the parser keeps
-//! a stack of these, one per open element.
+//! a stack of these, one per open element. Which elements hold which fields is the record's
+//! ([`ParseRules`]).
 
-use crate::model::RecordField;
+use crate::model::{Field, ParseRules};
 
-/// What an open element is, as far as the parser cares.
+/// What an open element is, as far as the parser cares; `F` is the record's field type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Elem {
-    Registry,
+pub(super) enum Elem<F> {
+    /// The root `<registry>`.
+    Root,
+    /// The `<registry>` inside the root that holds the records, for a registry that keeps
+    /// them there (see [`ParseRules::records_in`]).
+    Records,
     Title,
     Updated,
     Record,
     /// A record's text field (`<name>`, `<number>`, `<note>`, ...).
-    Field(RecordField),
+    Field(F),
     RecordXref,
-    Assignee,
-    AssigneeXref,
-    Contact,
-    ContactXref,
+    /// An element whose `<xref type="person">` children make a list field (`<assignee>`).
+    People(F),
+    PeopleXref(F),
     InlineXref {
         bracket: bool,
     },
     InlineOther,
-    People,
+    PersonList,
     Person,
     PersonField(PersonField),
     Other,
 }
-
-/// The elements of a record that hold a text field, and the field each holds.
-const RECORD_TEXT_ELEMENTS: [(&str, RecordField); 7] = [
-    ("name", RecordField::Name),
-    ("protocol", RecordField::Protocol),
-    ("number", RecordField::Port),
-    ("description", RecordField::Description),
-    ("note", RecordField::Notes),
-    ("sc", RecordField::ServiceCode),
-    ("unauthorized", RecordField::Unauthorized),
-];
 
 /// A person's text field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +50,8 @@ pub(super) enum Sink {
 
 /// An open element.
 #[derive(Debug, Clone)]
-pub(super) struct Frame {
-    pub elem: Elem,
+pub(super) struct Frame<F> {
+    pub elem: Elem<F>,
     pub sink: Sink,
     /// The element's name when [`Elem`] does not say it (unknown elements), for messages.
     pub unknown_name: Option<Box<str>>,
@@ -66,24 +59,28 @@ pub(super) struct Frame {
     pub qname: Option<(usize, usize)>,
 }
 
-impl Frame {
+/// The element of `elements` that holds `field`.
+fn element_of<F: Field>(elements: &[(&'static str, F)], field: F) -> &'static str {
+    elements
+        .iter()
+        .find_map(|&(name, f)| (f == field).then_some(name))
+        .unwrap_or("?")
+}
+
+impl<F: Field> Frame<F> {
     /// The element's local name.
-    pub fn name(&self) -> &str {
+    pub fn name(&self, rules: &ParseRules<F>) -> &str {
         match self.elem {
-            Elem::Registry => "registry",
+            Elem::Root | Elem::Records => "registry",
             Elem::Title => "title",
             Elem::Updated => "updated",
             Elem::Record => "record",
-            Elem::Field(field) => RECORD_TEXT_ELEMENTS
-                .iter()
-                .find_map(|&(name, f)| (f == field).then_some(name))
-                .unwrap_or("?"),
+            Elem::Field(field) => element_of(rules.text_elements, field),
+            Elem::People(field) => element_of(rules.people_elements, field),
             Elem::PersonField(PersonField::Name) => "name",
-            Elem::RecordXref | Elem::AssigneeXref | Elem::ContactXref => "xref",
+            Elem::RecordXref | Elem::PeopleXref(_) => "xref",
             Elem::InlineXref { .. } => "xref",
-            Elem::Assignee => "assignee",
-            Elem::Contact => "contact",
-            Elem::People => "people",
+            Elem::PersonList => "people",
             Elem::Person => "person",
             Elem::PersonField(PersonField::Org) => "org",
             Elem::PersonField(PersonField::Uri) => "uri",
@@ -93,31 +90,47 @@ impl Frame {
     }
 }
 
-/// What an element is, from its parent, its local name and its namespace. `top_level`: the
-/// parent is the root element.
-pub(super) fn classify(parent: Elem, local: &str, in_iana: bool, top_level: bool) -> Elem {
+/// Whether `<record>` children of this element are the registry's records.
+pub(super) fn holds_records<F: Field>(elem: Elem<F>, rules: &ParseRules<F>) -> bool {
+    match elem {
+        Elem::Root => rules.records_in.is_none(),
+        Elem::Records => true,
+        _ => false,
+    }
+}
+
+/// What an element is, from its parent, its local name and its namespace. A `<registry>`
+/// inside the root is [`Elem::Other`] here: whether it holds the records depends on its id.
+pub(super) fn classify<F: Field>(
+    rules: &ParseRules<F>,
+    parent: Elem<F>,
+    local: &str,
+    in_iana: bool,
+) -> Elem<F> {
     if !in_iana {
         return match parent {
             Elem::Field(_) | Elem::PersonField(_) | Elem::InlineOther => Elem::InlineOther,
             _ => Elem::Other,
         };
     }
-    if parent == Elem::Record
-        && let Some(field) = record_text_field(local)
-    {
-        return Elem::Field(field);
+    if parent == Elem::Record {
+        if let Some(field) = field_of(rules.text_elements, local) {
+            return Elem::Field(field);
+        }
+        if let Some(field) = field_of(rules.people_elements, local) {
+            return Elem::People(field);
+        }
+    }
+    if local == "record" && holds_records(parent, rules) {
+        return Elem::Record;
     }
     match (parent, local) {
-        (Elem::Registry, "record") => Elem::Record,
-        (Elem::Registry, "title") if top_level => Elem::Title,
-        (Elem::Registry, "updated") if top_level => Elem::Updated,
-        (Elem::Registry, "people") => Elem::People,
+        (Elem::Root, "title") => Elem::Title,
+        (Elem::Root, "updated") => Elem::Updated,
+        (Elem::Root, "people") => Elem::PersonList,
         (Elem::Record, "xref") => Elem::RecordXref,
-        (Elem::Record, "assignee") => Elem::Assignee,
-        (Elem::Record, "contact") => Elem::Contact,
-        (Elem::Assignee, "xref") => Elem::AssigneeXref,
-        (Elem::Contact, "xref") => Elem::ContactXref,
-        (Elem::People, "person") => Elem::Person,
+        (Elem::People(field), "xref") => Elem::PeopleXref(field),
+        (Elem::PersonList, "person") => Elem::Person,
         (Elem::Person, "name") => Elem::PersonField(PersonField::Name),
         (Elem::Person, "org") => Elem::PersonField(PersonField::Org),
         (Elem::Person, "uri") => Elem::PersonField(PersonField::Uri),
@@ -144,9 +157,9 @@ pub(super) fn classify(parent: Elem, local: &str, in_iana: bool, top_level: bool
     }
 }
 
-/// The record field an element of this name holds.
-fn record_text_field(local: &str) -> Option<RecordField> {
-    RECORD_TEXT_ELEMENTS
+/// The field an element of this name holds, by `elements`.
+fn field_of<F: Field>(elements: &[(&'static str, F)], local: &str) -> Option<F> {
+    elements
         .iter()
         .find_map(|&(name, field)| (name == local).then_some(field))
 }

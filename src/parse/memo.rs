@@ -15,26 +15,26 @@ use std::sync::Arc;
 /// The elements of the previous document parsed with this memo, by a hash of their bytes,
 /// and the elements of the document being parsed, for the next one.
 #[derive(Default)]
-pub struct ParseMemo {
+pub struct ParseMemo<R: Record> {
     /// The previous document.
     bytes: Vec<u8>,
-    entries: MemoEntries,
+    entries: MemoEntries<R>,
     /// The entry of `entries` taken last.
     taken: Option<u32>,
     /// The document being parsed: its elements so far.
-    next: MemoEntries,
+    next: MemoEntries<R>,
 }
 
 /// A parsed element and its content hash (which does not depend on where it stands).
 #[derive(Clone)]
-pub(super) enum Memoized {
+pub(super) enum Memoized<R> {
     /// Shared with the registry that produced it: reuse copies no strings. Its ordinal is 1.
-    Record(Arc<Record>, i64),
+    Record(Arc<R>, i64),
     /// None: a person without an id, which is not kept.
     Person(Option<(Arc<Person>, i64)>),
 }
 
-impl ParseMemo {
+impl<R: Record> ParseMemo<R> {
     /// A new document starts.
     pub(super) fn begin(&mut self) {
         self.next.clear();
@@ -43,7 +43,7 @@ impl ParseMemo {
 
     /// The element at `document[at..end]`, if the previous document had one of exactly these
     /// bytes (compared in full, not by hash). It counts as seen in this document too.
-    pub(super) fn take(&mut self, document: &[u8], at: usize, end: usize) -> Option<Memoized> {
+    pub(super) fn take(&mut self, document: &[u8], at: usize, end: usize) -> Option<Memoized<R>> {
         let element = &document[at..end];
         let digest = FxBuildHasher.hash_one(element);
         let previous = &self.bytes;
@@ -64,7 +64,7 @@ impl ParseMemo {
         document: &[u8],
         from: usize,
         ends_well: impl Fn(usize) -> bool,
-    ) -> Option<(Memoized, usize)> {
+    ) -> Option<(Memoized<R>, usize)> {
         let taken = self.taken? as usize;
         let (before, rest) = self.entries.items.split_at_mut(taken + 1);
         let (last, next) = (before.last()?, rest.first_mut()?);
@@ -85,7 +85,7 @@ impl ParseMemo {
     }
 
     /// The element at `document[at..end]` parsed to `item`.
-    pub(super) fn remember(&mut self, document: &[u8], at: usize, end: usize, item: Memoized) {
+    pub(super) fn remember(&mut self, document: &[u8], at: usize, end: usize, item: Memoized<R>) {
         let digest = FxBuildHasher.hash_one(&document[at..end]);
         self.next.insert(document, digest, at, end, item);
     }
@@ -108,13 +108,21 @@ impl ParseMemo {
 
 /// Parsed elements by the hash of their bytes: one arena, with a chain per hash for the
 /// (rare) repeats and collisions. A map of vectors cost 25 MB more for a whole registry.
-#[derive(Default)]
-struct MemoEntries {
+struct MemoEntries<R> {
     heads: FxHashMap<u64, u32>,
-    items: Vec<MemoEntry>,
+    items: Vec<MemoEntry<R>>,
 }
 
-struct MemoEntry {
+impl<R> Default for MemoEntries<R> {
+    fn default() -> Self {
+        MemoEntries {
+            heads: FxHashMap::default(),
+            items: Vec::new(),
+        }
+    }
+}
+
+struct MemoEntry<R> {
     start: usize,
     end: usize,
     digest: u64,
@@ -124,19 +132,26 @@ struct MemoEntry {
     /// The next entry with the same digest.
     next: u32,
     /// Taken when reused.
-    item: Option<Memoized>,
+    item: Option<Memoized<R>>,
 }
 
 const NO_ENTRY: u32 = u32::MAX;
 
-impl MemoEntries {
+impl<R: Clone> MemoEntries<R> {
     fn clear(&mut self) {
         self.heads.clear();
         self.items.clear();
     }
 
     /// Adds the element at `document[start..end]`, after the ones added before it.
-    fn insert(&mut self, document: &[u8], digest: u64, start: usize, end: usize, item: Memoized) {
+    fn insert(
+        &mut self,
+        document: &[u8],
+        digest: u64,
+        start: usize,
+        end: usize,
+        item: Memoized<R>,
+    ) {
         let Ok(index) = u32::try_from(self.items.len()) else {
             return;
         };
@@ -162,7 +177,7 @@ impl MemoEntries {
         &mut self,
         digest: u64,
         same: impl Fn(usize, usize) -> bool,
-    ) -> Option<(u32, Memoized)> {
+    ) -> Option<(u32, Memoized<R>)> {
         let mut index = *self.heads.get(&digest)?;
         while let Some(entry) = self.items.get_mut(index as usize) {
             if entry.item.is_some() && same(entry.start, entry.end) {

@@ -1,9 +1,11 @@
-//! The registry parser: one pass of quick-xml over a document's bytes, into a [`Registry`].
+//! The registry parser: one pass of quick-xml over a document's bytes, into a [`Document`] of
+//! one registry's records (the record type says which, and how its documents hold records:
+//! [`crate::model::ParseRules`]).
 //!
 //! It keeps what the contract names and ignores everything else, so new elements in a later
 //! format do not break it; elements count only in IANA's namespace (or in none). It refuses
-//! anything that is not one complete `service-names-port-numbers` registry, and it never
-//! panics on input: every way a document can be wrong is a [`ParseError`]. No I/O.
+//! anything that is not one complete document of the registry asked for, and it never panics
+//! on input: every way a document can be wrong is a [`ParseError`]. No I/O.
 //!
 //! - [`parser`]: the loop that reads a document and hands its elements on.
 //! - [`reader`]: reading XML events, and which namespace an element is in.
@@ -21,11 +23,11 @@ mod text;
 
 pub use memo::ParseMemo;
 
-use crate::model::{Registry, RegistryDate};
+use crate::model::{Document, Record, Registry, RegistryDate};
 use parser::Parser;
+use quick_xml::events::Event;
 
 pub const IANA_NAMESPACE: &str = "http://www.iana.org/assignments";
-pub const REGISTRY_ID: &str = "service-names-port-numbers";
 
 /// Why a document is not a registry portreg can store.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -40,8 +42,13 @@ pub enum ParseError {
     Malformed { position: u64, message: String },
     #[error("not an IANA registry: the root element is <{root}>")]
     NotARegistry { root: String },
-    #[error("the IANA registry {id:?}, not {REGISTRY_ID:?}")]
-    WrongRegistry { id: String },
+    #[error("the IANA registry {id:?}, not {:?}", expected.root_id())]
+    WrongRegistry { id: String, expected: Registry },
+    #[error(
+        "the IANA registry {id:?}, which portreg does not keep (it keeps {})",
+        known_root_ids()
+    )]
+    UnknownRegistry { id: String },
     #[error("the registry has no <updated> date")]
     NoUpdatedDate,
     #[error("the registry's <updated> date {0:?} is not a YYYY-MM-DD date")]
@@ -50,35 +57,81 @@ pub enum ParseError {
     NoRecords,
 }
 
-/// Parses a whole registry document.
-pub fn parse_registry(bytes: &[u8]) -> Result<Registry, ParseError> {
+/// `"service-names-port-numbers" and "protocol-numbers"`.
+fn known_root_ids() -> String {
+    let ids: Vec<String> = Registry::ALL
+        .iter()
+        .map(|r| format!("{:?}", r.root_id()))
+        .collect();
+    ids.join(" and ")
+}
+
+/// Parses a whole document of `R`'s registry.
+pub fn parse_document<R: Record>(bytes: &[u8]) -> Result<Document<R>, ParseError> {
     check_not_empty_or_html(bytes)?;
     Parser::new(None, false).run(bytes)
 }
 
-/// Parses like [`parse_registry`], reusing the records and people of the previous document
+/// Which registry a document is, from its root element (what comes before it is read, not
+/// what comes after): the error a parse would give when it is none that portreg keeps.
+pub fn registry_of(bytes: &[u8]) -> Result<Registry, ParseError> {
+    check_not_empty_or_html(bytes)?;
+    let mut reader = reader::XmlReader::new(bytes, false);
+    loop {
+        let position = reader.buffer_position();
+        let (in_iana, start) = match reader.read_event() {
+            Ok((in_iana, Event::Start(start) | Event::Empty(start))) => (in_iana, start),
+            Ok((_, Event::Eof)) => {
+                return Err(ParseError::Malformed {
+                    position,
+                    message: "no root element".into(),
+                });
+            }
+            Ok(_) => continue,
+            Err(error) => {
+                return Err(ParseError::Malformed {
+                    position: reader.error_position().max(position),
+                    message: error.to_string(),
+                });
+            }
+        };
+        let local_name = start.local_name();
+        let local: &str = local_name.as_ref();
+        let local = local.to_owned();
+        if local != "registry" || !in_iana {
+            if local.eq_ignore_ascii_case("html") {
+                return Err(ParseError::Html);
+            }
+            return Err(ParseError::NotARegistry { root: local });
+        }
+        let id = reader::attribute(&start, "id").unwrap_or_default();
+        return Registry::of_root_id(&id).ok_or(ParseError::UnknownRegistry { id });
+    }
+}
+
+/// Parses like [`parse_document`], reusing the records and people of the previous document
 /// parsed with the same memo whose bytes are identical: what a batch does, where consecutive
 /// versions share all but a few hundred of their 20,000 elements.
 ///
-/// The result is exactly that of [`parse_registry`]: an element is reused only when its bytes
+/// The result is exactly that of [`parse_document`]: an element is reused only when its bytes
 /// equal (compared in full, not by hash) those of an element that was parsed in the same
-/// context (a `<record>` child of the root, or a `<person>` in `<people>`, unprefixed, with the
-/// root binding no prefixes). Every other element, and all the rest of the document, is parsed
+/// context (one of the registry's `<record>`s, or a `<person>` in `<people>`, unprefixed, with
+/// the root binding no prefixes). Every other element, and all the rest of the document, is parsed
 /// as usual. A reused element's end is found by its end tag, and the elements after it by
 /// comparing bytes with the previous document (see [`ParseMemo`]).
-pub fn parse_registry_with_memo(
+pub fn parse_with_memo<R: Record>(
     bytes: &[u8],
-    memo: &mut ParseMemo,
-) -> Result<Registry, ParseError> {
+    memo: &mut ParseMemo<R>,
+) -> Result<Document<R>, ParseError> {
     check_not_empty_or_html(bytes)?;
     Parser::new(Some(memo), false).run(bytes)
 }
 
-/// Parses like [`parse_registry`], always with namespace resolution, which `parse_registry`
+/// Parses like [`parse_document`], always with namespace resolution, which `parse_document`
 /// skips where the names alone tell every element's namespace: the two must agree (the
 /// `parse` fuzz target checks it).
 #[doc(hidden)]
-pub fn parse_registry_namespace_aware(bytes: &[u8]) -> Result<Registry, ParseError> {
+pub fn parse_namespace_aware<R: Record>(bytes: &[u8]) -> Result<Document<R>, ParseError> {
     check_not_empty_or_html(bytes)?;
     Parser::new(None, true).run(bytes)
 }

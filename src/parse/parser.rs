@@ -3,11 +3,11 @@
 
 use super::ParseError;
 use super::builder::{Builder, Reusable};
-use super::elements::{Elem, Frame};
+use super::elements::Elem;
 use super::memo::{Memoized, ParseMemo};
 use super::reader::{XmlReader, name_span, namespaces_follow_from_names, restartable_at};
 use super::text::push_entity;
-use crate::model::Registry;
+use crate::model::{Document, Record};
 use memchr::memmem::Finder;
 use quick_xml::events::{BytesStart, Event};
 use std::sync::LazyLock;
@@ -17,11 +17,11 @@ use std::sync::LazyLock;
 static RECORD_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</record>"));
 static PERSON_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</person>"));
 
-/// One document being read.
-pub(super) struct Parser<'m> {
-    builder: Builder,
+/// One document being read; `R` is the registry's record.
+pub(super) struct Parser<'m, R: Record> {
+    builder: Builder<R>,
     /// The previous document's elements, to reuse.
-    memo: Option<&'m mut ParseMemo>,
+    memo: Option<&'m mut ParseMemo<R>>,
     /// Where the reusable element being parsed started, to remember it when it ends.
     element_start: Option<usize>,
     /// Read with namespace resolution even where names alone tell the namespace (see
@@ -38,8 +38,8 @@ enum Next {
     End,
 }
 
-impl<'m> Parser<'m> {
-    pub(super) fn new(memo: Option<&'m mut ParseMemo>, namespace_aware: bool) -> Parser<'m> {
+impl<'m, R: Record> Parser<'m, R> {
+    pub(super) fn new(memo: Option<&'m mut ParseMemo<R>>, namespace_aware: bool) -> Parser<'m, R> {
         Parser {
             builder: Builder::default(),
             memo,
@@ -48,7 +48,7 @@ impl<'m> Parser<'m> {
         }
     }
 
-    pub(super) fn run(mut self, document: &[u8]) -> Result<Registry, ParseError> {
+    pub(super) fn run(mut self, document: &[u8]) -> Result<Document<R>, ParseError> {
         self.builder = Builder::for_document(document.len());
         if let Some(memo) = self.memo.as_deref_mut() {
             memo.begin();
@@ -234,7 +234,7 @@ impl<'m> Parser<'m> {
         let tail = bytes.get(position as usize..).unwrap_or_default();
         let at_end = !tail.contains(&b'>');
         if at_end && self.builder.inside_root() {
-            let inside = self.builder.innermost().map_or("registry", Frame::name);
+            let inside = self.builder.innermost_name().unwrap_or("registry");
             return ParseError::Truncated {
                 inside: inside.to_owned(),
             };

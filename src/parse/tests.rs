@@ -3,8 +3,13 @@
 
 use super::reader::namespaces_follow_from_names;
 use super::*;
-use crate::model::{Person, Record};
+use crate::model::{Document, Person, ServiceRecord};
 use std::sync::Arc;
+
+/// A port registry document parsed, as most of these tests read one.
+fn parse_services(bytes: &[u8]) -> Result<Document<ServiceRecord>, ParseError> {
+    parse_document::<ServiceRecord>(bytes)
+}
 
 fn doc(body: &str) -> String {
     format!(
@@ -18,10 +23,10 @@ fn doc(body: &str) -> String {
     )
 }
 
-fn one(body: &str) -> Record {
-    let registry = parse_registry(doc(body).as_bytes()).unwrap();
+fn one(body: &str) -> ServiceRecord {
+    let registry = parse_services(doc(body).as_bytes()).unwrap();
     assert_eq!(registry.records.len(), 1);
-    Record::clone(&registry.records[0])
+    ServiceRecord::clone(&registry.records[0])
 }
 
 #[test]
@@ -124,7 +129,7 @@ fn repeated_text_elements_are_joined() {
 
 #[test]
 fn repeated_keys_get_ordinals_in_document_order() {
-    let registry = parse_registry(
+    let registry = parse_services(
         doc(
             "<record><name>rdp</name><description>a</description></record>\
              <record><name>rdp</name><description>b</description></record>\
@@ -139,7 +144,7 @@ fn repeated_keys_get_ordinals_in_document_order() {
 
 #[test]
 fn reads_people_and_metadata() {
-    let registry = parse_registry(
+    let registry = parse_services(
         doc(r#"<record><name>x</name></record>
         <people><person id="Jon_Postel"><name>Jon Postel</name><org>ISI</org>
         <uri>mailto:postel&amp;isi.edu</uri><updated>2003-11</updated></person></people>"#)
@@ -172,49 +177,50 @@ fn elements_in_other_namespaces_are_ignored() {
 #[test]
 fn refuses_what_is_not_one_complete_registry() {
     let complete = doc("<record><name>x</name><protocol>tcp</protocol><number>1</number></record>");
-    assert_eq!(parse_registry(b""), Err(ParseError::Empty));
-    assert_eq!(parse_registry(b"  \n"), Err(ParseError::Empty));
+    assert_eq!(parse_services(b""), Err(ParseError::Empty));
+    assert_eq!(parse_services(b"  \n"), Err(ParseError::Empty));
     assert_eq!(
-        parse_registry(b"<!DOCTYPE html><html><body>503</body></html>"),
+        parse_services(b"<!DOCTYPE html><html><body>503</body></html>"),
         Err(ParseError::Html)
     );
     assert!(matches!(
-        parse_registry(b"just some text"),
+        parse_services(b"just some text"),
         Err(ParseError::Malformed { .. })
     ));
     assert!(matches!(
-        parse_registry(b"{\"json\": true}"),
+        parse_services(b"{\"json\": true}"),
         Err(ParseError::Malformed { .. })
     ));
     assert_eq!(
-        parse_registry(
+        parse_services(
             br#"<registry xmlns="http://www.iana.org/assignments" id="protocol-numbers"><updated>2024-01-01</updated></registry>"#
         ),
         Err(ParseError::WrongRegistry {
-            id: "protocol-numbers".into()
+            id: "protocol-numbers".into(),
+            expected: Registry::Services,
         })
     );
     assert_eq!(
-        parse_registry(b"<feed><entry/></feed>"),
+        parse_services(b"<feed><entry/></feed>"),
         Err(ParseError::NotARegistry {
             root: "feed".into()
         })
     );
     assert_eq!(
-        parse_registry(doc("").as_bytes()),
+        parse_services(doc("").as_bytes()),
         Err(ParseError::NoRecords)
     );
     let no_date = complete.replace("<updated>2024-01-02</updated>", "");
     assert_eq!(
-        parse_registry(no_date.as_bytes()),
+        parse_services(no_date.as_bytes()),
         Err(ParseError::NoUpdatedDate)
     );
     let bad_date = complete.replace("2024-01-02", "2024-13-45");
     assert!(matches!(
-        parse_registry(bad_date.as_bytes()),
+        parse_services(bad_date.as_bytes()),
         Err(ParseError::BadUpdatedDate(_))
     ));
-    assert!(parse_registry(complete.as_bytes()).is_ok());
+    assert!(parse_services(complete.as_bytes()).is_ok());
 }
 
 #[test]
@@ -225,13 +231,15 @@ fn a_document_cut_anywhere_is_refused() {
     );
     let end = complete.trim_end().len();
     for cut in 0..end {
-        let result = parse_registry(&complete.as_bytes()[..cut]);
+        let result = parse_services(&complete.as_bytes()[..cut]);
         assert!(result.is_err(), "a cut at byte {cut} was accepted");
     }
 }
 
 mod memo {
-    use super::super::{ParseMemo, parse_registry, parse_registry_with_memo};
+    use super::super::{ParseMemo, parse_with_memo};
+    use super::parse_services;
+    use crate::model::ServiceRecord;
 
     const HEAD: &str = r#"<?xml version='1.0' encoding='UTF-8'?>
 <registry xmlns="http://www.iana.org/assignments" id="service-names-port-numbers">
@@ -248,10 +256,10 @@ mod memo {
 
     /// Parses `docs` in order with one memo; each result must equal a fresh parse.
     fn same_as_fresh(docs: &[Vec<u8>]) {
-        let mut memo = ParseMemo::default();
+        let mut memo = ParseMemo::<ServiceRecord>::default();
         for (i, bytes) in docs.iter().enumerate() {
-            let fresh = parse_registry(bytes);
-            let memoised = parse_registry_with_memo(bytes, &mut memo);
+            let fresh = parse_services(bytes);
+            let memoised = parse_with_memo(bytes, &mut memo);
             assert_eq!(memoised, fresh, "document {i}");
         }
     }
@@ -368,9 +376,9 @@ mod memo {
                     doc(HEAD, &body)
                 })
                 .collect();
-            let mut memo = ParseMemo::default();
+            let mut memo = ParseMemo::<ServiceRecord>::default();
             for bytes in &docs {
-                prop_assert_eq!(parse_registry_with_memo(bytes, &mut memo), parse_registry(bytes));
+                prop_assert_eq!(parse_with_memo(bytes, &mut memo), parse_services(bytes));
             }
         });
     }
@@ -380,7 +388,7 @@ mod memo {
         let good = doc(HEAD, &[ONE, TWO].concat());
         let bad = doc(HEAD, &[ONE, &TWO.replace("</note>", "</nope>")].concat());
         same_as_fresh(&[good.clone(), bad.clone(), good]);
-        assert!(parse_registry(&bad).is_err());
+        assert!(parse_services(&bad).is_err());
     }
 }
 
@@ -395,7 +403,7 @@ fn repeated_keys_count_up_their_ordinal() {
             "<record><name>s{port}</name><protocol>tcp</protocol><number>{port}</number></record>\n"
         ));
     }
-    let registry = parse_registry(doc(&body).as_bytes()).unwrap();
+    let registry = parse_services(doc(&body).as_bytes()).unwrap();
     let ordinals: Vec<u32> = registry.records.iter().map(|r| r.ordinal).collect();
     assert_eq!(ordinals.iter().filter(|&&o| o == 2).count(), 4);
     assert_eq!(registry.records[1].ordinal, 2);
@@ -443,8 +451,8 @@ fn reading_without_namespace_resolution_changes_nothing() {
     for document in &documents {
         let bytes = document.as_bytes();
         assert_eq!(
-            parse_registry(bytes),
-            parse_registry_namespace_aware(bytes),
+            parse_services(bytes),
+            parse_namespace_aware::<ServiceRecord>(bytes),
             "{document}"
         );
     }

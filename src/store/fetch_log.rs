@@ -2,6 +2,7 @@
 //! next conditional GET come from.
 
 use super::{CaptureOutcome, FetchOutcome, Result, SnapshotId, Store};
+use crate::model::Registry;
 use crate::time::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -10,6 +11,9 @@ use std::sync::LazyLock;
 /// One row of `fetch_attempt`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FetchAttempt {
+    /// The registry fetched (`status` answers for one, so its JSON does not repeat it).
+    #[serde(skip)]
+    pub registry: Registry,
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
     pub url: String,
@@ -52,11 +56,12 @@ pub struct FetchStatus {
 }
 
 const INSERT_ATTEMPT: &str = "INSERT INTO fetch_attempt (started_at, finished_at, url,
-    final_url, http_status, tries, outcome, message, snapshot_id, etag, last_modified, byte_size)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    final_url, http_status, tries, outcome, message, snapshot_id, etag, last_modified, byte_size,
+    registry)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 const ATTEMPT_COLUMNS: &str = "started_at, finished_at, url, final_url, http_status, tries,
-    outcome, message, snapshot_id, etag, last_modified, byte_size";
+    outcome, message, snapshot_id, etag, last_modified, byte_size, registry";
 
 /// `('stored', ...)`: the outcomes that pass `is`, as an SQL list.
 fn outcomes_where(is: fn(FetchOutcome) -> bool) -> String {
@@ -90,17 +95,23 @@ impl Store {
                 attempt.etag,
                 attempt.last_modified,
                 attempt.byte_size,
+                attempt.registry,
             ],
         )?;
         Ok(())
     }
 
-    /// The ETag and Last-Modified of the last body from `url` that matched a stored snapshot,
-    /// or `(None, None)`: a refused body is never cached, so the next fetch gets it again.
-    pub fn fetch_validators(&self, url: &str) -> Result<(Option<String>, Option<String>)> {
+    /// The ETag and Last-Modified of the last body of `registry` from `url` that matched a
+    /// stored snapshot, or `(None, None)`: a refused body is never cached, so the next fetch
+    /// gets it again.
+    pub fn fetch_validators(
+        &self,
+        registry: Registry,
+        url: &str,
+    ) -> Result<(Option<String>, Option<String>)> {
         let sql = format!(
             "SELECT etag, last_modified FROM fetch_attempt a
-             WHERE url = ?1 AND outcome IN {SUCCESS}
+             WHERE url = ?1 AND registry = ?2 AND outcome IN {SUCCESS}
                AND (etag IS NOT NULL OR last_modified IS NOT NULL)
                AND EXISTS (SELECT 1 FROM snapshot s WHERE s.id = a.snapshot_id)
              ORDER BY id DESC LIMIT 1",
@@ -108,31 +119,39 @@ impl Store {
         );
         Ok(self
             .conn
-            .query_row(&sql, [url], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row(&sql, params![url, registry], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?
             .unwrap_or((None, None)))
     }
 
-    pub fn fetch_status(&self) -> Result<FetchStatus> {
+    /// How fetching `registry` went.
+    pub fn fetch_status(&self, registry: Registry) -> Result<FetchStatus> {
         let one = |condition: &str| -> Result<Option<FetchAttempt>> {
             let sql = format!(
-                "SELECT {ATTEMPT_COLUMNS} FROM fetch_attempt {condition} ORDER BY id DESC LIMIT 1"
+                "SELECT {ATTEMPT_COLUMNS} FROM fetch_attempt WHERE registry = ?1 {condition}
+                 ORDER BY id DESC LIMIT 1"
             );
-            Ok(self.conn.query_row(&sql, [], attempt_from_row).optional()?)
+            Ok(self
+                .conn
+                .query_row(&sql, [registry], attempt_from_row)
+                .optional()?)
         };
         let failures_since_success = self.conn.query_row(
             &format!(
-                "SELECT count(*) FROM fetch_attempt WHERE id > coalesce(
-                    (SELECT max(id) FROM fetch_attempt WHERE outcome IN {SUCCESS}), 0)",
+                "SELECT count(*) FROM fetch_attempt WHERE registry = ?1 AND id > coalesce(
+                    (SELECT max(id) FROM fetch_attempt
+                     WHERE registry = ?1 AND outcome IN {SUCCESS}), 0)",
                 SUCCESS = *SUCCESS
             ),
-            [],
+            [registry],
             |row| row.get(0),
         )?;
         Ok(FetchStatus {
             last_attempt: one("")?,
-            last_success: one(&format!("WHERE outcome IN {}", *SUCCESS))?,
-            last_change: one(&format!("WHERE outcome IN {}", *STORED))?,
+            last_success: one(&format!("AND outcome IN {}", *SUCCESS))?,
+            last_change: one(&format!("AND outcome IN {}", *STORED))?,
             failures_since_success,
         })
     }
@@ -152,6 +171,7 @@ fn attempt_from_row(row: &Row) -> rusqlite::Result<FetchAttempt> {
         etag: row.get(9)?,
         last_modified: row.get(10)?,
         byte_size: row.get(11)?,
+        registry: row.get(12)?,
     })
 }
 

@@ -1,20 +1,23 @@
 //! The SQLite store: the only place SQL lives. One [`Store`] owns the connection.
 //!
 //! # Storage design
-//! - `snapshot`: one row per distinct document (by sha256). Its `seq` is its place in history,
-//!   ordered by registry date, then observed time, then sha256; 1 is the oldest.
-//! - `record_version` / `person_version`: each distinct version of a record or person is stored
-//!   once with the interval `[first_seq, last_seq]` of snapshots it held in (`last_seq` NULL =
-//!   still holds in the latest). 390 real snapshots make about 15,200 record rows, not
-//!   390 x 14,500.
+//! - `snapshot`: one row per distinct document (by sha256), of one registry (`registry`). Its
+//!   `seq` is its place in that registry's history, ordered by registry date, then observed
+//!   time, then sha256; 1 is the oldest. Each registry has its own history: nothing below ever
+//!   mixes two.
+//! - Each registry's version tables (named by its record, [`crate::model::RecordTables`]:
+//!   `record_version` and `person_version` for the port registry): each distinct version of a
+//!   record or person is stored once with the interval `[first_seq, last_seq]` of snapshots it
+//!   held in (`last_seq` NULL = still holds in the latest). 390 real snapshots make about
+//!   15,200 record rows, not 390 x 14,500.
 //! - Intervals are kept canonical: maximal runs of consecutive snapshots with equal content.
 //!   Appending a snapshot touches only the keys that changed. Importing an older version shifts
 //!   every `seq` at or after its place by one, then splits the intervals that span it (where it
 //!   differs) or stretches and joins its neighbours (where it agrees). The result is the same
 //!   rows as an import in date order, which is what makes import order irrelevant.
-//! - `snapshot_raw`: the exact bytes: the oldest document whole, every other one as a line delta
-//!   from the snapshot before it; `snapshot_raw_skip` holds deltas over 64 places and whole
-//!   documents every 1,024, derived from them (see [`raw`]).
+//! - `snapshot_raw`: the exact bytes: the oldest document of a registry whole, every other one
+//!   as a line delta from the snapshot before it; `snapshot_raw_skip` holds deltas over 64
+//!   places and whole documents every 1,024, derived from them (see [`raw`]).
 //!
 //! Every import runs in one IMMEDIATE transaction: a snapshot is stored whole or not at all,
 //! and a second writer waits (busy timeout) instead of interleaving.
@@ -50,6 +53,7 @@ pub use records::{RecordFilter, StoredPerson, StoredVersion, VersionSpan};
 pub use snapshots::{SnapshotRef, SnapshotRow};
 pub use write::{NewSnapshot, Placement, Stored};
 
+use crate::model::{Record, RecordTables, Registry};
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
@@ -111,8 +115,8 @@ pub enum StoreError {
     Migration(String),
     #[error("no snapshot matches {0}")]
     NoSuchSnapshot(String),
-    #[error("the database holds no snapshots yet (run `portreg import FILE` or `portreg fetch`)")]
-    Empty,
+    #[error("{}", empty_message(*.0))]
+    Empty(Registry),
     #[error("stored raw bytes of snapshot {id} are damaged: {reason}")]
     DamagedRaw { id: SnapshotId, reason: String },
     #[error("cannot compress: {0}")]
@@ -121,16 +125,54 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// What the database holds no snapshots of, said as the way to get some.
+fn empty_message(registry: Registry) -> String {
+    match registry {
+        Registry::Services => {
+            "the database holds no snapshots yet (run `portreg import FILE` or `portreg fetch`)"
+                .to_string()
+        }
+        other => format!(
+            "the database holds no snapshots of {} yet (run `portreg --registry {other} fetch` or `portreg import FILE`)",
+            other.title()
+        ),
+    }
+}
+
 pub struct Store {
     conn: Connection,
+    /// What is kept between the imports and reads of a process, per registry.
+    caches: Vec<(Registry, Caches)>,
+}
+
+/// What a store keeps for one registry between imports and reads.
+#[derive(Default)]
+struct Caches {
     /// The document imported or read last, the base of the next in-order import (so a batch
     /// never walks the delta chain), and the line table with the lines it tokenized last.
-    raw_cache: raw::RawCache,
+    raw: raw::RawCache,
     /// The ids of the record keys, so an import does not look them up in the table.
-    key_cache: write::KeyCache,
+    keys: write::KeyCache,
     /// Working maps of the import, kept between the imports of a batch: allocating them
     /// afresh (5 MB) for every document faults in fresh pages each time.
     around: write::AroundScratch,
+}
+
+/// The caches of `registry`, made when first needed.
+fn caches_of(caches: &mut Vec<(Registry, Caches)>, registry: Registry) -> &mut Caches {
+    let index = match caches.iter().position(|(r, _)| *r == registry) {
+        Some(index) => index,
+        None => {
+            caches.push((registry, Caches::default()));
+            caches.len() - 1
+        }
+    };
+    &mut caches[index].1
+}
+
+/// The tables of a registry's history.
+pub(crate) fn tables_of(registry: Registry) -> RecordTables {
+    crate::with_record_type!(registry, R => R::TABLES)
 }
 
 /// A database about to be upgraded in place to the schema this portreg knows.
@@ -199,9 +241,7 @@ impl Store {
         }
         Ok(Store {
             conn,
-            raw_cache: raw::RawCache::default(),
-            key_cache: write::KeyCache::default(),
-            around: write::AroundScratch::default(),
+            caches: Vec::new(),
         })
     }
 

@@ -6,7 +6,7 @@
 //! every snapshot's changes too: a fifth of a `check`).
 
 use super::{Result, Seq, Store};
-use crate::model::{Record, RegistryDate};
+use crate::model::{RegistryDate, ServiceRecord};
 
 /// Versions whose key has a numeric port or range (`port_lo` is NULL for the rest), in no
 /// particular order (sorting them cost a third of the query).
@@ -20,14 +20,15 @@ const PORT_VERSIONS: &str = "SELECT k.name, k.protocol, k.port, k.ordinal, v.des
 pub struct PortVersion {
     /// Its key (name, protocol, port, ordinal) and description; the other fields are not read
     /// and stay None.
-    pub record: Record,
+    pub record: ServiceRecord,
     pub first: Seq,
     /// None: it holds in the latest snapshot.
     pub last: Option<Seq>,
 }
 
 /// Each snapshot's place and registry date, oldest first.
-const SNAPSHOT_DATES: &str = "SELECT seq, registry_date FROM snapshot ORDER BY seq";
+const SNAPSHOT_DATES: &str =
+    "SELECT seq, registry_date FROM snapshot WHERE registry = 'services' ORDER BY seq";
 
 impl PortVersion {
     /// Whether it holds in the snapshot at `seq`.
@@ -43,13 +44,13 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(PORT_VERSIONS)?;
         let rows = stmt.query_map([], |row| {
             Ok(PortVersion {
-                record: Record {
+                record: ServiceRecord {
                     name: row.get(0)?,
                     protocol: row.get(1)?,
                     port: row.get(2)?,
                     ordinal: row.get(3)?,
                     description: row.get(4)?,
-                    ..Record::default()
+                    ..ServiceRecord::default()
                 },
                 first: row.get(5)?,
                 last: row.get(6)?,
@@ -69,24 +70,24 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Registry;
+    use crate::model::Document;
     use crate::store::{NewSnapshot, raw};
     use std::sync::Arc;
 
-    fn record(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> Record {
-        Record {
+    fn record(name: Option<&str>, protocol: Option<&str>, port: Option<&str>) -> ServiceRecord {
+        ServiceRecord {
             name: name.map(str::to_string),
             protocol: protocol.map(str::to_string),
             port: port.map(str::to_string),
             description: Some(format!("{name:?} {port:?}")),
             assignee: Some(vec!["IESG".into()]),
             notes: Some("a note".into()),
-            ..Record::default()
+            ..ServiceRecord::default()
         }
     }
 
-    fn import(store: &mut Store, date: &str, records: Vec<Record>) {
-        let registry = Registry::new(
+    fn import(store: &mut Store, date: &str, records: Vec<ServiceRecord>) {
+        let registry = Document::new(
             None,
             date.parse().unwrap(),
             records.into_iter().map(Arc::new).collect(),
@@ -99,7 +100,7 @@ mod tests {
             .import(&NewSnapshot {
                 bytes: bytes.as_bytes(),
                 sha256: &sha256,
-                registry: &registry,
+                document: &registry,
                 source: "test",
                 observed_at: time,
                 imported_at: time,

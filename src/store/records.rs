@@ -1,32 +1,43 @@
 //! The records of a snapshot, what a lookup finds in it, every version of a record, the
 //! changes between two snapshots, and a snapshot's people.
 
-use super::{Result, Seq, SnapshotId, SnapshotRow, Store};
+use super::{Result, Seq, SnapshotId, SnapshotRow, Store, tables_of};
 use crate::lookup::Lookup;
-use crate::model::{Change, Person, Record, RecordField, RegistryDate, sort_changes, sort_records};
+use crate::model::{
+    Change, Field, FieldSlot, Person, Record, Registry, RegistryDate, sort_changes, sort_records,
+};
 use rusqlite::Row;
 use rusqlite::types::Value;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::sync::LazyLock;
 
-/// The columns of a record, from `k` (record_key) and `v` (record_version), in the order
+/// The columns of a record, from `k` (its key table) and `v` (its version table), in the order
 /// [`record_from`] reads them: the key fields, the ordinal, the content fields.
-static RECORD_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    let key = RecordField::KEY
-        .iter()
-        .map(|f| format!("k.\"{}\"", f.name()));
-    let content = RecordField::CONTENT
+fn record_columns<R: Record>() -> String {
+    let key = R::Field::KEY.iter().map(|f| format!("k.\"{}\"", f.name()));
+    let content = R::Field::CONTENT
         .iter()
         .map(|f| format!("v.\"{}\"", f.name()));
     key.chain(["k.ordinal".to_string()])
         .chain(content)
         .collect::<Vec<_>>()
         .join(", ")
-});
+}
 
-/// How many columns [`RECORD_COLUMNS`] has.
-const RECORD_COLUMN_COUNT: usize = RecordField::ALL.len() + 1;
+/// How many columns [`record_columns`] has.
+fn record_column_count<R: Record>() -> usize {
+    R::Field::ALL.len() + 1
+}
+
+/// `{keys} k JOIN {versions} v`: a record's two tables, in the order the planner should walk
+/// them (`keys_first`: by a lookup's keys, else every version by its interval).
+fn record_tables<R: Record>(keys_first: bool) -> String {
+    let (keys, versions) = (R::TABLES.keys, R::TABLES.versions);
+    match keys_first {
+        true => format!("{keys} k CROSS JOIN {versions} v ON v.key_id = k.id"),
+        false => format!("{versions} v JOIN {keys} k ON k.id = v.key_id"),
+    }
+}
 
 fn json_list(text: Option<String>) -> rusqlite::Result<Option<Vec<String>>> {
     text.map(|t| {
@@ -37,56 +48,54 @@ fn json_list(text: Option<String>) -> rusqlite::Result<Option<Vec<String>>> {
     .transpose()
 }
 
-/// Reads the columns of [`RECORD_COLUMNS`] starting at `at`.
-fn record_from(row: &Row, at: usize) -> rusqlite::Result<Record> {
-    let mut record = Record {
-        ordinal: row.get(at + RecordField::KEY.len())?,
-        ..Record::default()
-    };
-    let key = RecordField::KEY.into_iter().zip(at..);
-    let content = RecordField::CONTENT
-        .into_iter()
-        .zip(at + RecordField::KEY.len() + 1..);
+/// Reads the columns of [`record_columns`] starting at `at`.
+fn record_from<R: Record>(row: &Row, at: usize) -> rusqlite::Result<R> {
+    let mut record = R::default();
+    record.set_ordinal(row.get(at + R::Field::KEY.len())?);
+    let key = R::Field::KEY.iter().zip(at..);
+    let content = R::Field::CONTENT.iter().zip(at + R::Field::KEY.len() + 1..);
     for (field, column) in key.chain(content) {
-        if let Some(text) = field.text_mut(&mut record) {
-            *text = row.get(column)?;
-        } else if let Some(list) = field.list_mut(&mut record) {
-            *list = json_list(row.get(column)?)?;
+        match field.slot(&mut record) {
+            FieldSlot::Text(text) => *text = row.get(column)?,
+            FieldSlot::List(list) => *list = json_list(row.get(column)?)?,
+            FieldSlot::Flag(flag) => *flag = row.get(column)?,
         }
     }
     Ok(record)
 }
 
 impl Store {
-    /// The records of the snapshot at `seq`, in display order.
-    pub fn records_at(&self, seq: Seq) -> Result<Vec<Record>> {
+    /// The records of `R`'s snapshot at `seq`, in display order.
+    pub fn records_at<R: Record>(&self, seq: Seq) -> Result<Vec<R>> {
         let sql = format!(
-            "SELECT {columns} FROM record_version v JOIN record_key k ON k.id = v.key_id
+            "SELECT {columns} FROM {tables}
              WHERE v.first_seq <= ?1 AND (v.last_seq IS NULL OR v.last_seq >= ?1)",
-            columns = *RECORD_COLUMNS
+            columns = record_columns::<R>(),
+            tables = record_tables::<R>(false),
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([seq], |row| record_from(row, 0))?;
-        let mut records: Vec<Record> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut records: Vec<R> = rows.collect::<rusqlite::Result<_>>()?;
         sort_records(&mut records);
         Ok(records)
     }
 
-    /// Every record change from the snapshot at `from_seq` to the one at `to_seq` (either
+    /// Every record change from `R`'s snapshot at `from_seq` to the one at `to_seq` (either
     /// direction), in display order. Only the versions that hold at one side and not the other
     /// are read.
-    pub fn diff(&self, from_seq: Seq, to_seq: Seq) -> Result<Vec<Change>> {
+    pub fn diff<R: Record>(&self, from_seq: Seq, to_seq: Seq) -> Result<Vec<Change<R>>> {
         let sql = format!(
             "SELECT v.key_id, v.first_seq <= ?1 AND (v.last_seq IS NULL OR v.last_seq >= ?1),
                     {columns}
-             FROM record_version v JOIN record_key k ON k.id = v.key_id
+             FROM {tables}
              WHERE (v.first_seq <= ?1 AND (v.last_seq IS NULL OR v.last_seq >= ?1))
                 != (v.first_seq <= ?2 AND (v.last_seq IS NULL OR v.last_seq >= ?2))",
-            columns = *RECORD_COLUMNS
+            columns = record_columns::<R>(),
+            tables = record_tables::<R>(false),
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([from_seq, to_seq])?;
-        let mut sides: FxHashMap<i64, (Option<Record>, Option<Record>)> = FxHashMap::default();
+        let mut sides: FxHashMap<i64, (Option<R>, Option<R>)> = FxHashMap::default();
         while let Some(row) = rows.next()? {
             let key_id: i64 = row.get(0)?;
             let in_from: bool = row.get(1)?;
@@ -98,7 +107,7 @@ impl Store {
                 entry.1 = Some(record);
             }
         }
-        let mut changes: Vec<Change> = sides
+        let mut changes: Vec<Change<R>> = sides
             .into_values()
             .filter_map(|(before, after)| Change::between(before, after))
             .collect();
@@ -108,16 +117,16 @@ impl Store {
 }
 
 impl Store {
-    /// The snapshot before `snapshot` in history, and the changes from it to `snapshot`; None
-    /// for the oldest.
-    pub fn changes_into(
+    /// The snapshot before `snapshot` in `R`'s history, and the changes from it to `snapshot`;
+    /// None for the oldest.
+    pub fn changes_into<R: Record>(
         &self,
         snapshot: &SnapshotRow,
-    ) -> Result<Option<(SnapshotRow, Vec<Change>)>> {
-        let Some(previous) = self.snapshot_at_seq(snapshot.seq.before())? else {
+    ) -> Result<Option<(SnapshotRow, Vec<Change<R>>)>> {
+        let Some(previous) = self.snapshot_at_seq(R::REGISTRY, snapshot.seq.before())? else {
             return Ok(None);
         };
-        let changes = self.diff(previous.seq, snapshot.seq)?;
+        let changes = self.diff::<R>(previous.seq, snapshot.seq)?;
         Ok(Some((previous, changes)))
     }
 }
@@ -126,17 +135,17 @@ impl Store {
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter<'a> {
     pub lookup: Option<&'a Lookup>,
-    /// Case-insensitive text in the name, description, assignee or contact.
+    /// Case-insensitive text in the fields `search` looks in ([`Record::SEARCHED`]).
     pub text: Option<&'a str>,
-    /// Only records with a service name (hides Unassigned, Reserved and de-assigned ports).
+    /// Only records with a name (hides Unassigned, Reserved and de-assigned entries).
     pub assigned_only: bool,
 }
 
 /// One version of a record and the snapshots it held in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VersionSpan {
+pub struct VersionSpan<R: Record> {
     #[serde(flatten)]
-    pub record: Record,
+    pub record: R,
     pub first_snapshot_id: SnapshotId,
     pub first_registry_date: RegistryDate,
     /// The last snapshot it held in; the latest one when `current`.
@@ -150,71 +159,74 @@ pub struct VersionSpan {
     pub first_seq: Seq,
 }
 
-/// The tables of a filtered query. With a lookup, keys come first (few, by index) and their
-/// versions after; the planner otherwise walks every version by its interval.
-fn filter_from(filter: &RecordFilter) -> &'static str {
-    if filter.lookup.is_some() {
-        "record_key k CROSS JOIN record_version v ON v.key_id = k.id"
-    } else {
-        "record_version v JOIN record_key k ON k.id = v.key_id"
-    }
-}
-
-/// The SQL condition and named parameters for a filter, on `k` (record_key) and `v`
-/// (record_version).
-fn filter_sql(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
-    let mut conditions = Vec::new();
+/// The SQL condition and named parameters for a filter, on `k` (`R`'s keys) and `v` (its
+/// versions).
+fn filter_sql<R: Record>(filter: &RecordFilter) -> (String, Vec<(&'static str, Value)>) {
+    let mut conditions: Vec<String> = Vec::new();
     let mut params: Vec<(&'static str, Value)> = Vec::new();
+    let name = R::NAME.name();
     match filter.lookup {
         Some(Lookup::Ports { ports, .. }) => {
             // Keys starting inside the range, plus ranges starting below it that reach into it;
-            // both by index (record_key_identity leads with port_lo, and
-            // migrations/0003_port_range_index.sql).
-            conditions.push(
-                "k.id IN (SELECT id FROM record_key WHERE port_lo BETWEEN :lo AND :hi
+            // both by index (for the port registry: record_key_identity leads with port_lo,
+            // and migrations/0003_port_range_index.sql).
+            let (lo, hi) = R::TABLES.range_columns;
+            let keys = R::TABLES.keys;
+            conditions.push(format!(
+                "k.id IN (SELECT id FROM {keys} WHERE {lo} BETWEEN :lo AND :hi
                           UNION ALL
-                          SELECT id FROM record_key WHERE port_hi > port_lo
-                              AND port_hi >= :lo AND port_lo < :lo)",
-            );
+                          SELECT id FROM {keys} WHERE {hi} > {lo}
+                              AND {hi} >= :lo AND {lo} < :lo)"
+            ));
             params.push((":lo", Value::Integer(i64::from(ports.first))));
             params.push((":hi", Value::Integer(i64::from(ports.last))));
         }
-        Some(Lookup::Name { name, .. }) => {
-            conditions.push("k.name = :name COLLATE NOCASE");
-            params.push((":name", Value::Text(name.clone())));
+        Some(Lookup::Name { name: wanted, .. }) => {
+            conditions.push(format!("k.\"{name}\" = :name COLLATE NOCASE"));
+            params.push((":name", Value::Text(wanted.clone())));
         }
         None => {}
     }
-    if let Some(protocol) = filter.lookup.and_then(Lookup::protocol) {
-        conditions.push("k.protocol = :protocol");
-        params.push((":protocol", Value::Text(protocol.to_string())));
+    if let (Some(qualifier), Some(wanted)) =
+        (R::QUALIFIER, filter.lookup.and_then(Lookup::protocol))
+    {
+        conditions.push(format!("k.\"{}\" = :qualifier", qualifier.name()));
+        params.push((":qualifier", Value::Text(wanted.to_string())));
     }
     if let Some(text) = filter.text {
-        conditions.push(
-            "(instr(lower(k.name), :text) OR instr(lower(v.description), :text)
-              OR instr(lower(v.assignee), :text) OR instr(lower(v.contact), :text))",
-        );
+        let searched: Vec<String> = R::SEARCHED
+            .iter()
+            .map(|field| {
+                let table = if R::Field::KEY.contains(field) {
+                    "k"
+                } else {
+                    "v"
+                };
+                format!("instr(lower({table}.\"{}\"), :text)", field.name())
+            })
+            .collect();
+        conditions.push(format!("({})", searched.join(" OR ")));
         params.push((":text", Value::Text(text.to_lowercase())));
     }
     if filter.assigned_only {
-        conditions.push("k.name IS NOT NULL");
+        conditions.push(format!("k.\"{name}\" IS NOT NULL"));
     }
     if conditions.is_empty() {
-        conditions.push("1");
+        conditions.push("1".to_string());
     }
     (conditions.join(" AND "), params)
 }
 
 impl Store {
-    /// The records of the snapshot at `seq` that the filter wants, in display order.
-    pub fn find_records(&self, seq: Seq, filter: &RecordFilter) -> Result<Vec<Record>> {
-        let (condition, mut params) = filter_sql(filter);
+    /// The records of `R`'s snapshot at `seq` that the filter wants, in display order.
+    pub fn find_records<R: Record>(&self, seq: Seq, filter: &RecordFilter) -> Result<Vec<R>> {
+        let (condition, mut params) = filter_sql::<R>(filter);
         let sql = format!(
             "SELECT {columns} FROM {from}
              WHERE v.first_seq <= :seq AND (v.last_seq IS NULL OR v.last_seq >= :seq)
                AND {condition}",
-            columns = *RECORD_COLUMNS,
-            from = filter_from(filter)
+            columns = record_columns::<R>(),
+            from = record_tables::<R>(filter.lookup.is_some()),
         );
         params.push((":seq", Value::Integer(seq.0)));
         let mut stmt = self.conn.prepare(&sql)?;
@@ -223,35 +235,37 @@ impl Store {
             .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
             .collect();
         let rows = stmt.query_map(bound.as_slice(), |row| record_from(row, 0))?;
-        let mut records: Vec<Record> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut records: Vec<R> = rows.collect::<rusqlite::Result<_>>()?;
         sort_records(&mut records);
         Ok(records)
     }
 
-    /// Every version of the records a lookup names, across all snapshots: by key in display
-    /// order, then oldest first.
-    pub fn versions_of(&self, lookup: &Lookup) -> Result<Vec<VersionSpan>> {
+    /// Every version of `R`'s records a lookup names, across all its snapshots: by key in
+    /// display order, then oldest first.
+    pub fn versions_of<R: Record>(&self, lookup: &Lookup) -> Result<Vec<VersionSpan<R>>> {
         let filter = RecordFilter {
             lookup: Some(lookup),
             ..RecordFilter::default()
         };
-        let (condition, params) = filter_sql(&filter);
+        let (condition, mut params) = filter_sql::<R>(&filter);
         let sql = format!(
             "SELECT {columns}, f.id, f.registry_date, l.id, l.registry_date,
                     v.last_seq IS NULL, k.id, v.first_seq
              FROM {from}
-             JOIN snapshot f ON f.seq = v.first_seq
-             JOIN snapshot l ON l.seq = ifnull(v.last_seq, (SELECT max(seq) FROM snapshot))
+             JOIN snapshot f ON f.registry = :registry AND f.seq = v.first_seq
+             JOIN snapshot l ON l.registry = :registry AND l.seq = ifnull(v.last_seq,
+                 (SELECT max(seq) FROM snapshot WHERE registry = :registry))
              WHERE {condition}",
-            columns = *RECORD_COLUMNS,
-            from = filter_from(&filter)
+            columns = record_columns::<R>(),
+            from = record_tables::<R>(true),
         );
+        params.push((":registry", Value::Text(R::REGISTRY.name().to_string())));
         let mut stmt = self.conn.prepare(&sql)?;
         let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
             .iter()
             .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
             .collect();
-        let n = RECORD_COLUMN_COUNT;
+        let n = record_column_count::<R>();
         let rows = stmt.query_map(bound.as_slice(), |row| {
             Ok(VersionSpan {
                 record: record_from(row, 0)?,
@@ -264,11 +278,10 @@ impl Store {
                 first_seq: row.get(n + 6)?,
             })
         })?;
-        let mut spans: Vec<VersionSpan> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut spans: Vec<VersionSpan<R>> = rows.collect::<rusqlite::Result<_>>()?;
         spans.sort_by(|a, b| {
             a.record
-                .key()
-                .display_cmp(&b.record.key())
+                .display_cmp(&b.record)
                 .then(a.first_seq.cmp(&b.first_seq))
         });
         Ok(spans)
@@ -276,13 +289,14 @@ impl Store {
 }
 
 impl Store {
-    /// The people of the snapshot at `seq`, by id.
-    pub fn people_at(&self, seq: Seq) -> Result<Vec<Person>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT person_id, name, org, uri, updated FROM person_version
+    /// The people of `registry`'s snapshot at `seq`, by id.
+    pub fn people_at(&self, registry: Registry, seq: Seq) -> Result<Vec<Person>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT person_id, name, org, uri, updated FROM {people}
              WHERE first_seq <= ?1 AND (last_seq IS NULL OR last_seq >= ?1)
              ORDER BY person_id",
-        )?;
+            people = tables_of(registry).people
+        ))?;
         let rows = stmt.query_map([seq], |row| person_from(row, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -302,13 +316,13 @@ fn person_from(row: &Row, at: usize) -> rusqlite::Result<Person> {
 /// A stored version of a record: its key's row, its own row, the places it held in, and
 /// the record it is.
 #[derive(Debug, Clone)]
-pub struct StoredVersion {
+pub struct StoredVersion<R> {
     pub key_id: i64,
     pub version_id: i64,
     pub first: Seq,
     /// None: it holds in the latest snapshot.
     pub last: Option<Seq>,
-    pub record: Record,
+    pub record: R,
 }
 
 /// A stored version of a person.
@@ -321,14 +335,15 @@ pub struct StoredPerson {
 }
 
 impl Store {
-    /// Every version of every record, by the place it starts at: the whole history in one
-    /// read, which `verify` walks snapshot by snapshot.
-    pub fn record_versions(&self) -> Result<Vec<StoredVersion>> {
+    /// Every version of every record of `R`, by the place it starts at: the whole history in
+    /// one read, which `verify` walks snapshot by snapshot.
+    pub fn record_versions<R: Record>(&self) -> Result<Vec<StoredVersion<R>>> {
         let sql = format!(
             "SELECT k.id, v.id, v.first_seq, v.last_seq, {columns}
-             FROM record_version v JOIN record_key k ON k.id = v.key_id
+             FROM {tables}
              ORDER BY v.first_seq, v.id",
-            columns = *RECORD_COLUMNS
+            columns = record_columns::<R>(),
+            tables = record_tables::<R>(false),
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], |row| {
@@ -343,12 +358,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Every version of every person, by the place it starts at.
-    pub fn person_versions(&self) -> Result<Vec<StoredPerson>> {
-        let mut stmt = self.conn.prepare(
+    /// Every version of every person of `registry`, by the place it starts at.
+    pub fn person_versions(&self, registry: Registry) -> Result<Vec<StoredPerson>> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT id, first_seq, last_seq, person_id, name, org, uri, updated
-             FROM person_version ORDER BY first_seq, id",
-        )?;
+             FROM {people} ORDER BY first_seq, id",
+            people = tables_of(registry).people
+        ))?;
         let rows = stmt.query_map([], |row| {
             Ok(StoredPerson {
                 version_id: row.get(0)?,

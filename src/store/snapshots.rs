@@ -1,8 +1,8 @@
 //! The snapshots: the list, and which snapshot a user's reference (`3`, `2024-06-01`,
 //! `latest`, `previous`) means.
 
-use super::{Result, Seq, SnapshotId, Store, StoreError};
-use crate::model::RegistryDate;
+use super::{Result, Seq, SnapshotId, Store, StoreError, tables_of};
+use crate::model::{Registry, RegistryDate};
 use crate::time::Timestamp;
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, Row};
@@ -25,6 +25,8 @@ pub struct SnapshotRow {
     pub modified: Option<i64>,
     #[serde(skip)]
     pub seq: Seq,
+    #[serde(skip)]
+    pub registry: Registry,
 }
 
 /// How a user names a snapshot.
@@ -74,23 +76,30 @@ impl std::fmt::Display for SnapshotRef {
 }
 
 const SNAPSHOT_COLUMNS: &str = "id, sha256, registry_date, observed_at, source, records, people,
-    byte_size, added, removed, modified, seq";
+    byte_size, added, removed, modified, seq, registry";
 
 /// One snapshot's row with its change counts, without the `snapshots` view (which counts
-/// for every snapshot: 3 ms on the whole history, a fifth of a `show`).
+/// for every snapshot: 3 ms on the whole history, a fifth of a `show`); `{versions}` is the
+/// registry's version table. The conditions that follow start with `AND`.
 const ONE_SNAPSHOT: &str = "SELECT s.id, s.sha256, s.registry_date, s.observed_at, s.source,
     s.record_count, s.person_count, s.byte_size,
-    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM record_version a WHERE a.first_seq = s.seq
-        AND NOT EXISTS (SELECT 1 FROM record_version b
+    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM {versions} a WHERE a.first_seq = s.seq
+        AND NOT EXISTS (SELECT 1 FROM {versions} b
                         WHERE b.key_id = a.key_id AND b.last_seq = s.seq - 1)) END,
-    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM record_version b WHERE b.last_seq = s.seq - 1
-        AND NOT EXISTS (SELECT 1 FROM record_version a
+    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM {versions} b WHERE b.last_seq = s.seq - 1
+        AND NOT EXISTS (SELECT 1 FROM {versions} a
                         WHERE a.key_id = b.key_id AND a.first_seq = s.seq)) END,
-    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM record_version a WHERE a.first_seq = s.seq
-        AND EXISTS (SELECT 1 FROM record_version b
+    CASE WHEN s.seq > 1 THEN (SELECT count(*) FROM {versions} a WHERE a.first_seq = s.seq
+        AND EXISTS (SELECT 1 FROM {versions} b
                     WHERE b.key_id = a.key_id AND b.last_seq = s.seq - 1)) END,
-    s.seq
-    FROM snapshot s";
+    s.seq, s.registry
+    FROM snapshot s WHERE s.registry = :registry";
+
+/// [`ONE_SNAPSHOT`] for `registry`, with `condition` on `s` (using `:value`).
+fn one_snapshot_sql(registry: Registry, condition: &str) -> String {
+    let sql = ONE_SNAPSHOT.replace("{versions}", tables_of(registry).versions);
+    format!("{sql} AND {condition}")
+}
 
 fn snapshot_row(row: &Row) -> rusqlite::Result<SnapshotRow> {
     Ok(SnapshotRow {
@@ -106,105 +115,149 @@ fn snapshot_row(row: &Row) -> rusqlite::Result<SnapshotRow> {
         removed: row.get(9)?,
         modified: row.get(10)?,
         seq: row.get(11)?,
+        registry: row.get(12)?,
     })
 }
 
 impl Store {
-    /// Every snapshot in history order, with its change counts.
-    pub fn snapshots(&self) -> Result<Vec<SnapshotRow>> {
-        let sql = format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots ORDER BY seq");
+    /// Every snapshot of `registry` in history order, with its change counts.
+    pub fn snapshots(&self, registry: Registry) -> Result<Vec<SnapshotRow>> {
+        let sql =
+            format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE registry = ?1 ORDER BY seq");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], snapshot_row)?;
+        let rows = stmt.query_map([registry], snapshot_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The snapshot a query answers from: the one `as_of` names, the latest without it.
-    pub fn as_of(&self, as_of: Option<&SnapshotRef>) -> Result<SnapshotRow> {
-        self.resolve(as_of.unwrap_or(&SnapshotRef::Latest))
+    pub fn as_of(&self, registry: Registry, as_of: Option<&SnapshotRef>) -> Result<SnapshotRow> {
+        self.resolve(registry, as_of.unwrap_or(&SnapshotRef::Latest))
     }
 
-    /// The snapshot a reference names.
-    pub fn resolve(&self, reference: &SnapshotRef) -> Result<SnapshotRow> {
+    /// The snapshot of `registry` a reference names.
+    pub fn resolve(&self, registry: Registry, reference: &SnapshotRef) -> Result<SnapshotRow> {
         let (condition, value): (&str, String) = match reference {
-            SnapshotRef::Id(id) => ("id = ?1", id.to_string()),
+            SnapshotRef::Id(id) => ("s.id = :value", id.to_string()),
             SnapshotRef::Date(date) => (
-                "seq = (SELECT max(seq) FROM snapshot WHERE registry_date <= ?1)",
+                "s.seq = (SELECT max(seq) FROM snapshot
+                          WHERE registry = :registry AND registry_date <= :value)",
                 date.format("%Y-%m-%d").to_string(),
             ),
             SnapshotRef::Latest => (
-                "seq = (SELECT max(seq) FROM snapshot) AND ?1 = ?1",
+                "s.seq = (SELECT max(seq) FROM snapshot WHERE registry = :registry)
+                 AND :value = :value",
                 String::new(),
             ),
             SnapshotRef::Previous => (
-                "seq = (SELECT max(seq) - 1 FROM snapshot) AND ?1 = ?1",
+                "s.seq = (SELECT max(seq) - 1 FROM snapshot WHERE registry = :registry)
+                 AND :value = :value",
                 String::new(),
             ),
         };
-        let sql = format!("{ONE_SNAPSHOT} WHERE {condition}");
-        let found = self
-            .conn
-            .query_row(&sql, [value], snapshot_row)
-            .optional()?;
-        match found {
+        match self.snapshot_where(registry, condition, value)? {
             Some(row) => Ok(row),
-            None if self.snapshot_count()? == 0 => Err(StoreError::Empty),
+            None if self.snapshot_count(registry)? == 0 => Err(StoreError::Empty(registry)),
             None => Err(StoreError::NoSuchSnapshot(reference.to_string())),
         }
     }
 
-    /// The snapshot with this id, if there is one.
+    /// The snapshot with this id, of whichever registry, if there is one.
     pub fn snapshot_by_id(&self, id: SnapshotId) -> Result<Option<SnapshotRow>> {
-        self.snapshot_where("id = ?1", id)
+        let registry: Option<Registry> = self
+            .conn
+            .query_row("SELECT registry FROM snapshot WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match registry {
+            Some(registry) => self.snapshot_where(registry, "s.id = :value", id),
+            None => Ok(None),
+        }
     }
 
-    /// The place of the latest snapshot, or None for an empty database.
-    pub fn latest_seq(&self) -> Result<Option<Seq>> {
-        Ok(self
-            .conn
-            .query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))?)
+    /// The place of `registry`'s latest snapshot, or None when it has none.
+    pub fn latest_seq(&self, registry: Registry) -> Result<Option<Seq>> {
+        Ok(self.conn.query_row(
+            "SELECT max(seq) FROM snapshot WHERE registry = ?1",
+            [registry],
+            |r| r.get(0),
+        )?)
     }
 
     /// The snapshot whose document has this sha256, if stored.
     pub fn snapshot_by_sha256(&self, sha256: &str) -> Result<Option<SnapshotRow>> {
-        self.snapshot_where("sha256 = ?1", sha256)
+        let id: Option<SnapshotId> = self
+            .conn
+            .query_row("SELECT id FROM snapshot WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match id {
+            Some(id) => self.snapshot_by_id(id),
+            None => Ok(None),
+        }
     }
 
-    /// The snapshot at a place in history (1 = oldest), if there is one.
-    pub fn snapshot_at_seq(&self, seq: Seq) -> Result<Option<SnapshotRow>> {
-        self.snapshot_where("seq = ?1", seq)
+    /// The snapshot at a place in `registry`'s history (1 = oldest), if there is one.
+    pub fn snapshot_at_seq(&self, registry: Registry, seq: Seq) -> Result<Option<SnapshotRow>> {
+        self.snapshot_where(registry, "s.seq = :value", seq)
     }
 
-    /// The latest snapshot, or None for an empty database.
-    pub fn latest_snapshot(&self) -> Result<Option<SnapshotRow>> {
-        self.snapshot_where("seq = (SELECT max(seq) FROM snapshot) AND ?1", true)
+    /// `registry`'s latest snapshot, or None when it has none.
+    pub fn latest_snapshot(&self, registry: Registry) -> Result<Option<SnapshotRow>> {
+        self.snapshot_where(
+            registry,
+            "s.seq = (SELECT max(seq) FROM snapshot WHERE registry = :registry) AND :value",
+            true,
+        )
     }
 
     fn snapshot_where(
         &self,
+        registry: Registry,
         condition: &str,
         value: impl rusqlite::ToSql,
     ) -> Result<Option<SnapshotRow>> {
-        let sql = format!("{ONE_SNAPSHOT} WHERE {condition}");
+        let sql = one_snapshot_sql(registry, condition);
         Ok(self
             .conn
-            .query_row(&sql, [value], snapshot_row)
+            .prepare_cached(&sql)?
+            .query_row(
+                rusqlite::named_params! { ":registry": registry, ":value": value },
+                snapshot_row,
+            )
             .optional()?)
     }
 
-    pub fn snapshot_count(&self) -> Result<i64> {
-        Ok(self
+    /// How many snapshots `registry` has.
+    pub fn snapshot_count(&self, registry: Registry) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM snapshot WHERE registry = ?1",
+            [registry],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The registries the database holds snapshots of.
+    pub fn registries(&self) -> Result<Vec<Registry>> {
+        let mut stmt = self
             .conn
-            .query_row("SELECT count(*) FROM snapshot", [], |r| r.get(0))?)
+            .prepare("SELECT DISTINCT registry FROM snapshot ORDER BY registry")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        let mut registries: Vec<Registry> = rows.collect::<rusqlite::Result<_>>()?;
+        registries.sort();
+        Ok(registries)
     }
 }
 
 impl Store {
-    /// The sha256 of every stored document.
+    /// The sha256 of every stored document, of every registry.
     pub fn snapshot_shas(&self) -> Result<Vec<String>> {
         self.texts("SELECT sha256 FROM snapshot")
     }
 
-    /// Where each snapshot was first observed (a path, a URL, `git:REPO@COMMIT`, ...).
+    /// Where each snapshot was first observed (a path, a URL, `git:REPO@COMMIT`, ...), of
+    /// every registry.
     pub fn snapshot_sources(&self) -> Result<Vec<String>> {
         self.texts("SELECT source FROM snapshot")
     }

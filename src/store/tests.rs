@@ -4,27 +4,31 @@
 use super::*;
 use crate::diff::diff_records;
 use crate::model::Person;
-use crate::model::{Record, Registry};
+use crate::model::{Document, Registry, ServiceRecord};
 use crate::time::Timestamp;
 use std::sync::Arc;
 
-fn record(name: &str, port: &str, description: &str) -> Record {
-    Record {
+fn record(name: &str, port: &str, description: &str) -> ServiceRecord {
+    ServiceRecord {
         name: Some(name.into()),
         protocol: Some("tcp".into()),
         port: Some(port.into()),
         description: Some(description.into()),
         ordinal: 1,
-        ..Record::default()
+        ..ServiceRecord::default()
     }
 }
 
-fn registry(date: &str, records: Vec<Record>) -> Registry {
+fn registry(date: &str, records: Vec<ServiceRecord>) -> Document<ServiceRecord> {
     with_people(date, records, vec![])
 }
 
-fn with_people(date: &str, records: Vec<Record>, people: Vec<Person>) -> Registry {
-    Registry::new(
+fn with_people(
+    date: &str,
+    records: Vec<ServiceRecord>,
+    people: Vec<Person>,
+) -> Document<ServiceRecord> {
+    Document::new(
         None,
         date.parse().unwrap(),
         records.into_iter().map(Arc::new).collect(),
@@ -42,20 +46,20 @@ fn day(month: u32, day: u32) -> Timestamp {
 fn new_snapshot<'a>(
     bytes: &'a [u8],
     sha256: &'a str,
-    registry: &'a Registry,
+    registry: &'a Document<ServiceRecord>,
     day_of_january: u32,
-) -> NewSnapshot<'a> {
+) -> NewSnapshot<'a, ServiceRecord> {
     NewSnapshot {
         bytes,
         sha256,
-        registry,
+        document: registry,
         source: "test",
         observed_at: day(1, day_of_january),
         imported_at: day(2, 1),
     }
 }
 
-fn import(store: &mut Store, registry: &Registry, day: u32) -> Stored {
+fn import(store: &mut Store, registry: &Document<ServiceRecord>, day: u32) -> Stored {
     let bytes = format!("{registry:?}");
     let sha256 = raw::sha256_hex(bytes.as_bytes());
     store
@@ -94,7 +98,7 @@ fn pairs<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql>(
         .unwrap()
 }
 
-fn versions() -> Vec<Registry> {
+fn versions() -> Vec<Document<ServiceRecord>> {
     vec![
         registry(
             "2024-01-01",
@@ -144,19 +148,24 @@ fn any_import_order_gives_the_same_history() {
         for (i, j) in [(1, 2), (1, 5), (2, 4), (5, 1), (3, 3)] {
             let want = diff_records(&all[i - 1].records, &all[j - 1].records);
             assert_eq!(
-                store.diff(Seq(i as i64), Seq(j as i64)).unwrap(),
+                store
+                    .diff::<ServiceRecord>(Seq(i as i64), Seq(j as i64))
+                    .unwrap(),
                 want,
                 "diff {i}->{j}"
             );
         }
         for seq in 1..=5 {
-            let mut want: Vec<Record> = all[seq - 1]
+            let mut want: Vec<ServiceRecord> = all[seq - 1]
                 .records
                 .iter()
-                .map(|r| Record::clone(r))
+                .map(|r| ServiceRecord::clone(r))
                 .collect();
             crate::model::sort_records(&mut want);
-            assert_eq!(store.records_at(Seq(seq as i64)).unwrap(), want);
+            assert_eq!(
+                store.records_at::<ServiceRecord>(Seq(seq as i64)).unwrap(),
+                want
+            );
         }
     }
 }
@@ -180,14 +189,14 @@ fn two_connections_taking_turns_make_the_same_history() {
     for (first, i) in [(true, 0), (true, 1), (false, 3), (true, 2), (false, 4)] {
         // Each reads ahead too, as a batch does while its first document is parsed: what it
         // read is stale by the time the other has written.
-        a.read_ahead().unwrap();
-        b.read_ahead().unwrap();
+        a.read_ahead::<ServiceRecord>().unwrap();
+        b.read_ahead::<ServiceRecord>().unwrap();
         let store = if first { &mut a } else { &mut b };
         import(store, &all[i], i as u32 + 1);
     }
     assert_eq!(dump(&a), dump(&in_order));
     assert_eq!(dump(&b), dump(&in_order));
-    for snapshot in b.snapshots().unwrap() {
+    for snapshot in b.snapshots(Registry::Services).unwrap() {
         let bytes = a.raw_bytes(snapshot.id).unwrap();
         assert_eq!(raw::sha256_hex(&bytes), snapshot.sha256);
     }
@@ -201,8 +210,8 @@ fn raw_bytes_come_back_exactly_in_any_order() {
     for &i in &[2usize, 0, 4, 1, 3] {
         import(&mut store, &all[i], i as u32 + 1);
     }
-    for snapshot in store.snapshots().unwrap() {
-        store.raw_cache = raw::RawCache::default();
+    for snapshot in store.snapshots(Registry::Services).unwrap() {
+        store.caches.clear();
         let bytes = store.raw_bytes(snapshot.id).unwrap();
         assert_eq!(raw::sha256_hex(&bytes), snapshot.sha256);
     }
@@ -238,7 +247,7 @@ fn the_same_bytes_are_stored_once() {
         import(&mut store, &all[0], 1),
         Stored::Known { .. }
     ));
-    assert_eq!(store.snapshot_count().unwrap(), 1);
+    assert_eq!(store.snapshot_count(Registry::Services).unwrap(), 1);
 }
 
 #[test]
@@ -248,7 +257,7 @@ fn snapshot_counts_and_references() {
     for (i, r) in all.iter().enumerate() {
         import(&mut store, r, i as u32 + 1);
     }
-    let rows = store.snapshots().unwrap();
+    let rows = store.snapshots(Registry::Services).unwrap();
     let counts: Vec<_> = rows
         .iter()
         .map(|r| (r.added, r.removed, r.modified))
@@ -263,13 +272,31 @@ fn snapshot_counts_and_references() {
             (Some(0), Some(2), Some(0)),
         ]
     );
-    assert_eq!(store.resolve(&SnapshotRef::Latest).unwrap().seq, Seq(5));
-    assert_eq!(store.resolve(&SnapshotRef::Previous).unwrap().seq, Seq(4));
+    assert_eq!(
+        store
+            .resolve(Registry::Services, &SnapshotRef::Latest)
+            .unwrap()
+            .seq,
+        Seq(5)
+    );
+    assert_eq!(
+        store
+            .resolve(Registry::Services, &SnapshotRef::Previous)
+            .unwrap()
+            .seq,
+        Seq(4)
+    );
     let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 3).unwrap();
-    assert_eq!(store.resolve(&SnapshotRef::Date(date)).unwrap().seq, Seq(3));
+    assert_eq!(
+        store
+            .resolve(Registry::Services, &SnapshotRef::Date(date))
+            .unwrap()
+            .seq,
+        Seq(3)
+    );
     let too_early = chrono::NaiveDate::from_ymd_opt(2023, 1, 3).unwrap();
     assert!(matches!(
-        store.resolve(&SnapshotRef::Date(too_early)),
+        store.resolve(Registry::Services, &SnapshotRef::Date(too_early)),
         Err(StoreError::NoSuchSnapshot(_))
     ));
 }
@@ -529,10 +556,10 @@ fn keyframes_keep_long_histories_readable_in_bounded_steps() {
     import(&mut store, &version(5), 1);
     let keyframes: Vec<(i64, i64)> = pairs(&store, &format!("SELECT seq, seq FROM ({keyframe})"));
     assert_eq!(keyframes, [(1025, 1025)]);
-    let snapshots = store.snapshots().unwrap();
+    let snapshots = store.snapshots(Registry::Services).unwrap();
     assert_eq!(snapshots.len(), 1090);
     for snapshot in snapshots.iter().rev().step_by(7) {
-        store.raw_cache = raw::RawCache::default();
+        store.caches.clear();
         let bytes = store.raw_bytes(snapshot.id).unwrap();
         assert_eq!(raw::sha256_hex(&bytes), snapshot.sha256);
     }

@@ -196,7 +196,7 @@ fn import_git_names_a_bad_repository_or_path_in_one_line() {
 /// A Wayback Machine on 127.0.0.1: a CDX index of `captures` (timestamp, digest, bytes) and
 /// their raw bytes at `/web/TIMESTAMPid_/URL`.
 fn archive(captures: Vec<(&'static str, &'static str, Vec<u8>)>) -> TestServer {
-    let original = portreg::fetch::IANA_URL;
+    let original = portreg::model::Registry::Services.url();
     TestServer::start(move |_, seen| {
         if seen.path.starts_with("/cdx/search/cdx?") {
             let mut rows = vec![serde_json::json!([

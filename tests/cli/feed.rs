@@ -7,7 +7,7 @@ use crate::support::*;
 use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, FeedType};
 use portreg::model::key_label;
-use portreg::model::{Change, Record};
+use portreg::model::{Change, ServiceRecord};
 use portreg::report::group_changes;
 use serde_json::Value;
 use std::path::Path;
@@ -113,7 +113,7 @@ fn the_feed_has_an_entry_per_snapshot_newest_first_as_snapshots_and_diff_tell_it
     // Each entry holds one table row per line of the grouped report of its diff.
     for pair in rows.windows(2) {
         let (from, to) = (pair[0]["id"].to_string(), pair[1]["id"].to_string());
-        let changes: Vec<Change> =
+        let changes: Vec<Change<ServiceRecord>> =
             serde_json::from_str(&ok(portreg(&db, &["diff", &from, &to, "--format", "json"])))
                 .unwrap();
         let entry = entry_of(&feed, pair[1]["registry_date"].as_str().unwrap());
@@ -177,7 +177,7 @@ fn unescape_html(text: &str) -> String {
 }
 
 /// A table row's port and name cells, as the feed writes them for a record.
-fn row_key(record: &Record) -> String {
+fn row_key(record: &ServiceRecord) -> String {
     let mut name = record.name.clone().unwrap_or_default();
     if record.ordinal > 1 {
         name.push_str(&format!(" #{}", record.ordinal));

@@ -3,7 +3,8 @@
 use crate::fixtures::real_versions;
 use crate::server::{Reply, TestServer};
 use crate::support::*;
-use portreg::parse::parse_registry;
+use portreg::model::ServiceRecord;
+use portreg::parse::parse_document;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,10 @@ fn version(i: usize) -> Vec<u8> {
 }
 
 fn registry_date(bytes: &[u8]) -> String {
-    parse_registry(bytes).unwrap().updated.to_string()
+    parse_document::<ServiceRecord>(bytes)
+        .unwrap()
+        .updated
+        .to_string()
 }
 
 /// Fast retries so failure tests stay short.
@@ -201,7 +205,7 @@ fn the_summary_of_each_new_version_reads_as_changes_groups_it() {
 
     // 2024-01-05 -> 2025-11-14: the first five, then how many more and where to see them.
     let big = ok(fetch(&db, &server, &[]));
-    let changes: Vec<portreg::model::Change> =
+    let changes: Vec<portreg::model::Change<ServiceRecord>> =
         serde_json::from_str(&ok(portreg(&db, &["diff", "2", "3", "--format", "json"]))).unwrap();
     let lines = portreg::report::group_changes(&changes);
     let listed: Vec<&str> = big.lines().skip(1).collect();
@@ -380,7 +384,10 @@ fn a_collapsed_record_count_is_refused_unless_forced() {
     let (_dir, db) = temp_db();
     import(&db, &paths(&[19]));
     let third = a_third_of(&version(20));
-    let records = parse_registry(&third).unwrap().records.len();
+    let records = parse_document::<ServiceRecord>(&third)
+        .unwrap()
+        .records
+        .len();
     let server = TestServer::start(move |_, _| Reply::Body {
         bytes: third.clone(),
         etag: None,

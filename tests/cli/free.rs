@@ -3,7 +3,8 @@
 
 use crate::fixtures::real_versions;
 use crate::support::*;
-use portreg::model::{PortRange, Record};
+use portreg::model::Registry;
+use portreg::model::{PortRange, ServiceRecord};
 use portreg::store::Store;
 use std::path::Path;
 
@@ -280,19 +281,19 @@ fn free_refuses_bad_arguments_and_a_missing_database() {
 
 /// The free ports of `protocols` in `lo..=hi`, port by port, straight from the rules.
 fn reference_free(
-    at: &[Record],
-    history: &[Record],
+    at: &[ServiceRecord],
+    history: &[ServiceRecord],
     protocols: &[&str],
     (lo, hi): (u32, u32),
     never_assigned: bool,
 ) -> Vec<(u16, u16)> {
-    let unassigned = |r: &Record| {
+    let unassigned = |r: &ServiceRecord| {
         r.name.is_none()
             && r.description
                 .as_deref()
                 .is_some_and(|d| d.eq_ignore_ascii_case("unassigned"))
     };
-    let covers = |r: &Record, port: u32, protocol: &str| {
+    let covers = |r: &ServiceRecord, port: u32, protocol: &str| {
         r.protocol.as_deref().is_none_or(|p| p == protocol)
             && r.port
                 .as_deref()
@@ -349,12 +350,12 @@ fn free_on_real_versions_equals_a_port_by_port_reference() {
     let last = real_versions().len() - 1;
     import(&db, &paths(&[0, 8, 14, last]));
     let store = Store::open(&db).unwrap();
-    let snapshots = store.snapshots().unwrap();
-    let versions = store.record_versions().unwrap();
-    let history: Vec<Record> = versions.into_iter().map(|v| v.record).collect();
+    let snapshots = store.snapshots(Registry::Services).unwrap();
+    let versions = store.record_versions::<ServiceRecord>().unwrap();
+    let history: Vec<ServiceRecord> = versions.into_iter().map(|v| v.record).collect();
     let mut dropped_somewhere = false;
     for snapshot in [&snapshots[0], &snapshots[snapshots.len() - 1]] {
-        let at = store.records_at(snapshot.seq).unwrap();
+        let at = store.records_at::<ServiceRecord>(snapshot.seq).unwrap();
         let id = snapshot.id.to_string();
         for protocols in [&["tcp", "udp"][..], &["tcp"][..], &["udp", "sctp"][..]] {
             let mut args = vec!["free", "--as-of", &id];

@@ -18,8 +18,9 @@ mod support;
 
 use fixtures::{FIXTURES, real_versions};
 use portreg::diff::diff_records;
-use portreg::model::{Change, Record};
-use portreg::parse::parse_registry;
+use portreg::model::Registry;
+use portreg::model::{Change, Record, ServiceRecord};
+use portreg::parse::parse_document;
 use portreg::store::{Seq, SnapshotRef, Store};
 use std::path::Path;
 use std::process::Command;
@@ -76,8 +77,8 @@ fn any_import_order_gives_the_same_snapshots_and_diffs() {
     for i in 1..=19 {
         for j in 1..=19 {
             assert_eq!(
-                store_a.diff(Seq(i), Seq(j)).unwrap(),
-                store_b.diff(Seq(i), Seq(j)).unwrap(),
+                store_a.diff::<ServiceRecord>(Seq(i), Seq(j)).unwrap(),
+                store_b.diff::<ServiceRecord>(Seq(i), Seq(j)).unwrap(),
                 "{i}->{j}"
             );
         }
@@ -91,7 +92,7 @@ fn any_import_order_gives_the_same_snapshots_and_diffs() {
         &["diff", "2019-01-08", "latest", "--format", "json"],
     ));
     assert_eq!(cli_a, cli_b);
-    let changes: Vec<Change> = serde_json::from_str(&cli_a).unwrap();
+    let changes: Vec<Change<ServiceRecord>> = serde_json::from_str(&cli_a).unwrap();
     assert!(changes.len() > 300);
 }
 
@@ -101,7 +102,7 @@ fn stored_diffs_equal_in_memory_diffs_of_the_parsed_documents() {
     let (_dir, db) = temp_db();
     import(&db, &paths(&(0..versions.len()).collect::<Vec<_>>()));
     let store = Store::open(&db).unwrap();
-    let snapshots = store.snapshots().unwrap();
+    let snapshots = store.snapshots(Registry::Services).unwrap();
     // The documents in history order, duplicates dropped (as the store does).
     let mut parsed = Vec::new();
     for version in versions {
@@ -109,7 +110,10 @@ fn stored_diffs_equal_in_memory_diffs_of_the_parsed_documents() {
         if parsed.iter().any(|(sha, _)| *sha == version.sha256) {
             continue;
         }
-        parsed.push((version.sha256.clone(), parse_registry(&bytes).unwrap()));
+        parsed.push((
+            version.sha256.clone(),
+            parse_document::<ServiceRecord>(&bytes).unwrap(),
+        ));
     }
     assert_eq!(parsed.len(), snapshots.len());
     for (row, (sha, _)) in snapshots.iter().zip(&parsed) {
@@ -121,7 +125,9 @@ fn stored_diffs_equal_in_memory_diffs_of_the_parsed_documents() {
         for to in 0..parsed.len() {
             if from != to && (to == from + 1 || (from * 7 + to * 3) % 5 == 0) {
                 let expected = diff_records(&parsed[from].1.records, &parsed[to].1.records);
-                let stored = store.diff(snapshots[from].seq, snapshots[to].seq).unwrap();
+                let stored = store
+                    .diff::<ServiceRecord>(snapshots[from].seq, snapshots[to].seq)
+                    .unwrap();
                 assert_eq!(stored, expected, "{} -> {}", from + 1, to + 1);
                 pairs += 1;
                 non_empty += !expected.is_empty() as usize;
@@ -134,9 +140,13 @@ fn stored_diffs_equal_in_memory_diffs_of_the_parsed_documents() {
     );
     // And each snapshot's records are the document's.
     for (row, (_, registry)) in snapshots.iter().zip(&parsed) {
-        let mut want: Vec<Record> = registry.records.iter().map(|r| Record::clone(r)).collect();
+        let mut want: Vec<ServiceRecord> = registry
+            .records
+            .iter()
+            .map(|r| ServiceRecord::clone(r))
+            .collect();
         portreg::model::sort_records(&mut want);
-        assert_eq!(store.records_at(row.seq).unwrap(), want);
+        assert_eq!(store.records_at::<ServiceRecord>(row.seq).unwrap(), want);
     }
 }
 
@@ -148,7 +158,7 @@ fn raw_gives_back_the_exact_bytes() {
     import(&db, &paths(&[20, 0]));
     import(&db, &paths(&[10, 5]));
     let store = Store::open(&db).unwrap();
-    for row in store.snapshots().unwrap() {
+    for row in store.snapshots(Registry::Services).unwrap() {
         let out = Command::new(env!("CARGO_BIN_EXE_portreg"))
             .args(["raw", &row.id.to_string()])
             .env("PORTREG_DB", &db)
@@ -158,7 +168,9 @@ fn raw_gives_back_the_exact_bytes() {
         assert_eq!(portreg::store::raw::sha256_hex(&out.stdout), row.sha256);
     }
     assert!(store.raw_size().unwrap() < 600_000);
-    let latest = store.resolve(&SnapshotRef::Latest).unwrap();
+    let latest = store
+        .resolve(Registry::Services, &SnapshotRef::Latest)
+        .unwrap();
     assert_eq!(latest.sha256, versions[20].sha256);
 }
 
@@ -209,13 +221,13 @@ fn an_older_version_is_placed_before_the_latest() {
     assert!(reader.records().count() > 500);
 }
 
-/// A registry of the wrong kind, cut from IANA's protocol-numbers.xml.
-const PROTOCOL_NUMBERS: &str = r#"<?xml version='1.0' encoding='UTF-8'?>
-<registry xmlns="http://www.iana.org/assignments" id="protocol-numbers">
-  <title>Protocol Numbers</title>
+/// A registry portreg does not keep, cut from IANA's dns-parameters.xml.
+const DNS_PARAMETERS: &str = r#"<?xml version='1.0' encoding='UTF-8'?>
+<registry xmlns="http://www.iana.org/assignments" id="dns-parameters">
+  <title>Domain Name System (DNS) Parameters</title>
   <updated>2024-01-01</updated>
-  <registry id="protocol-numbers-1">
-    <record><value>0</value><name>HOPOPT</name></record>
+  <registry id="dns-parameters-1">
+    <record><value>0</value><description>Reserved</description></record>
   </registry>
 </registry>
 "#;
@@ -248,9 +260,9 @@ fn bad_inputs_are_refused_with_one_line_and_change_nothing() {
             "HTML page",
         ),
         (
-            "protocol-numbers.xml",
-            PROTOCOL_NUMBERS.as_bytes().to_vec(),
-            "\"protocol-numbers\"",
+            "dns-parameters.xml",
+            DNS_PARAMETERS.as_bytes().to_vec(),
+            "the IANA registry \"dns-parameters\", which portreg does not keep",
         ),
         ("no-records.xml", no_records.clone().into_bytes(), "no records"),
         (
@@ -394,24 +406,30 @@ fn the_database_defaults_to_the_user_data_directory() {
 
 #[test]
 fn parsing_with_a_memo_gives_what_a_fresh_parse_gives_on_real_versions() {
-    use portreg::parse::{ParseMemo, parse_registry_namespace_aware, parse_registry_with_memo};
+    use portreg::parse::{ParseMemo, parse_namespace_aware, parse_with_memo};
     let versions = real_versions();
     let bytes: Vec<Vec<u8>> = versions
         .iter()
         .map(|v| std::fs::read(&v.path).unwrap())
         .collect();
-    let fresh: Vec<_> = bytes.iter().map(|b| parse_registry(b).unwrap()).collect();
+    let fresh: Vec<_> = bytes
+        .iter()
+        .map(|b| parse_document::<ServiceRecord>(b).unwrap())
+        .collect();
     // Read without namespace resolution (see parse_registry_namespace_aware): the same.
     for (bytes, fresh) in bytes.iter().zip(&fresh) {
-        assert_eq!(&parse_registry_namespace_aware(bytes).unwrap(), fresh);
+        assert_eq!(
+            &parse_namespace_aware::<ServiceRecord>(bytes).unwrap(),
+            fresh
+        );
     }
     for order in [
         (0..bytes.len()).collect::<Vec<_>>(),
         shuffled(bytes.len(), 7),
     ] {
-        let mut memo = ParseMemo::default();
+        let mut memo = ParseMemo::<ServiceRecord>::default();
         for &i in &order {
-            let memoised = parse_registry_with_memo(&bytes[i], &mut memo).unwrap();
+            let memoised = parse_with_memo(&bytes[i], &mut memo).unwrap();
             assert!(memoised == fresh[i], "version {i} differs with a memo");
             let hashes: Vec<i64> = memoised.records.iter().map(|r| r.content_hash()).collect();
             assert!(

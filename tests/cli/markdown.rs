@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use portreg::model::key_label;
-use portreg::model::{Change, Record};
+use portreg::model::{Change, ServiceRecord};
 use portreg::report::{Line, group_changes};
 use std::collections::HashSet;
 use std::path::Path;
@@ -39,7 +39,7 @@ fn unescaped_specials(item: &str) -> Vec<char> {
     specials
 }
 
-fn name_with_ordinal(record: &Record) -> String {
+fn name_with_ordinal(record: &ServiceRecord) -> String {
     let mut name = record.name.clone().unwrap_or_default();
     if record.ordinal > 1 {
         name.push_str(&format!(" #{}", record.ordinal));
@@ -47,7 +47,7 @@ fn name_with_ordinal(record: &Record) -> String {
     name
 }
 
-fn label(record: &Record) -> String {
+fn label(record: &ServiceRecord) -> String {
     key_label(
         record.name.as_deref(),
         record.protocol.as_deref(),
@@ -56,7 +56,7 @@ fn label(record: &Record) -> String {
 }
 
 /// `5543/tcp **qftest-licserve**`, `**mles**` without a port, `8077/tcp` without a name.
-fn expected_key(record: &Record) -> String {
+fn expected_key(record: &ServiceRecord) -> String {
     let (label, name) = (label(record), name_with_ordinal(record));
     match (
         &record.name,
@@ -70,7 +70,7 @@ fn expected_key(record: &Record) -> String {
 
 /// How a line names a record it replaced, in its `(was ...)`: `8077/tcp mles`, `argus` for a
 /// name without a port, `5541-5549 Unassigned` (by its description) for an entry without one.
-pub(crate) fn replaced_name(record: &Record) -> String {
+pub(crate) fn replaced_name(record: &ServiceRecord) -> String {
     let (label, name) = (label(record), name_with_ordinal(record));
     let has_port = record.port.is_some() || record.protocol.is_some();
     match (&record.name, &record.description) {
@@ -134,8 +134,8 @@ fn shown_in_markdown(markdown: &str) -> Vec<ShownLine> {
 /// what a line replaced. And the report names nothing that is not in a change.
 pub(crate) fn assert_every_change_shown(
     shown: &[ShownLine],
-    changes: &[Change],
-    key_of: impl Fn(&Record) -> String,
+    changes: &[Change<ServiceRecord>],
+    key_of: impl Fn(&ServiceRecord) -> String,
     context: &str,
 ) {
     let keys: HashSet<&str> = shown.iter().map(|l| l.key.as_str()).collect();
@@ -182,13 +182,13 @@ pub(crate) fn assert_every_change_shown(
     }
 }
 
-fn diff_json(db: &Path, from: &str, to: &str) -> Vec<Change> {
+fn diff_json(db: &Path, from: &str, to: &str) -> Vec<Change<ServiceRecord>> {
     serde_json::from_str(&ok(portreg(db, &["diff", from, to, "--format", "json"]))).unwrap()
 }
 
 /// Checks a Markdown report against the report lines it must show: its headings, one item per
 /// line in the table's order, and nothing left unescaped.
-fn assert_lists_each_line_once(markdown: &str, lines: &[Line]) {
+fn assert_lists_each_line_once(markdown: &str, lines: &[Line<ServiceRecord>]) {
     let items: Vec<&str> = markdown.lines().filter(|l| l.starts_with("- ")).collect();
     assert_eq!(items.len(), lines.len(), "{markdown}");
     for (item, line) in items.iter().zip(lines) {
@@ -238,7 +238,7 @@ fn a_real_diff_in_markdown_lists_every_report_line_once() {
         "1 -> 2",
     );
     // Ranges split there: their pieces are the last group, with the range each came from.
-    let redrawn: Vec<&Line> = lines
+    let redrawn: Vec<&Line<ServiceRecord>> = lines
         .iter()
         .filter(|l| l.group == portreg::report::Group::Redrawn)
         .collect();
@@ -284,12 +284,12 @@ fn every_change_of_a_real_diff_is_in_its_markdown() {
 /// is not `80/tcp`), and when the report names what no change holds.
 #[test]
 fn the_every_change_check_matches_whole_names_only() {
-    let record = |name: Option<&str>, port: &str, description: &str| Record {
+    let record = |name: Option<&str>, port: &str, description: &str| ServiceRecord {
         name: name.map(str::to_string),
         protocol: Some("tcp".into()),
         port: Some(port.into()),
         description: Some(description.into()),
-        ..Record::default()
+        ..ServiceRecord::default()
     };
     let changes = vec![
         Change::between(Some(record(None, "80-90", "Unassigned")), None).unwrap(),
@@ -394,7 +394,7 @@ fn changes_in_markdown_from_history_and_from_registry_dates() {
 
     // From the registry's own dates: one item per record the JSON lists.
     let args = ["changes", "--since", "2025-06", "--source", "registry"];
-    let json: Vec<Change> = serde_json::from_str(&ok(portreg(
+    let json: Vec<Change<ServiceRecord>> = serde_json::from_str(&ok(portreg(
         &db,
         &[&args[..], &["--format", "json"]].concat(),
     )))

@@ -2,8 +2,9 @@
 //! either order, give back exactly those edits as the stored diff.
 
 use crate::fixtures::real_versions;
-use portreg::model::ChangeKind;
-use portreg::parse::parse_registry;
+use portreg::model::Registry;
+use portreg::model::{ChangeKind, ServiceRecord};
+use portreg::parse::parse_document;
 use portreg::store::raw::sha256_hex;
 use portreg::store::{NewSnapshot, SnapshotId, SnapshotRef, Store};
 use portreg::time::Timestamp;
@@ -26,7 +27,7 @@ fn base() -> &'static Base {
         let keep = 1200;
         let end_of_kept = full[starts[keep]..].find("</record>").unwrap() + starts[keep] + 9;
         let text = format!("{}\n</registry>\n", &full[..end_of_kept]);
-        let registry = parse_registry(text.as_bytes()).unwrap();
+        let registry = parse_document::<ServiceRecord>(text.as_bytes()).unwrap();
         let spans: Vec<(usize, usize)> = text
             .match_indices("<record")
             .map(|(i, _)| (i, text[i..].find("</record>").unwrap() + i + 9))
@@ -72,7 +73,10 @@ fn edited(edits: &[(usize, Edit)], added: usize) -> (String, Expected) {
     let head = &base.text[..base.spans[0].0];
     let key_of = |span: (usize, usize)| {
         let alone = format!("{head}{}\n</registry>\n", &base.text[span.0..span.1]);
-        parse_registry(alone.as_bytes()).unwrap().records.remove(0)
+        parse_document::<ServiceRecord>(alone.as_bytes())
+            .unwrap()
+            .records
+            .remove(0)
     };
     let mut chosen: Vec<(usize, Edit)> = edits
         .iter()
@@ -136,7 +140,7 @@ fn edited(edits: &[(usize, Edit)], added: usize) -> (String, Expected) {
 }
 
 fn store(store: &mut Store, text: &str, observed_hour: u32) {
-    let registry = parse_registry(text.as_bytes()).unwrap();
+    let registry = parse_document::<ServiceRecord>(text.as_bytes()).unwrap();
     let observed_at: Timestamp = format!("2025-01-01T{observed_hour:02}:00:00Z")
         .parse()
         .unwrap();
@@ -144,7 +148,7 @@ fn store(store: &mut Store, text: &str, observed_hour: u32) {
         .import(&NewSnapshot {
             bytes: text.as_bytes(),
             sha256: &sha256_hex(text.as_bytes()),
-            registry: &registry,
+            document: &registry,
             source: "proptest",
             observed_at,
             imported_at: observed_at,
@@ -184,11 +188,11 @@ proptest! {
             store(&mut db, &base().text, 1);
             store(&mut db, &text, 2);
         }
-        let from = db.resolve(&SnapshotRef::Id(SnapshotId(if edited_first { 2 } else { 1 }))).unwrap();
-        let to = db.resolve(&SnapshotRef::Id(SnapshotId(if edited_first { 1 } else { 2 }))).unwrap();
+        let from = db.resolve(Registry::Services, &SnapshotRef::Id(SnapshotId(if edited_first { 2 } else { 1 }))).unwrap();
+        let to = db.resolve(Registry::Services, &SnapshotRef::Id(SnapshotId(if edited_first { 1 } else { 2 }))).unwrap();
         prop_assert!(from.seq < to.seq);
         let found: Expected = db
-            .diff(from.seq, to.seq)
+            .diff::<ServiceRecord>(from.seq, to.seq)
             .unwrap()
             .into_iter()
             .map(|c| {
@@ -197,8 +201,9 @@ proptest! {
                     ChangeKind::Removed => "removed",
                     ChangeKind::Modified => "modified",
                 };
-                let fields = c.changed_fields.iter().map(|f| f.name().to_string()).collect();
-                (kind.to_string(), c.name, c.protocol, c.port, fields)
+                let fields = c.changed_fields.iter().map(|f| f.to_string()).collect();
+                let record = c.record().unwrap().clone();
+                (kind.to_string(), record.name, record.protocol, record.port, fields)
             })
             .collect();
         prop_assert_eq!(found, expected);
@@ -210,7 +215,7 @@ proptest! {
 fn fuzz_regressions_and_seeds_keep_their_invariants() {
     use portreg::lookup::{Lookup, SinceDate};
     use portreg::model::PortRange;
-    use portreg::parse::{ParseMemo, parse_registry_namespace_aware, parse_registry_with_memo};
+    use portreg::parse::{ParseMemo, parse_namespace_aware, parse_with_memo};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let files = |dirs: &[&str]| -> Vec<Vec<u8>> {
         dirs.iter()
@@ -224,16 +229,29 @@ fn fuzz_regressions_and_seeds_keep_their_invariants() {
             .map(|path| std::fs::read(path).unwrap())
             .collect()
     };
-    let seed = std::fs::read(root.join("fuzz/seeds/parse/small.xml")).unwrap();
-    let parse_inputs = files(&["fuzz/seeds/parse", "tests/fixtures/fuzz-regressions/parse"]);
-    assert!(parse_inputs.len() >= 3);
-    for data in parse_inputs {
-        let fresh = parse_registry(&data);
-        assert_eq!(parse_registry_namespace_aware(&data), fresh);
-        let mut memo = ParseMemo::default();
-        let _ = parse_registry_with_memo(&seed, &mut memo);
-        assert_eq!(parse_registry_with_memo(&data, &mut memo), fresh);
+    // As the parse target checks them, for each registry with its seed.
+    fn parse_invariants<R: portreg::model::Record>(data: &[u8], seed: &[u8]) -> bool {
+        let fresh = parse_document::<R>(data);
+        assert_eq!(parse_namespace_aware::<R>(data), fresh);
+        let mut memo = ParseMemo::<R>::default();
+        let _ = parse_with_memo(seed, &mut memo);
+        assert_eq!(parse_with_memo(data, &mut memo), fresh);
+        fresh.is_ok()
     }
+    let seed = |name: &str| std::fs::read(root.join("fuzz/seeds/parse").join(name)).unwrap();
+    let (services_seed, protocols_seed) = (seed("small.xml"), seed("protocols.xml"));
+    let parse_inputs = files(&["fuzz/seeds/parse", "tests/fixtures/fuzz-regressions/parse"]);
+    assert!(parse_inputs.len() >= 4);
+    let mut parsed = (0, 0);
+    for data in parse_inputs {
+        let _ = portreg::parse::registry_of(&data);
+        parsed.0 += usize::from(parse_invariants::<ServiceRecord>(&data, &services_seed));
+        parsed.1 += usize::from(parse_invariants::<portreg::model::ProtocolRecord>(
+            &data,
+            &protocols_seed,
+        ));
+    }
+    assert!(parsed.0 >= 1 && parsed.1 >= 1, "{parsed:?}");
     for data in files(&[
         "fuzz/seeds/arguments",
         "tests/fixtures/fuzz-regressions/arguments",

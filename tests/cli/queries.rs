@@ -3,8 +3,9 @@
 
 use crate::fixtures::real_versions;
 use crate::support::*;
-use portreg::model::{Change, Record};
-use portreg::parse::parse_registry;
+use portreg::model::Registry;
+use portreg::model::{Change, ServiceRecord};
+use portreg::parse::parse_document;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -26,8 +27,8 @@ fn json<T: serde::de::DeserializeOwned>(db: &Path, args: &[&str]) -> T {
     serde_json::from_str(&ok(portreg(db, &args))).unwrap()
 }
 
-fn registry(i: usize) -> portreg::model::Registry {
-    parse_registry(&std::fs::read(&real_versions()[i].path).unwrap()).unwrap()
+fn registry(i: usize) -> portreg::model::Document<ServiceRecord> {
+    parse_document::<ServiceRecord>(&std::fs::read(&real_versions()[i].path).unwrap()).unwrap()
 }
 
 /// The index of the fixture that is the latest snapshot, and the registry dates in history.
@@ -46,7 +47,7 @@ fn changes_since_equals_the_diff_from_that_date_to_the_latest() {
     // A date inside every stretch of the history, as a day, and its month and year forms.
     for date in [&dates[1], &dates[dates.len() / 2], &dates[dates.len() - 3]] {
         for since in [date.as_str(), &date[..7], &date[..4]] {
-            let changes: Vec<Change> = json(db, &["changes", "--since", since]);
+            let changes: Vec<Change<ServiceRecord>> = json(db, &["changes", "--since", since]);
             let day = match since.len() {
                 4 => format!("{since}-01-01"),
                 7 => format!("{since}-01"),
@@ -58,7 +59,7 @@ fn changes_since_equals_the_diff_from_that_date_to_the_latest() {
                 assert!(run.stderr.contains("no snapshot matches"), "{}", run.stderr);
                 continue;
             }
-            let diff: Vec<Change> = serde_json::from_str(&run.stdout).unwrap();
+            let diff: Vec<Change<ServiceRecord>> = serde_json::from_str(&run.stdout).unwrap();
             assert_eq!(changes, diff, "changes --since {since}");
         }
     }
@@ -72,7 +73,7 @@ fn changes_since_equals_the_diff_from_that_date_to_the_latest() {
         &["changes", "--since", &dates[1], "--format", "csv"],
     ));
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let changes: Vec<Change> = json(db, &["changes", "--since", &dates[1]]);
+    let changes: Vec<Change<ServiceRecord>> = json(db, &["changes", "--since", &dates[1]]);
     assert_eq!(reader.records().count(), changes.len());
 }
 
@@ -92,7 +93,7 @@ fn a_one_snapshot_database_answers_from_the_registry_dates() {
             run.stderr
         );
         assert!(run.stderr.contains("registry's own"), "{}", run.stderr);
-        let changes: Vec<Change> = serde_json::from_str(&run.stdout).unwrap();
+        let changes: Vec<Change<ServiceRecord>> = serde_json::from_str(&run.stdout).unwrap();
         // Independently: a date as written is on or after `since` when its first characters
         // (as many as both have) compare so.
         let after = |date: &Option<String>| {
@@ -106,7 +107,7 @@ fn a_one_snapshot_database_answers_from_the_registry_dates() {
                 d[..n] >= since_day[..n]
             })
         };
-        let mut expected: Vec<&Record> = records
+        let mut expected: Vec<&ServiceRecord> = records
             .iter()
             .map(|r| &**r)
             .filter(|r| after(&r.registered) || after(&r.modified))
@@ -132,7 +133,12 @@ fn a_one_snapshot_database_answers_from_the_registry_dates() {
 }
 
 /// The latest records whose port overlaps lo..=hi, from the parsed document.
-fn overlapping(records: &[Arc<Record>], lo: u32, hi: u32, protocol: Option<&str>) -> Vec<Record> {
+fn overlapping(
+    records: &[Arc<ServiceRecord>],
+    lo: u32,
+    hi: u32,
+    protocol: Option<&str>,
+) -> Vec<ServiceRecord> {
     records
         .iter()
         .filter(|r| {
@@ -142,11 +148,11 @@ fn overlapping(records: &[Arc<Record>], lo: u32, hi: u32, protocol: Option<&str>
                 .is_some_and(|r| u32::from(r.first) <= hi && u32::from(r.last) >= lo)
                 && protocol.is_none_or(|p| r.protocol.as_deref() == Some(p))
         })
-        .map(|r| Record::clone(r))
+        .map(|r| ServiceRecord::clone(r))
         .collect()
 }
 
-fn sorted(mut records: Vec<Record>) -> Vec<Record> {
+fn sorted(mut records: Vec<ServiceRecord>) -> Vec<ServiceRecord> {
     portreg::model::sort_records(&mut records);
     records
 }
@@ -155,33 +161,33 @@ fn sorted(mut records: Vec<Record>) -> Vec<Record> {
 fn show_finds_ports_ranges_and_names_now_and_as_of_a_date() {
     let db = history_db();
     let latest = registry(latest_index()).records;
-    let shown: Vec<Record> = json(db, &["show", "443"]);
+    let shown: Vec<ServiceRecord> = json(db, &["show", "443"]);
     assert_eq!(shown, sorted(overlapping(&latest, 443, 443, None)));
     assert!(shown.iter().any(|r| r.name.as_deref() == Some("https")));
 
-    let range: Vec<Record> = json(db, &["show", "8000-8100", "--proto", "tcp"]);
+    let range: Vec<ServiceRecord> = json(db, &["show", "8000-8100", "--proto", "tcp"]);
     assert_eq!(range, sorted(overlapping(&latest, 8000, 8100, Some("tcp"))));
     assert!(range.len() > 20, "{}", range.len());
-    let same: Vec<Record> = json(db, &["show", "8000-8100/tcp"]);
+    let same: Vec<ServiceRecord> = json(db, &["show", "8000-8100/tcp"]);
     assert_eq!(same, range);
 
-    let by_name: Vec<Record> = json(db, &["show", "HTTPS"]);
-    let expected: Vec<Record> = latest
+    let by_name: Vec<ServiceRecord> = json(db, &["show", "HTTPS"]);
+    let expected: Vec<ServiceRecord> = latest
         .iter()
         .filter(|r| r.name.as_deref() == Some("https"))
-        .map(|r| Record::clone(r))
+        .map(|r| ServiceRecord::clone(r))
         .collect();
     assert_eq!(by_name, sorted(expected));
 
-    let assigned: Vec<Record> = json(db, &["show", "0-1023", "--assigned"]);
+    let assigned: Vec<ServiceRecord> = json(db, &["show", "0-1023", "--assigned"]);
     assert!(assigned.iter().all(|r| r.name.is_some()));
-    let all: Vec<Record> = json(db, &["show", "0-1023"]);
+    let all: Vec<ServiceRecord> = json(db, &["show", "0-1023"]);
     assert!(all.len() > assigned.len());
 
     // As of the oldest snapshot's date: the oldest document's records.
     let snapshots: Vec<serde_json::Value> = json(db, &["snapshots"]);
     let oldest_date = snapshots[0]["registry_date"].as_str().unwrap();
-    let then: Vec<Record> = json(db, &["show", "1-100", "--as-of", oldest_date]);
+    let then: Vec<ServiceRecord> = json(db, &["show", "1-100", "--as-of", oldest_date]);
     assert_eq!(
         then,
         sorted(overlapping(&registry(0).records, 1, 100, None))
@@ -202,13 +208,13 @@ fn show_finds_ports_ranges_and_names_now_and_as_of_a_date() {
 fn search_matches_name_description_assignee_and_contact_in_any_case() {
     let db = history_db();
     let latest = registry(latest_index()).records;
-    let found: Vec<Record> = json(db, &["search", "KERBEROS"]);
+    let found: Vec<ServiceRecord> = json(db, &["search", "KERBEROS"]);
     let contains = |field: &Option<String>| {
         field
             .as_deref()
             .is_some_and(|t| t.to_lowercase().contains("kerberos"))
     };
-    let expected: Vec<Record> = latest
+    let expected: Vec<ServiceRecord> = latest
         .iter()
         .filter(|r| {
             contains(&r.name)
@@ -222,11 +228,11 @@ fn search_matches_name_description_assignee_and_contact_in_any_case() {
                     .flatten()
                     .any(|a| a.to_lowercase().contains("kerberos"))
         })
-        .map(|r| Record::clone(r))
+        .map(|r| ServiceRecord::clone(r))
         .collect();
     assert!(expected.len() > 5);
     assert_eq!(found, sorted(expected));
-    let udp: Vec<Record> = json(db, &["search", "kerberos", "--proto", "udp"]);
+    let udp: Vec<ServiceRecord> = json(db, &["search", "kerberos", "--proto", "udp"]);
     assert!(!udp.is_empty() && udp.iter().all(|r| r.protocol.as_deref() == Some("udp")));
 }
 
@@ -240,8 +246,8 @@ fn history_gives_each_version_with_the_snapshots_it_held_in() {
     let position = |id: &serde_json::Value| snapshots.iter().position(|s| s["id"] == *id).unwrap();
     for (i, snapshot) in snapshots.iter().enumerate() {
         let id = snapshot["id"].to_string();
-        let shown: Vec<Record> = json(db, &["show", "443/tcp", "--as-of", &id]);
-        let covering: Vec<Record> = spans
+        let shown: Vec<ServiceRecord> = json(db, &["show", "443/tcp", "--as-of", &id]);
+        let covering: Vec<ServiceRecord> = spans
             .iter()
             .filter(|s| {
                 position(&s["first_snapshot_id"]) <= i && i <= position(&s["last_snapshot_id"])
@@ -306,10 +312,11 @@ fn exports_write_services_iana_csv_and_json() {
     );
     assert_eq!(reader.records().count(), latest.len());
 
-    let records: Vec<Record> = serde_json::from_str(&ok(portreg(db, &["export", "json"]))).unwrap();
+    let records: Vec<ServiceRecord> =
+        serde_json::from_str(&ok(portreg(db, &["export", "json"]))).unwrap();
     assert_eq!(
         records,
-        sorted(latest.iter().map(|r| Record::clone(r)).collect())
+        sorted(latest.iter().map(|r| ServiceRecord::clone(r)).collect())
     );
 
     // --as-of and -o: the oldest version, written to a file.
@@ -452,10 +459,15 @@ fn a_missing_database_is_named_and_not_created() {
 fn one_snapshot_lookups_count_changes_as_the_snapshots_view_does() {
     use portreg::store::{SnapshotRef, Store};
     let store = Store::open_read_only(history_db()).unwrap();
-    let rows = store.snapshots().unwrap();
+    let rows = store.snapshots(Registry::Services).unwrap();
     assert_eq!(rows.len(), real_versions().len() - 2);
     for row in rows {
-        assert_eq!(store.resolve(&SnapshotRef::Id(row.id)).unwrap(), row);
+        assert_eq!(
+            store
+                .resolve(Registry::Services, &SnapshotRef::Id(row.id))
+                .unwrap(),
+            row
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::fixtures::real_versions;
 use crate::support::*;
+use portreg::model::{Registry, ServiceRecord};
 use portreg::report::{Group, group_changes};
 use portreg::store::{Seq, Store};
 use quick_xml::events::Event;
@@ -161,16 +162,18 @@ fn newly_assigned_and_deassigned_are_the_grouped_changes_of_each_snapshot_agains
     let db = history_db();
     let years = stats_years(db);
     let store = Store::open_read_only(db).unwrap();
-    let snapshots = store.snapshots().unwrap();
+    let snapshots = store.snapshots(Registry::Services).unwrap();
 
     // The one pass over the versions finds what the store's diff finds, pair by pair.
-    let versions = store.record_versions().unwrap();
+    let versions = store.record_versions::<ServiceRecord>().unwrap();
     let consecutive = portreg::stats::consecutive_changes(&versions, snapshots.len());
     assert_eq!(consecutive.len(), snapshots.len());
     assert!(consecutive[0].is_empty());
     let mut changed_pairs = 0;
     for i in 1..snapshots.len() {
-        let diff = store.diff(snapshots[i - 1].seq, snapshots[i].seq).unwrap();
+        let diff = store
+            .diff::<ServiceRecord>(snapshots[i - 1].seq, snapshots[i].seq)
+            .unwrap();
         assert_eq!(consecutive[i], diff, "{} -> {}", i, i + 1);
         changed_pairs += !diff.is_empty() as usize;
     }
@@ -179,7 +182,9 @@ fn newly_assigned_and_deassigned_are_the_grouped_changes_of_each_snapshot_agains
     // Grouped as `changes` groups them, summed per year of the later snapshot.
     let mut expected: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
     for i in 1..snapshots.len() {
-        let diff = store.diff(snapshots[i - 1].seq, snapshots[i].seq).unwrap();
+        let diff = store
+            .diff::<ServiceRecord>(snapshots[i - 1].seq, snapshots[i].seq)
+            .unwrap();
         let lines = group_changes(&diff);
         let year: i32 = snapshots[i].registry_date.year();
         let sums = expected.entry(year).or_default();
@@ -595,17 +600,21 @@ fn whole_history_consecutive_changes_equal_the_store_diff() {
     let (_dir, db) = temp_db();
     ok(portreg(&db, &["import", "--git", bundle.to_str().unwrap()]));
     let store = Store::open_read_only(&db).unwrap();
-    let snapshots = store.snapshots().unwrap();
+    let snapshots = store.snapshots(Registry::Services).unwrap();
     assert_eq!(snapshots.len(), 390);
 
     let started = std::time::Instant::now();
-    let versions = store.record_versions().unwrap();
+    let versions = store.record_versions::<ServiceRecord>().unwrap();
     let consecutive = portreg::stats::consecutive_changes(&versions, snapshots.len());
     let one_pass = started.elapsed();
 
     let started = std::time::Instant::now();
     let diffs: Vec<_> = (1..snapshots.len())
-        .map(|i| store.diff(Seq(i as i64), Seq(i as i64 + 1)).unwrap())
+        .map(|i| {
+            store
+                .diff::<ServiceRecord>(Seq(i as i64), Seq(i as i64 + 1))
+                .unwrap()
+        })
         .collect();
     let per_pair = started.elapsed();
     for (i, diff) in diffs.iter().enumerate() {

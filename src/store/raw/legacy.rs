@@ -2,7 +2,7 @@
 //! frame per snapshot, standalone for the oldest and otherwise compressed with the bytes of
 //! the snapshot before it as a referenced prefix ("patch-from").
 
-use super::{Delta, compress_delta, rebuild_skips, sha256_hex};
+use super::{Delta, compress_delta, rebuild_skips_of, sha256_hex};
 use crate::store::{Seq, SnapshotId};
 use rusqlite::{Transaction, params};
 use rusqlite_migration::{HookError, HookResult};
@@ -38,7 +38,8 @@ pub fn upgrade_to_line_deltas(tx: &Transaction) -> HookResult {
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut previous: Option<(SnapshotId, Vec<u8>)> = None;
-    for (id, sha256) in snapshots {
+    for (id, sha256) in &snapshots {
+        let (id, sha256) = (*id, sha256.clone());
         let fail = |reason: String| HookError::Hook(format!("snapshot {id}: {reason}"));
         let (base, frame): (Option<SnapshotId>, Vec<u8>) = tx.query_row(
             "SELECT base_id, zstd FROM snapshot_raw WHERE snapshot_id = ?1",
@@ -70,5 +71,6 @@ pub fn upgrade_to_line_deltas(tx: &Transaction) -> HookResult {
         }
         previous = Some((id, document));
     }
-    rebuild_skips(tx, Seq::FIRST).map_err(|e| HookError::Hook(e.to_string()))
+    let ids: Vec<SnapshotId> = snapshots.iter().map(|(id, _)| *id).collect();
+    rebuild_skips_of(tx, &ids, Seq::FIRST).map_err(|e| HookError::Hook(e.to_string()))
 }

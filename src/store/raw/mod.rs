@@ -1,5 +1,6 @@
 //! The exact bytes of every snapshot, compact, and any of them read in bounded time.
 //!
+//! Each registry has its own chain: "the snapshot before it" is in the same registry.
 //! - The oldest snapshot's document is one zstd frame (about 430 KB for a 3.5 MB document).
 //! - Every other snapshot holds a *step*: the line delta from the snapshot before it (see
 //!   [`delta`]), zstd-compressed; a real weekly change is about 360 bytes.
@@ -23,7 +24,8 @@ pub mod delta;
 pub(super) mod legacy;
 mod lines;
 
-use super::{Result, Seq, SnapshotId, Store, StoreError};
+use super::{Result, Seq, SnapshotId, Store, StoreError, caches_of};
+use crate::model::Registry;
 use delta::{BadDelta, Delta};
 use lines::{LineTable, Lines};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -70,8 +72,13 @@ impl RawCache {
 
     /// Reads the document at `latest` and tokenizes its lines, for an import at the end to
     /// come (see `Store::read_ahead`).
-    pub(super) fn read_ahead(&mut self, conn: &Connection, latest: Seq) -> Result<()> {
-        let (id, bytes) = document_at(conn, self, latest)?;
+    pub(super) fn read_ahead(
+        &mut self,
+        conn: &Connection,
+        registry: Registry,
+        latest: Seq,
+    ) -> Result<()> {
+        let (id, bytes) = document_at(conn, self, registry, latest)?;
         let tokenized = matches!(&self.lines, Some((cached, lines)) if *cached == id && self.table.is_last(lines));
         if !tokenized {
             self.lines = Some((id, self.table.tokenize(&bytes, None)));
@@ -139,16 +146,17 @@ fn delta_of(id: SnapshotId, frame: &[u8]) -> Result<Delta> {
 impl Store {
     /// The exact bytes of a snapshot, checked against its stored sha256.
     pub fn raw_bytes(&mut self, snapshot_id: SnapshotId) -> Result<Arc<Vec<u8>>> {
-        let (seq, expected): (Seq, String) = self
+        let (registry, seq, expected): (Registry, Seq, String) = self
             .conn
             .query_row(
-                "SELECT seq, sha256 FROM snapshot WHERE id = ?1",
+                "SELECT registry, seq, sha256 FROM snapshot WHERE id = ?1",
                 [snapshot_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()?
             .ok_or_else(|| StoreError::NoSuchSnapshot(format!("snapshot {snapshot_id}")))?;
-        let bytes = document_at(&self.conn, &mut self.raw_cache, seq)?.1;
+        let cache = &mut caches_of(&mut self.caches, registry).raw;
+        let bytes = document_at(&self.conn, cache, registry, seq)?.1;
         if sha256_hex(&bytes) != expected {
             return Err(damaged(snapshot_id, "sha256 differs from the stored one"));
         }
@@ -165,15 +173,16 @@ impl Store {
         )?)
     }
 
-    /// Every snapshot's document in history order, one step after the other (what `verify`
-    /// reads): `each(place, id, bytes or why they cannot be read)`, which may stop the walk
-    /// with an error. After a step that cannot be read, the next document is read by its own
-    /// path.
+    /// Every document of `registry` in history order, one step after the other (what
+    /// `verify` reads): `each(place, id, bytes or why they cannot be read)`, which may stop
+    /// the walk with an error. After a step that cannot be read, the next document is read by
+    /// its own path.
     pub fn each_document<E: From<StoreError>>(
         &self,
+        registry: Registry,
         mut each: impl FnMut(Seq, SnapshotId, Result<&[u8]>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let ids = ids_by_place(&self.conn)?;
+        let ids = ids_by_place(&self.conn, registry)?;
         let mut previous: Option<Vec<u8>> = None;
         for (index, &id) in ids.iter().enumerate() {
             let seq = Seq(index as i64 + 1);
@@ -188,7 +197,7 @@ impl Store {
                         .and_then(|delta| delta.apply(before).map_err(|e| damaged(id, e)))
                 }
                 // The one before was unreadable, or this step is not against it.
-                _ => document_at(&self.conn, &mut RawCache::default(), seq)
+                _ => document_at(&self.conn, &mut RawCache::default(), registry, seq)
                     .map(|(_, bytes)| bytes.to_vec()),
             };
             match document {
@@ -206,10 +215,11 @@ impl Store {
     }
 }
 
-/// Snapshot ids by place: `ids[0]` is the oldest.
-fn ids_by_place(conn: &Connection) -> Result<Vec<SnapshotId>> {
-    let mut stmt = conn.prepare_cached("SELECT id FROM snapshot ORDER BY seq")?;
-    let ids = stmt.query_map([], |row| row.get(0))?;
+/// `registry`'s snapshot ids by place: `ids[0]` is the oldest.
+fn ids_by_place(conn: &Connection, registry: Registry) -> Result<Vec<SnapshotId>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM snapshot WHERE registry = ?1 ORDER BY seq")?;
+    let ids = stmt.query_map([registry], |row| row.get(0))?;
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -229,19 +239,30 @@ fn skip_frame(conn: &Connection, id: SnapshotId) -> Result<Option<(Option<Snapsh
         .optional()?)
 }
 
-/// The document of the snapshot at `seq`, with its id: from the cache when it holds that
-/// snapshot or one at most 63 places before it, else from the oldest document along the
-/// skips. Places must be 1..n, as they are between imports.
+/// The document of `registry`'s snapshot at `seq`, with its id: from the cache (of that
+/// registry) when it holds that snapshot or one at most 63 places before it, else from the
+/// oldest document along the skips. Places must be 1..n, as they are between imports.
 pub(super) fn document_at(
     conn: &Connection,
     cache: &mut RawCache,
+    registry: Registry,
     seq: Seq,
 ) -> Result<(SnapshotId, Arc<Vec<u8>>)> {
-    let ids = ids_by_place(conn)?;
+    let ids = ids_by_place(conn, registry)?;
     let index = usize::try_from(seq.0 - 1)
         .ok()
         .filter(|&i| i < ids.len())
         .ok_or_else(|| StoreError::NoSuchSnapshot(format!("place {seq}")))?;
+    document_in(conn, cache, &ids, index)
+}
+
+/// The document of the snapshot `ids[index]`, where `ids` are a history's snapshots by place.
+fn document_in(
+    conn: &Connection,
+    cache: &mut RawCache,
+    ids: &[SnapshotId],
+    index: usize,
+) -> Result<(SnapshotId, Arc<Vec<u8>>)> {
     let id = ids[index];
     let cached = cache
         .last
@@ -253,7 +274,7 @@ pub(super) fn document_at(
             return Ok((id, Arc::clone(bytes)));
         }
         let bytes = Arc::clone(bytes);
-        let deltas = steps(conn, &ids, at, index)?;
+        let deltas = steps(conn, ids, at, index)?;
         let document = apply_all(id, deltas, &bytes)?;
         return Ok((id, Arc::new(document)));
     }
@@ -286,7 +307,7 @@ pub(super) fn document_at(
         }
         at += SKIP_SPAN;
     }
-    deltas.extend(steps(conn, &ids, at, index)?);
+    deltas.extend(steps(conn, ids, at, index)?);
     let document = apply_all(id, deltas, &start)?;
     let document = Arc::new(document);
     cache.last = Some((id, Arc::clone(&document)));
@@ -352,21 +373,24 @@ fn insert_step(
 
 /// Builds the skips and keyframes at places from `from` on (1-based), after the steps there
 /// changed: those of an import at the end, or all after a version that landed in between.
-pub(super) fn rebuild_skips(conn: &Connection, from: Seq) -> Result<()> {
-    conn.execute(
-        "DELETE FROM snapshot_raw_skip
-         WHERE snapshot_id IN (SELECT id FROM snapshot WHERE seq >= ?1)",
-        [from],
-    )?;
-    let ids = ids_by_place(conn)?;
+pub(super) fn rebuild_skips(conn: &Connection, registry: Registry, from: Seq) -> Result<()> {
+    rebuild_skips_of(conn, &ids_by_place(conn, registry)?, from)
+}
+
+/// [`rebuild_skips`] for the history whose snapshots by place are `ids`.
+pub(super) fn rebuild_skips_of(conn: &Connection, ids: &[SnapshotId], from: Seq) -> Result<()> {
     let first = usize::try_from(from.0 - 1).unwrap_or(0);
+    let mut delete = conn.prepare_cached("DELETE FROM snapshot_raw_skip WHERE snapshot_id = ?1")?;
+    for id in ids.get(first..).unwrap_or_default() {
+        delete.execute([id])?;
+    }
     let mut end = first.div_ceil(SKIP_SPAN).max(1) * SKIP_SPAN;
     while end < ids.len() {
         let (base, frame) = if end.is_multiple_of(KEYFRAME_SPAN) {
-            let (_, document) = document_at(conn, &mut RawCache::default(), Seq(end as i64 + 1))?;
+            let (_, document) = document_in(conn, &mut RawCache::default(), ids, end)?;
             (None, compress_document(&document)?)
         } else {
-            let composed = Delta::compose(steps(conn, &ids, end - SKIP_SPAN, end)?)
+            let composed = Delta::compose(steps(conn, ids, end - SKIP_SPAN, end)?)
                 .map_err(|e| damaged(ids[end], e))?
                 .unwrap_or_default();
             (Some(ids[end - SKIP_SPAN]), compress_delta(&composed)?)

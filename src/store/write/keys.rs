@@ -1,14 +1,14 @@
-//! Record keys (`record_key`): a record's identity gets its row once, the first time any
-//! snapshot has it, and every version of that record refers to it.
+//! Record keys (`record_key` for the port registry): a record's identity gets its row once,
+//! the first time any snapshot has it, and every version of that record refers to it.
 
 use super::tables::{ROWS_PER_INSERT, multi_row_insert};
-use crate::model::{PortRange, Record};
+use crate::model::{Field, PortRange, Record};
 use rusqlite::Connection;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
-/// The ids of `record_key` rows, kept between the imports of one process. Keys are never
+/// The ids of a registry's key rows, kept between the imports of one process. Keys are never
 /// deleted, so the cache is current while the table's largest id is the one it saw last
 /// (another process adding keys changes it).
 #[derive(Default)]
@@ -34,9 +34,9 @@ struct ArenaKey {
     id: i64,
 }
 
-/// Appends a key's parts to `out`: name, protocol and port each as 0 (absent) or 1, its length
-/// and its bytes, then the ordinal. Equal keys, equal bytes; different keys, different bytes.
-fn encode(parts: [Option<&str>; 3], ordinal: u32, out: &mut Vec<u8>) {
+/// Appends a key's parts to `out`: each key field as 0 (absent) or 1, its length and its
+/// bytes, then the ordinal. Equal keys, equal bytes; different keys, different bytes.
+fn encode<'a>(parts: impl IntoIterator<Item = Option<&'a str>>, ordinal: u32, out: &mut Vec<u8>) {
     for part in parts {
         match part {
             None => out.push(0),
@@ -50,12 +50,11 @@ fn encode(parts: [Option<&str>; 3], ordinal: u32, out: &mut Vec<u8>) {
     out.extend_from_slice(&ordinal.to_le_bytes());
 }
 
-fn record_parts(record: &Record) -> [Option<&str>; 3] {
-    [
-        record.name.as_deref(),
-        record.protocol.as_deref(),
-        record.port.as_deref(),
-    ]
+/// A record's key fields, in field-table order.
+fn record_parts<R: Record>(record: &R) -> impl Iterator<Item = Option<&str>> {
+    R::Field::KEY
+        .iter()
+        .map(move |field| field.value(record).text())
 }
 
 impl KeyCache {
@@ -72,7 +71,11 @@ impl KeyCache {
     }
 
     /// Looks up a key (encoding it into `probe`); its digest, and its id if it is known.
-    fn get(&mut self, parts: [Option<&str>; 3], ordinal: u32) -> (u64, Option<i64>) {
+    fn get<'a>(
+        &mut self,
+        parts: impl IntoIterator<Item = Option<&'a str>>,
+        ordinal: u32,
+    ) -> (u64, Option<i64>) {
         self.probe.clear();
         encode(parts, ordinal, &mut self.probe);
         let digest = FxBuildHasher.hash_one(&self.probe[..]);
@@ -95,23 +98,26 @@ impl KeyCache {
         }
     }
 
-    /// Reads every key when another process has added some since this cache last looked.
-    pub(super) fn refresh(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        let max_id: i64 = conn.query_row("SELECT ifnull(max(id), 0) FROM record_key", [], |r| {
-            r.get(0)
-        })?;
+    /// Reads every key of `R` when another process has added some since this cache last
+    /// looked.
+    pub(super) fn refresh<R: Record>(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let keys = R::TABLES.keys;
+        let max_id: i64 =
+            conn.query_row(&format!("SELECT ifnull(max(id), 0) FROM {keys}"), [], |r| {
+                r.get(0)
+            })?;
         if max_id == self.max_id {
             return Ok(());
         }
         *self = KeyCache::default();
-        let mut stmt =
-            conn.prepare_cached("SELECT id, name, protocol, port, ordinal FROM record_key")?;
+        let fields = key_columns::<R>().join(", ");
+        let mut stmt = conn.prepare_cached(&format!("SELECT id, ordinal, {fields} FROM {keys}"))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let text = |i| -> rusqlite::Result<Option<&str>> {
-                row.get_ref(i)?.as_str_or_null().map_err(Into::into)
-            };
-            let (digest, _) = self.get([text(1)?, text(2)?, text(3)?], row.get(4)?);
+            let parts = (2..2 + R::Field::KEY.len())
+                .map(|column| row.get_ref(column)?.as_str_or_null().map_err(Into::into))
+                .collect::<rusqlite::Result<Vec<Option<&str>>>>()?;
+            let (digest, _) = self.get(parts, row.get(1)?);
             self.insert(digest, row.get(0)?);
         }
         self.max_id = max_id;
@@ -119,18 +125,26 @@ impl KeyCache {
     }
 }
 
+/// The key fields' columns, quoted.
+fn key_columns<R: Record>() -> Vec<String> {
+    R::Field::KEY
+        .iter()
+        .map(|field| format!("\"{}\"", field.name()))
+        .collect()
+}
+
 /// The key id of every record, inserting the keys not stored yet. Call it inside the import's
 /// write transaction: new keys take the ids after the largest one.
-pub(super) fn record_key_ids(
+pub(super) fn record_key_ids<R: Record>(
     conn: &Connection,
     cache: &mut KeyCache,
-    records: &[Arc<Record>],
+    records: &[Arc<R>],
 ) -> rusqlite::Result<Vec<i64>> {
-    cache.refresh(conn)?;
+    cache.refresh::<R>(conn)?;
     let mut ids = Vec::with_capacity(records.len());
-    let mut new_keys: Vec<(i64, &Record)> = Vec::new();
+    let mut new_keys: Vec<(i64, &R)> = Vec::new();
     for record in records {
-        let id = match cache.get(record_parts(record), record.ordinal) {
+        let id = match cache.get(record_parts(&**record), record.ordinal()) {
             (_, Some(id)) => id,
             (digest, None) => {
                 cache.max_id += 1;
@@ -143,22 +157,24 @@ pub(super) fn record_key_ids(
     }
     // Many rows per statement (with their ids given, so none has to be read back): a row per
     // statement was a sixth of a first import.
-    const COLUMNS: [&str; 7] = [
-        "id", "name", "protocol", "port", "ordinal", "port_lo", "port_hi",
-    ];
+    let (lo, hi) = R::TABLES.range_columns;
+    let mut columns = vec!["id"];
+    columns.extend(R::Field::KEY.iter().map(|field| field.name()));
+    columns.extend(["ordinal", lo, hi]);
     for rows in new_keys.chunks(ROWS_PER_INSERT) {
-        let mut insert =
-            conn.prepare_cached(&multi_row_insert("record_key", &COLUMNS, rows.len()))?;
+        let sql = multi_row_insert(R::TABLES.keys, &columns, rows.len());
+        let mut insert = conn.prepare_cached(&sql)?;
         for (i, (id, record)) in rows.iter().enumerate() {
-            let range = record.covered_ports();
-            let at = 1 + i * COLUMNS.len();
+            let range = record.range();
+            let mut at = 1 + i * columns.len();
             insert.raw_bind_parameter(at, id)?;
-            insert.raw_bind_parameter(at + 1, &record.name)?;
-            insert.raw_bind_parameter(at + 2, &record.protocol)?;
-            insert.raw_bind_parameter(at + 3, &record.port)?;
-            insert.raw_bind_parameter(at + 4, record.ordinal)?;
-            insert.raw_bind_parameter(at + 5, range.map(|r: PortRange| r.first))?;
-            insert.raw_bind_parameter(at + 6, range.map(|r: PortRange| r.last))?;
+            for (field, column) in R::Field::KEY.iter().zip(at + 1..) {
+                insert.raw_bind_parameter(column, field.value(record).text())?;
+            }
+            at += 1 + R::Field::KEY.len();
+            insert.raw_bind_parameter(at, record.ordinal())?;
+            insert.raw_bind_parameter(at + 1, range.map(|r: PortRange| r.first))?;
+            insert.raw_bind_parameter(at + 2, range.map(|r: PortRange| r.last))?;
         }
         insert.raw_execute()?;
     }

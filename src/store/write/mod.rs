@@ -6,8 +6,11 @@
 //! version intervals ([`intervals`]), and its raw bytes are stored against the snapshot before
 //! it, while the snapshot after it is re-based on it ([`crate::store::raw`]).
 //!
-//! - [`keys`]: record identities (`record_key`).
-//! - [`tables`]: the two version tables, described once.
+//! Each registry has its own history: its own places (`seq`), keys and version tables (named
+//! by its record), and its own caches in the store.
+//!
+//! - [`keys`]: record identities (`record_key` for the port registry).
+//! - [`tables`]: a registry's two version tables, described once.
 //! - [`intervals`]: how a version's interval is split, stretched or joined.
 
 mod intervals;
@@ -17,9 +20,9 @@ mod tables;
 pub(super) use intervals::AroundScratch;
 pub(super) use keys::KeyCache;
 
-use super::raw::{self, RawCache};
-use super::{Result, Seq, SnapshotId, SnapshotRow, Store, StoreError};
-use crate::model::{ContentHashes, Person, Record, Registry};
+use super::raw;
+use super::{Caches, Result, Seq, SnapshotId, SnapshotRow, Store, StoreError, caches_of};
+use crate::model::{ContentHashes, Document, Person, Record};
 use crate::time::Timestamp;
 use intervals::{Place, place};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -29,11 +32,11 @@ use std::sync::Arc;
 use tables::{PersonVersions, RecordVersions};
 
 /// A parsed document and where it came from.
-pub struct NewSnapshot<'a> {
+pub struct NewSnapshot<'a, R: Record> {
     pub bytes: &'a [u8],
     /// The sha256 of `bytes`, hex (the caller has it: it is how a batch skips what is stored).
     pub sha256: &'a str,
-    pub registry: &'a Registry,
+    pub document: &'a Document<R>,
     pub source: &'a str,
     pub observed_at: Timestamp,
     pub imported_at: Timestamp,
@@ -85,39 +88,48 @@ impl Stored {
 }
 
 /// Moves a snapshot's observation (and source) to an earlier sighting of the same bytes, when
-/// no snapshot of the same registry date was observed in between.
+/// no snapshot of the same registry and registry date was observed in between.
 const EARLIER_OBSERVATION: &str = "UPDATE snapshot SET observed_at = ?2, source = ?3
     WHERE id = ?1 AND observed_at > ?2
-      AND NOT EXISTS (SELECT 1 FROM snapshot o WHERE o.registry_date = snapshot.registry_date
+      AND NOT EXISTS (SELECT 1 FROM snapshot o WHERE o.registry = snapshot.registry
+                      AND o.registry_date = snapshot.registry_date
                       AND o.id != snapshot.id AND o.observed_at BETWEEN ?2 AND snapshot.observed_at)";
 
-/// Makes room at place ?1 for an older version imported after newer ones (`last_seq` first, so
-/// the `last_seq >= first_seq` check holds row by row).
-const SHIFT_PLACES: [&str; 5] = [
-    "UPDATE snapshot SET seq = seq + 1 WHERE seq >= ?1",
-    "UPDATE record_version SET last_seq = last_seq + 1 WHERE last_seq >= ?1",
-    "UPDATE record_version SET first_seq = first_seq + 1 WHERE first_seq >= ?1",
-    "UPDATE person_version SET last_seq = last_seq + 1 WHERE last_seq >= ?1",
-    "UPDATE person_version SET first_seq = first_seq + 1 WHERE first_seq >= ?1",
-];
+/// Makes room at place ?1 of `R`'s history for an older version imported after newer ones
+/// (`last_seq` first, so the `last_seq >= first_seq` check holds row by row).
+fn shift_places<R: Record>(tx: &Connection, seq: Seq) -> Result<()> {
+    tx.execute(
+        "UPDATE snapshot SET seq = seq + 1 WHERE registry = ?2 AND seq >= ?1",
+        params![seq, R::REGISTRY],
+    )?;
+    for table in [R::TABLES.versions, R::TABLES.people] {
+        for column in ["last_seq", "first_seq"] {
+            let sql = format!("UPDATE {table} SET {column} = {column} + 1 WHERE {column} >= ?1");
+            tx.execute(&sql, [seq])?;
+        }
+    }
+    Ok(())
+}
 
-/// A snapshot's place in history: by registry date, then observation time, then sha256.
+/// A snapshot's place in its registry's history: by registry date, then observation time,
+/// then sha256.
 const PLACE_OF: &str = "SELECT count(*) + 1 FROM snapshot
-    WHERE (registry_date, observed_at, sha256) < (?1, ?2, ?3)";
+    WHERE registry = ?4 AND (registry_date, observed_at, sha256) < (?1, ?2, ?3)";
+
+const LATEST_PLACE: &str = "SELECT max(seq) FROM snapshot WHERE registry = ?1";
 
 const INSERT_SNAPSHOT: &str = "INSERT INTO snapshot (seq, registry_date, observed_at,
-    imported_at, source, sha256, byte_size, record_count, person_count, title)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    imported_at, source, sha256, byte_size, record_count, person_count, title, registry)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 impl Store {
-    /// Stores a document as a snapshot in its place in history, in one transaction.
-    pub fn import(&mut self, new: &NewSnapshot) -> Result<Stored> {
+    /// Stores a document as a snapshot in its place in its registry's history, in one
+    /// transaction.
+    pub fn import<R: Record>(&mut self, new: &NewSnapshot<R>) -> Result<Stored> {
         let imported = self.import_in_transaction(new);
         if imported.is_err() {
             // The caches may hold ids that were rolled back.
-            self.raw_cache = RawCache::default();
-            self.key_cache = KeyCache::default();
-            self.around = AroundScratch::default();
+            *caches_of(&mut self.caches, R::REGISTRY) = Caches::default();
         }
         self.stored(imported?)
     }
@@ -142,30 +154,25 @@ impl Store {
     /// its lines, the record keys, the open versions) while the caller waits anyway, as a batch
     /// does while its first document is parsed. Each is checked again when used, so another
     /// writer meanwhile costs only the time.
-    pub fn read_ahead(&mut self) -> Result<()> {
-        let Store {
-            conn,
-            raw_cache,
-            key_cache,
-            around,
-        } = self;
+    pub fn read_ahead<R: Record>(&mut self) -> Result<()> {
+        let Store { conn, caches } = self;
+        let Caches { raw, keys, around } = caches_of(caches, R::REGISTRY);
         // One read transaction: the open versions and data_version agree.
         let tx = conn.transaction()?;
-        let latest: Option<Seq> =
-            tx.query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))?;
+        let latest: Option<Seq> = tx.query_row(LATEST_PLACE, [R::REGISTRY], |r| r.get(0))?;
         let Some(latest) = latest else {
             return Ok(());
         };
         let data_version: i64 = tx.pragma_query_value(None, "data_version", |r| r.get(0))?;
-        raw_cache.read_ahead(&tx, latest)?;
-        key_cache.refresh(&tx)?;
-        intervals::read_open_ahead::<RecordVersions>(
+        raw.read_ahead(&tx, R::REGISTRY, latest)?;
+        keys.refresh::<R>(&tx)?;
+        intervals::read_open_ahead::<RecordVersions<R>>(
             &tx,
             latest,
             &mut around.records,
             data_version,
         )?;
-        intervals::read_open_ahead::<PersonVersions>(
+        intervals::read_open_ahead::<PersonVersions<R>>(
             &tx,
             latest,
             &mut around.people,
@@ -174,9 +181,9 @@ impl Store {
         Ok(())
     }
 
-    /// Where a stored snapshot stands in history.
+    /// Where a stored snapshot stands in its registry's history.
     pub fn placement_of(&self, snapshot: &SnapshotRow) -> Result<Placement> {
-        Ok(match self.latest_seq()? {
+        Ok(match self.latest_seq(snapshot.registry)? {
             Some(latest) if latest > snapshot.seq => Placement::BeforeLatest,
             _ => Placement::Latest,
         })
@@ -203,57 +210,56 @@ impl Store {
         })
     }
 
-    fn import_in_transaction(&mut self, new: &NewSnapshot) -> Result<Imported> {
-        let Store {
-            conn,
-            raw_cache,
-            key_cache,
+    fn import_in_transaction<R: Record>(&mut self, new: &NewSnapshot<R>) -> Result<Imported> {
+        let Store { conn, caches } = self;
+        let Caches {
+            raw: raw_cache,
+            keys: key_cache,
             around,
-        } = self;
+        } = caches_of(caches, R::REGISTRY);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(known) = seen_again_in(&tx, new.sha256, new.observed_at, new.source)? {
             tx.commit()?;
             return Ok(known);
         }
-        let registry = new.registry;
+        let document = new.document;
+        let registry = R::REGISTRY;
         let seq: Seq = tx.query_row(
             PLACE_OF,
-            params![registry.updated, new.observed_at, new.sha256],
+            params![document.updated, new.observed_at, new.sha256, registry],
             |r| r.get(0),
         )?;
-        let last: Option<Seq> = tx.query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))?;
+        let last: Option<Seq> = tx.query_row(LATEST_PLACE, [registry], |r| r.get(0))?;
         let place = Place {
             seq,
             latest: last.is_none_or(|last| seq > last),
         };
         // The documents either side of the new place, read while places are still 1..n.
         let previous = match seq.0 > 1 {
-            true => Some(raw::document_at(&tx, raw_cache, seq.before())?),
+            true => Some(raw::document_at(&tx, raw_cache, registry, seq.before())?),
             false => None,
         };
         let next = match place.latest {
-            false => Some(raw::document_at(&tx, raw_cache, seq)?),
+            false => Some(raw::document_at(&tx, raw_cache, registry, seq)?),
             true => None,
         };
         if !place.latest {
-            for sql in SHIFT_PLACES {
-                tx.execute(sql, [seq])?;
-            }
+            shift_places::<R>(&tx, seq)?;
         }
         // Another connection's commits change it: then nothing kept from the import before
         // counts.
         let data_version: i64 = tx.pragma_query_value(None, "data_version", |r| r.get(0))?;
-        let hashes = content_hashes(registry);
+        let hashes = content_hashes(document);
         let at = (place, data_version);
         place_records(
             &tx,
             at,
             key_cache,
             around,
-            &registry.records,
+            &document.records,
             &hashes.records,
         )?;
-        place_people(&tx, at, around, &registry.people, &hashes.people)?;
+        place_people::<R>(&tx, at, around, &document.people, &hashes.people)?;
         let id = insert_snapshot_row(&tx, seq, new)?;
         // Its step from the one before (or its whole document, as the oldest), and the step of
         // the one after, which now comes from it.
@@ -262,7 +268,7 @@ impl Store {
         if let Some((next_id, next_bytes)) = &next {
             raw::put_step(&tx, raw_cache, *next_id, Some((id, new.bytes)), next_bytes)?;
         }
-        raw::rebuild_skips(&tx, seq)?;
+        raw::rebuild_skips(&tx, registry, seq)?;
         drop((previous, next));
         tx.commit()?;
         raw_cache.keep(id, new.bytes);
@@ -281,21 +287,26 @@ enum Imported {
     Known(SnapshotId),
 }
 
-fn insert_snapshot_row(tx: &Connection, seq: Seq, new: &NewSnapshot) -> Result<SnapshotId> {
-    let registry = new.registry;
+fn insert_snapshot_row<R: Record>(
+    tx: &Connection,
+    seq: Seq,
+    new: &NewSnapshot<R>,
+) -> Result<SnapshotId> {
+    let document = new.document;
     tx.execute(
         INSERT_SNAPSHOT,
         params![
             seq,
-            registry.updated,
+            document.updated,
             new.observed_at,
             new.imported_at,
             new.source,
             new.sha256,
             new.bytes.len() as i64,
-            registry.records.len() as i64,
-            registry.people.len() as i64,
-            registry.title,
+            document.records.len() as i64,
+            document.people.len() as i64,
+            document.title,
+            R::REGISTRY,
         ],
     )?;
     Ok(SnapshotId(tx.last_insert_rowid()))
@@ -325,22 +336,22 @@ fn seen_again_in(
 }
 
 /// Places records (all of a document's, or some, in document order) and their content hashes.
-fn place_records(
+fn place_records<R: Record>(
     tx: &Connection,
     (at, data_version): (Place, i64),
     key_cache: &mut KeyCache,
     around: &mut AroundScratch,
-    records: &[Arc<Record>],
+    records: &[Arc<R>],
     hashes: &[i64],
 ) -> Result<()> {
     let key_ids = keys::record_key_ids(tx, key_cache, records)?;
-    let versions: Vec<(i64, &Record, i64)> = key_ids
+    let versions: Vec<(i64, &R, i64)> = key_ids
         .into_iter()
         .zip(records)
         .zip(hashes)
         .map(|((key, record), hash)| (key, &**record, *hash))
         .collect();
-    Ok(place::<RecordVersions>(
+    Ok(place::<RecordVersions<R>>(
         tx,
         at,
         &versions,
@@ -349,20 +360,20 @@ fn place_records(
     )?)
 }
 
-/// The registry's content hashes; made afresh when they do not fit its records and people (a
-/// registry put together by hand rather than parsed), so that no item is ever stored without
+/// The document's content hashes; made afresh when they do not fit its records and people (a
+/// document put together by hand rather than parsed), so that no item is ever stored without
 /// its hash.
-fn content_hashes(registry: &Registry) -> Cow<'_, ContentHashes> {
-    let hashes = &registry.hashes;
-    if hashes.records.len() == registry.records.len()
-        && hashes.people.len() == registry.people.len()
+fn content_hashes<R: Record>(document: &Document<R>) -> Cow<'_, ContentHashes> {
+    let hashes = &document.hashes;
+    if hashes.records.len() == document.records.len()
+        && hashes.people.len() == document.people.len()
     {
         return Cow::Borrowed(hashes);
     }
-    Cow::Owned(ContentHashes::of(&registry.records, &registry.people))
+    Cow::Owned(ContentHashes::of(&document.records, &document.people))
 }
 
-fn place_people(
+fn place_people<R: Record>(
     tx: &Connection,
     (at, data_version): (Place, i64),
     around: &mut AroundScratch,
@@ -379,7 +390,7 @@ fn place_people(
         .filter(|(person, _)| seen.insert(person.id.as_str()))
         .map(|(person, hash)| (person.id.clone(), &**person, *hash))
         .collect();
-    Ok(place::<PersonVersions>(
+    Ok(place::<PersonVersions<R>>(
         tx,
         at,
         &versions,

@@ -1,7 +1,8 @@
-//! The two tables that hold versions, `record_version` and `person_version`, described once so
-//! one interval algorithm serves both (see [`super::intervals`]).
+//! The two tables of a registry that hold versions, of its records and of its people
+//! (`record_version` and `person_version` for the port registry), described once so one
+//! interval algorithm serves all (see [`super::intervals`]).
 
-use crate::model::{FieldValue, Person, Record, RecordField};
+use crate::model::{Field, FieldValue, Person, Record};
 use crate::store::Seq;
 use rusqlite::types::{FromSql, ToSql};
 use rusqlite::{Connection, Statement};
@@ -26,21 +27,23 @@ pub(super) trait VersionTable {
     fn bind_content(insert: &mut Statement, at: usize, item: &Self::Item) -> rusqlite::Result<()>;
 }
 
-pub(super) struct RecordVersions;
-pub(super) struct PersonVersions;
+/// The versions of `R`'s records.
+pub(super) struct RecordVersions<R>(std::marker::PhantomData<R>);
+/// The versions of the people of `R`'s registry.
+pub(super) struct PersonVersions<R>(std::marker::PhantomData<R>);
 
-impl VersionTable for RecordVersions {
-    const TABLE: &'static str = "record_version";
+impl<R: Record> VersionTable for RecordVersions<R> {
+    const TABLE: &'static str = R::TABLES.versions;
     const KEY_COLUMN: &'static str = "key_id";
-    type Item = Record;
+    type Item = R;
     type KeyId = i64;
 
     fn content_columns() -> Vec<&'static str> {
-        RecordField::CONTENT.iter().map(|f| f.name()).collect()
+        R::Field::CONTENT.iter().map(|f| f.name()).collect()
     }
 
-    fn bind_content(insert: &mut Statement, at: usize, record: &Record) -> rusqlite::Result<()> {
-        for (i, field) in RecordField::CONTENT.into_iter().enumerate() {
+    fn bind_content(insert: &mut Statement, at: usize, record: &R) -> rusqlite::Result<()> {
+        for (i, field) in R::Field::CONTENT.iter().enumerate() {
             match field.value(record) {
                 FieldValue::Text(text) => insert.raw_bind_parameter(at + i, text)?,
                 // A list is stored as a JSON array of strings.
@@ -50,14 +53,15 @@ impl VersionTable for RecordVersions {
                         serde_json::to_string(items).expect("a list of strings serialises")
                     }),
                 )?,
+                FieldValue::Flag(flag) => insert.raw_bind_parameter(at + i, flag)?,
             }
         }
         Ok(())
     }
 }
 
-impl VersionTable for PersonVersions {
-    const TABLE: &'static str = "person_version";
+impl<R: Record> VersionTable for PersonVersions<R> {
+    const TABLE: &'static str = R::TABLES.people;
     const KEY_COLUMN: &'static str = "person_id";
     type Item = Person;
     type KeyId = String;

@@ -1,7 +1,7 @@
-//! What an export of one snapshot holds: which records make a services(5) file, and what is
-//! left out and why. The files themselves are written by `output::services`.
+//! Which records of a port registry snapshot make a services(5) file, and what is left out and
+//! why.
 
-use crate::model::{PROTOCOLS, Record};
+use crate::model::{PROTOCOLS, ServiceRecord};
 
 /// What the services export left out, and why.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct ExportedService {
 
 /// The single-port entries of a services(5) file, in file order: by port, then tcp, udp,
 /// sctp, dccp, then name. One line per (name, port, protocol).
-pub fn services_entries(records: &[Record]) -> (Vec<ExportedService>, ServicesSummary) {
+pub fn services_entries(records: &[ServiceRecord]) -> (Vec<ExportedService>, ServicesSummary) {
     let mut summary = ServicesSummary::default();
     let mut entries = Vec::new();
     for record in records {
@@ -71,8 +71,8 @@ pub fn services_entries(records: &[Record]) -> (Vec<ExportedService>, ServicesSu
 mod tests {
     use super::*;
 
-    fn record(name: &str, protocol: &str, port: &str, description: &str) -> Record {
-        Record::entry(Some(name), Some(protocol), port, description)
+    fn record(name: &str, protocol: &str, port: &str, description: &str) -> ServiceRecord {
+        ServiceRecord::entry(Some(name), Some(protocol), port, description)
     }
 
     #[test]
