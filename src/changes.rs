@@ -75,19 +75,19 @@ pub fn changes_since<R: Record>(
     source: ChangeSource,
 ) -> Result<ChangesSince<R>, ChangesError> {
     let registry = R::REGISTRY;
-    let latest = store
-        .latest_snapshot(registry)?
-        .ok_or(StoreError::Empty(registry))?;
+    let Some(latest) = store.latest_snapshot(registry)? else {
+        return Err(store.empty(registry)?.into());
+    };
     let base = match store.resolve(registry, &SnapshotRef::Date(since.0)) {
         Ok(base) => Some(base),
         Err(StoreError::NoSuchSnapshot(_)) => None,
         Err(error) => return Err(error.into()),
     };
     let oldest = || -> Result<RegistryDate, ChangesError> {
-        let oldest = store
-            .snapshot_at_seq(registry, Seq::FIRST)?
-            .ok_or(StoreError::Empty(registry))?;
-        Ok(oldest.registry_date)
+        match store.snapshot_at_seq(registry, Seq::FIRST)? {
+            Some(oldest) => Ok(oldest.registry_date),
+            None => Err(store.empty(registry)?.into()),
+        }
     };
     let fell_back = match (source, base) {
         (ChangeSource::Registry, _) => None,

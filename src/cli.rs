@@ -369,8 +369,9 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct FetchOptionArgs {
     /// Where the registry --registry names (services without it) is downloaded from
-    /// [default: IANA's address of it]
-    #[arg(long, env = "PORTREG_URL")]
+    /// [default: $PORTREG_URL for services, $PORTREG_PROTOCOLS_URL for protocols, else
+    /// IANA's address of it]
+    #[arg(long)]
     pub url: Option<String>,
     /// Store the document even if it has far fewer records than the latest snapshot
     #[arg(long)]

@@ -47,7 +47,7 @@ impl<R: Record> Feed<R> {
             });
         }
         if entries.is_empty() {
-            return Err(StoreError::Empty(R::REGISTRY));
+            return Err(store.empty(R::REGISTRY)?);
         }
         Ok(Feed { entries })
     }

@@ -17,7 +17,7 @@
 //! `show --assigned` has it); the others are Unassigned ranges, Reserved and de-assigned
 //! entries. Every registry has its own story.
 
-use crate::model::{Change, Record, RegistryDate, sort_changes};
+use crate::model::{Change, Record, Registry, RegistryDate, sort_changes};
 use crate::report::{Group, group_changes};
 use crate::store::{SnapshotId, Store, StoreError, StoredVersion};
 use rustc_hash::FxHashMap;
@@ -66,6 +66,8 @@ pub struct YearStats {
 /// The whole story: every snapshot, and the years they fall in (ascending).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Story {
+    /// Whose story it is.
+    pub registry: Registry,
     pub snapshots: Vec<SnapshotPoint>,
     pub years: Vec<YearStats>,
 }
@@ -95,7 +97,11 @@ pub fn story<R: Record>(store: &Store) -> Result<Story, StoreError> {
         });
     }
     let years = years(&snapshots);
-    Ok(Story { snapshots, years })
+    Ok(Story {
+        registry: R::REGISTRY,
+        snapshots,
+        years,
+    })
 }
 
 /// A version's place as an index into a list of `places + 1` slots (1..=places), if it is one.

@@ -42,11 +42,25 @@ pub fn http_config(args: &FetchOptionArgs) -> HttpConfig {
 }
 
 /// Where `registry` is downloaded from: `--url` for the registry `--registry` names (the port
-/// registry when it names none), IANA's address otherwise.
+/// registry when it names none), else its mirror from the environment ([`url_variable`]),
+/// else IANA's address.
 pub fn url_for(args: &FetchOptionArgs, ctx: &Context, registry: Registry) -> String {
     match &args.url {
         Some(url) if registry == ctx.registry() => url.clone(),
-        _ => registry.url().to_string(),
+        _ => std::env::var(url_variable(registry))
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| registry.url().to_string()),
+    }
+}
+
+/// The environment variable naming a registry's mirror: `PORTREG_URL` for the port registry
+/// (its name before there were others), `PORTREG_<NAME>_URL` for the others, so a plain
+/// `fetch` of several registries can take each from its own mirror.
+pub fn url_variable(registry: Registry) -> String {
+    match registry {
+        Registry::Services => "PORTREG_URL".to_string(),
+        other => format!("PORTREG_{}_URL", other.name().to_uppercase()),
     }
 }
 

@@ -15,7 +15,7 @@ pub fn run(args: HistoryArgs, ctx: &Context, out: &mut impl Write) -> Result<Exi
 fn history<R: Record>(args: HistoryArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
     let store = ctx.open_reader()?;
     if store.snapshot_count(R::REGISTRY)? == 0 {
-        return Err(portreg::store::StoreError::Empty(R::REGISTRY).into());
+        return Err(store.empty(R::REGISTRY)?.into());
     }
     let lookup = args.what.with_protocol(args.proto).for_record::<R>()?;
     let spans = store.versions_of::<R>(&lookup)?;

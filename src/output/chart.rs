@@ -96,16 +96,13 @@ pub fn svg(story: &Story) -> Result<String, ChartError> {
 fn draw(root: &Area, story: &Story) -> Result<(), ChartError> {
     let left = (PLOT_MARGIN + Y_LABEL_AREA) as i32;
     let (Some(first), Some(last)) = (story.snapshots.first(), story.snapshots.last()) else {
-        let title = "The IANA service name and port number registry";
+        let title = story.registry.iana_name();
         text(root, title, (left, 16), title_font(20), top_left())?;
         let note = "No snapshots stored yet.";
         return text(root, note, (left, 58), font(13).color(&MUTED), top_left());
     };
     let years = Years::new(first.registry_date.year(), last.registry_date.year());
-    let title = format!(
-        "The IANA service name and port number registry, {}",
-        years.span()
-    );
+    let title = format!("{}, {}", story.registry.iana_name(), years.span());
     text(root, &title, (left, 16), title_font(20), top_left())?;
     let summary = if story.snapshots.len() == 1 {
         format!(
@@ -531,12 +528,13 @@ mod tests {
         };
         let years = crate::stats::years(std::slice::from_ref(&point));
         let svg = svg(&Story {
+            registry: crate::model::Registry::Services,
             snapshots: vec![point],
             years,
         })
         .unwrap();
         for text in [
-            "registry, 2025",
+            "Port Number Registry, 2025",
             "1 snapshot, of 2025-12-15: 14,496 records.",
             "14,496 records",
             "12,778 assigned",
@@ -549,6 +547,7 @@ mod tests {
     #[test]
     fn an_empty_story_draws_a_chart_that_says_so() {
         let svg = svg(&Story {
+            registry: crate::model::Registry::Services,
             snapshots: Vec::new(),
             years: Vec::new(),
         })

@@ -149,7 +149,7 @@ fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> i
             Finding::Unreadable(line) => vec![
                 line.line.to_string(),
                 FindingKind::Unreadable.as_str().to_string(),
-                line.text.clone(),
+                spaced(&line.text),
                 line.reason.clone(),
                 String::new(),
                 String::new(),
@@ -160,6 +160,12 @@ fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> i
     writeln!(out, "{table}")?;
     let kinds: Vec<FindingKind> = findings.iter().map(Finding::kind).collect();
     checked.counts(out, &kinds, Registry::Services)
+}
+
+/// A line as a table cell: its tabs and runs of spaces as one space each, so the columns hold
+/// (JSON and CSV keep the line as written).
+fn spaced(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A protocols(5) finding's row, field for field its JSON object.
@@ -228,7 +234,7 @@ fn protocol_table(
             ProtocolCheckFinding::Unreadable(line) => vec![
                 line.line.to_string(),
                 FindingKind::Unreadable.as_str().to_string(),
-                line.text.clone(),
+                spaced(&line.text),
                 line.reason.clone(),
                 String::new(),
             ],

@@ -38,11 +38,10 @@ pub fn protocols(
         comment,
     } in entries
     {
-        let number_keyword = format!("{number} {keyword}");
         if comment.is_empty() {
-            writeln!(out, "{name:<16} {number_keyword}")?;
+            writeln!(out, "{name:<16} {number:<3} {keyword}")?;
         } else {
-            writeln!(out, "{name:<16} {number_keyword:<16} # {comment}")?;
+            writeln!(out, "{name:<16} {number:<3} {keyword:<16} # {comment}")?;
         }
     }
     Ok(summary)

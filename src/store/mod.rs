@@ -115,8 +115,17 @@ pub enum StoreError {
     Migration(String),
     #[error("no snapshot matches {0}")]
     NoSuchSnapshot(String),
-    #[error("{}", empty_message(*.0))]
-    Empty(Registry),
+    #[error(
+        "snapshot {id} is a version of {}: select it with `--registry {registry}`",
+        .registry.title()
+    )]
+    OtherRegistry { id: SnapshotId, registry: Registry },
+    #[error("{}", empty_message(*.registry, .held))]
+    Empty {
+        registry: Registry,
+        /// The registries the database does hold snapshots of, for the hint.
+        held: Vec<Registry>,
+    },
     #[error("stored raw bytes of snapshot {id} are damaged: {reason}")]
     DamagedRaw { id: SnapshotId, reason: String },
     #[error("cannot compress: {0}")]
@@ -125,9 +134,10 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// What the database holds no snapshots of, said as the way to get some.
-fn empty_message(registry: Registry) -> String {
-    match registry {
+/// What the database holds no snapshots of, said as the way to get some, and which registry
+/// it does hold when that is another one (a protocols-only database asked without --registry).
+fn empty_message(registry: Registry, held: &[Registry]) -> String {
+    let mut message = match registry {
         Registry::Services => {
             "the database holds no snapshots yet (run `portreg import FILE` or `portreg fetch`)"
                 .to_string()
@@ -136,7 +146,20 @@ fn empty_message(registry: Registry) -> String {
             "the database holds no snapshots of {} yet (run `portreg --registry {other} fetch` or `portreg import FILE`)",
             other.title()
         ),
+    };
+    if let Some(other) = held.first() {
+        if registry == Registry::Services {
+            message = format!(
+                "the database holds no snapshots of {} yet",
+                registry.title()
+            );
+        }
+        message.push_str(&format!(
+            "; it holds {} (select it with `--registry {other}`)",
+            other.title()
+        ));
     }
+    message
 }
 
 pub struct Store {

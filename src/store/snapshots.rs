@@ -156,8 +156,17 @@ impl Store {
         };
         match self.snapshot_where(registry, condition, value)? {
             Some(row) => Ok(row),
-            None if self.snapshot_count(registry)? == 0 => Err(StoreError::Empty(registry)),
-            None => Err(StoreError::NoSuchSnapshot(reference.to_string())),
+            None => match reference {
+                SnapshotRef::Id(id) => match self.snapshot_by_id(*id)? {
+                    Some(other) => Err(StoreError::OtherRegistry {
+                        id: *id,
+                        registry: other.registry,
+                    }),
+                    None => Err(StoreError::NoSuchSnapshot(reference.to_string())),
+                },
+                _ if self.snapshot_count(registry)? == 0 => Err(self.empty(registry)?),
+                _ => Err(StoreError::NoSuchSnapshot(reference.to_string())),
+            },
         }
     }
 
@@ -239,6 +248,16 @@ impl Store {
     }
 
     /// The registries the database holds snapshots of.
+    /// The error for asking `registry`'s history when it has no snapshot, naming the
+    /// registries the database does hold.
+    pub fn empty(&self, registry: Registry) -> Result<StoreError> {
+        Ok(StoreError::Empty {
+            registry,
+            held: self.registries()?,
+        })
+    }
+
+    /// The registries with at least one snapshot.
     pub fn registries(&self) -> Result<Vec<Registry>> {
         let mut stmt = self
             .conn

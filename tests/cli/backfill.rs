@@ -1,7 +1,7 @@
 //! `import --git` on repositories the tests build, and `backfill --wayback` against a local
 //! CDX and capture server replaying real versions.
 
-use crate::fixtures::real_versions;
+use crate::fixtures::{RealVersion, real_versions};
 use crate::server::{Reply, TestServer};
 use crate::support::*;
 use std::path::Path;
@@ -23,14 +23,20 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-/// A mirror repository: one commit per version (at its mirror time), with a commit that only
-/// touches another file and one that deletes the registry and brings it back.
+/// A port registry mirror repository of these real versions (see [`mirror_of`]).
 fn mirror(dir: &Path, versions: &[usize]) {
+    let versions: Vec<&RealVersion> = versions.iter().map(|&i| &real_versions()[i]).collect();
+    mirror_of(dir, &versions, "service-names-port-numbers.xml");
+}
+
+/// A mirror repository of these versions as `file_name`, one commit per version at its
+/// mirror time, and a commit touching only a README after the second.
+pub fn mirror_of(dir: &Path, versions: &[&RealVersion], file_name: &str) {
     git(dir, &["init", "--quiet", "--initial-branch=main"]);
-    let file = dir.join("service-names-port-numbers.xml");
-    for (n, &i) in versions.iter().enumerate() {
-        std::fs::copy(&real_versions()[i].path, &file).unwrap();
-        let time = std::fs::metadata(&real_versions()[i].path)
+    let file = dir.join(file_name);
+    for (n, version) in versions.iter().enumerate() {
+        std::fs::copy(&version.path, &file).unwrap();
+        let time = std::fs::metadata(&version.path)
             .unwrap()
             .modified()
             .unwrap()

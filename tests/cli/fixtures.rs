@@ -1,4 +1,5 @@
-//! Real registry versions from `tests/fixtures/real/`, decoded into a temp dir.
+//! Real registry versions from `tests/fixtures/real/` (ports) and `tests/fixtures/protocols/`
+//! (Protocol Numbers), decoded into a temp dir.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,16 +31,23 @@ pub struct RealVersion {
     pub sha256: String,
 }
 
-/// The real versions in history order, as files whose modification time is when they were
-/// mirrored. Decoded once per test process.
+/// The real port registry versions in history order, as files whose modification time is when
+/// they were mirrored. Decoded once per test process.
 pub fn real_versions() -> &'static [RealVersion] {
     static VERSIONS: OnceLock<(tempfile::TempDir, Vec<RealVersion>)> = OnceLock::new();
-    &VERSIONS.get_or_init(decode_all).1
+    &VERSIONS.get_or_init(|| decode_all("real")).1
 }
 
-fn decode_all() -> (tempfile::TempDir, Vec<RealVersion>) {
+/// All 17 real Protocol Numbers versions of the shared bundle, oldest first (2017-05-24 to
+/// 2024-01-08; 006 and 007 share the date 2021-02-26), modification time = the registry date.
+pub fn protocol_versions() -> &'static [RealVersion] {
+    static VERSIONS: OnceLock<(tempfile::TempDir, Vec<RealVersion>)> = OnceLock::new();
+    &VERSIONS.get_or_init(|| decode_all("protocols")).1
+}
+
+fn decode_all(folder: &str) -> (tempfile::TempDir, Vec<RealVersion>) {
     let dir = tempfile::tempdir().unwrap();
-    let real = Path::new(FIXTURES).join("real");
+    let real = Path::new(FIXTURES).join(folder);
     let manifest = fs::read_to_string(real.join("manifest.tsv")).unwrap();
     let mut previous: Option<Vec<u8>> = None;
     let mut versions = Vec::new();

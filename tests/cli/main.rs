@@ -10,6 +10,7 @@ mod fixtures;
 mod free;
 mod markdown;
 mod properties;
+mod protocols;
 mod queries;
 mod safety;
 mod server;

@@ -323,10 +323,14 @@ fn raw_bytes_are_exact(db: &Path) {
 /// An older database upgraded in place: every row of its tables is still there, unchanged,
 /// but the raw frames, which schema 6 rewrites as line deltas; those give back exactly the
 /// same bytes. Then it answers as a fresh import of the same versions does.
-fn upgraded_with_nothing_lost(fixture: &str, from_schema: i64, versions: &[usize]) {
+fn upgraded_with_nothing_lost(
+    fixture: &str,
+    from_schema: i64,
+    versions: &[usize],
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let frame = std::fs::read(Path::new(FIXTURES).join(fixture)).unwrap();
     let bytes = crate::fixtures::unzstd(&frame, None);
-    let (_dir, db) = temp_db();
+    let (dir, db) = temp_db();
     std::fs::write(&db, bytes).unwrap();
     assert_eq!(sql_value::<i64>(&db, "PRAGMA user_version"), from_schema);
     let before = fingerprint(&db);
@@ -383,6 +387,7 @@ fn upgraded_with_nothing_lost(fixture: &str, from_schema: i64, versions: &[usize
     import(&db, &paths(&[4]));
     raw_bytes_are_exact(&db);
     verified(&db);
+    (dir, db)
 }
 
 #[test]
@@ -395,6 +400,49 @@ fn a_database_of_the_first_schema_is_upgraded_with_nothing_lost() {
 #[test]
 fn a_database_of_schema_5_is_upgraded_to_line_deltas_with_its_bytes_exact() {
     upgraded_with_nothing_lost("schema-5.sqlite3.zst", 5, &[0, 1, 2, 3]);
+}
+
+/// Written by the release before the second registry (schema 6, tests/fixtures/schema-6.md):
+/// its history and fetch log become the port registry's, and a protocols history starts
+/// beside them without moving any of the port registry's answers.
+#[test]
+fn a_database_of_schema_6_takes_the_protocol_numbers_beside_its_history() {
+    let (_dir, db) = upgraded_with_nothing_lost("schema-6.sqlite3.zst", 6, &[0, 1, 2, 3]);
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(portreg(&db, &["status", "--format", "json"]))).unwrap();
+    assert_eq!(
+        status["fetch"]["last_attempt"]["outcome"], "failed",
+        "{status}"
+    );
+    let answers = |db: &Path| -> Vec<String> {
+        [
+            vec!["snapshots", "--format", "json"],
+            vec!["diff", "2017-03-10", "latest", "--format", "json"],
+            vec!["status", "--format", "json"],
+            vec!["export", "services"],
+        ]
+        .iter()
+        .map(|args| ok(portreg(db, args)))
+        .collect()
+    };
+    let before = answers(&db);
+    let protocols: Vec<String> = crate::fixtures::protocol_versions()
+        .iter()
+        .map(|v| v.path.display().to_string())
+        .collect();
+    let out = import(&db, &protocols);
+    assert!(
+        out.contains("17 stored, 0 already stored, 0 failed"),
+        "{out}"
+    );
+    assert_eq!(answers(&db), before);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&ok(portreg(
+        &db,
+        &["--registry", "protocols", "snapshots", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(rows.len(), 17);
+    verified(&db);
 }
 
 #[test]

@@ -31,6 +31,7 @@ pub fn portreg_command(db: &Path, args: &[&str]) -> Command {
         "HTTPS_PROXY",
         "ALL_PROXY",
         "PORTREG_URL",
+        "PORTREG_PROTOCOLS_URL",
     ] {
         command.env_remove(proxy);
     }
