@@ -16,9 +16,14 @@ Measured for each build (a table, one column per build, ratios against the first
     build);
   - `raw latest` on the whole history;
   - `verify` of the whole history (once per build);
-  - the whole history's database size and raw bytes.
+  - the whole history's database size and raw bytes;
+  - the Protocol Numbers history (17 versions): as files into no database, as files into the
+    whole port history's database (the second registry must not pay for the first), and its
+    bundle with `import --git --path protocol-numbers.xml`; n/a for builds without it.
 
-Reads ../shared/data/iana-history.bundle (or BUNDLE=path); nothing leaves the machine.
+Reads ../shared/data/iana-history.bundle (or BUNDLE=path) and
+../shared/data/protocol-numbers-history.bundle (or PROTOCOLS_BUNDLE=path); nothing leaves the
+machine.
 """
 import argparse
 import os
@@ -32,6 +37,8 @@ import tempfile
 import time
 
 BUNDLE = os.environ.get("BUNDLE", "../shared/data/iana-history.bundle")
+PROTOCOLS_BUNDLE = os.environ.get(
+    "PROTOCOLS_BUNDLE", "../shared/data/protocol-numbers-history.bundle")
 
 
 def run(argv):
@@ -57,7 +64,15 @@ def measure(argv):
     return float(out[0]), int(out[1])
 
 
-def extract(bundle, into):
+def measure_or_none(argv):
+    """As measure, or (None, None) when the build refuses (one without the registry)."""
+    try:
+        return measure(argv)
+    except subprocess.CalledProcessError:
+        return None, None
+
+
+def extract(bundle, into, file_name="service-names-port-numbers.xml"):
     """Every version of the bundle as a file, observed at its commit time, oldest first."""
     repo = os.path.join(into, "repo")
     subprocess.run(["git", "clone", "-q", bundle, repo], check=True, stderr=subprocess.DEVNULL)
@@ -71,7 +86,7 @@ def extract(bundle, into):
         path = os.path.join(into, f"{n:03d}.xml")
         with open(path, "wb") as f:
             f.write(subprocess.run(
-                ["git", "-C", repo, "show", f"{commit}:service-names-port-numbers.xml"],
+                ["git", "-C", repo, "show", f"{commit}:{file_name}"],
                 stdout=subprocess.PIPE, check=True,
             ).stdout)
         os.utime(path, (int(stamp), int(stamp)))
@@ -162,7 +177,25 @@ def compare(builds, args, work):
         size, raw = sizes(db(name, "history"))
         note(name, "database (bytes)", size)
         note(name, "raw bytes (bytes)", raw)
+    protocols(builds, args, work, db, note)
     report(builds, times, len(files))
+
+
+def protocols(builds, args, work, db, note):
+    """The second registry's figures, for the builds that keep it."""
+    os.makedirs(os.path.join(work, "p"))
+    files = extract(PROTOCOLS_BUNDLE, os.path.join(work, "p"), "protocol-numbers.xml")
+    for _ in range(args.runs):
+        for name, binary in builds:
+            s, _ = measure_or_none([binary, "--db", fresh(db(name, "p")), "import", *files])
+            note(name, f"protocols: {len(files)} versions, files (s)", s)
+            beside = fresh(db(name, "beside"))
+            shutil.copy(db(name, "history"), beside)
+            s, _ = measure_or_none([binary, "--db", beside, "import", *files])
+            note(name, "protocols: the same beside the port history (s)", s)
+            s, _ = measure_or_none([binary, "--db", fresh(db(name, "pgit")), "import", "--git",
+                                    PROTOCOLS_BUNDLE, "--path", "protocol-numbers.xml"])
+            note(name, "protocols: bundle, import --git (s)", s)
 
 
 def report(builds, times, versions):
@@ -172,11 +205,19 @@ def report(builds, times, versions):
     header += "".join(f" | {n}/{first}" for n in names[1:]) + " |"
     print(header)
     print("|---" * (1 + 2 * len(names) - 1) + "|")
+    def median(values):
+        return None if None in values else statistics.median(values)
+
+    def cell(m):
+        if m is None:
+            return "n/a"
+        return f"{m:,.0f}" if m >= 1000 else f"{m:.3f}" if m < 10 else f"{m:.1f}"
+
     for what in times[first]:
-        medians = [statistics.median(times[n][what]) for n in names]
-        cells = [f"{m:,.0f}" if m >= 1000 else f"{m:.3f}" if m < 10 else f"{m:.1f}"
-                 for m in medians]
-        ratios = [f"{m / medians[0]:.2f}x" if medians[0] else "-" for m in medians[1:]]
+        medians = [median(times[n][what]) for n in names]
+        cells = [cell(m) for m in medians]
+        ratios = [f"{m / medians[0]:.2f}x" if medians[0] and m is not None else "-"
+                  for m in medians[1:]]
         print(f"| {what} | " + " | ".join(cells + ratios) + " |")
     for name in names:
         history = statistics.median(times[name]["whole history, files (s)"])
