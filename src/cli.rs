@@ -18,8 +18,14 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// The registry to read: services (port numbers) or protocols (protocol numbers)
-    /// [default: services]
-    #[arg(long, global = true, value_enum, value_name = "REGISTRY")]
+    /// [default: services; `fetch` without it: every registry the database keeps]
+    #[arg(
+        long,
+        global = true,
+        env = "PORTREG_REGISTRY",
+        value_enum,
+        value_name = "REGISTRY"
+    )]
     pub registry: Option<RegistryArg>,
 
     #[command(subcommand)]

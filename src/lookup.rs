@@ -81,20 +81,27 @@ impl fmt::Display for Lookup {
 impl FromStr for Lookup {
     type Err = String;
 
-    /// `443`, `8000-8100`, `443/tcp`, `https`, `https/tcp`.
+    /// `443`, `8000-8100`, `443/tcp`, `https`, `https/tcp`; a name with a slash of its own
+    /// (`EtherNet/IP-2`, the protocol keyword `A/N`) is a name.
     fn from_str(text: &str) -> Result<Lookup, String> {
         let text = text.trim();
         if text.is_empty() {
             return Err("give a port, a range like 8000-8100, or a service name".into());
         }
+        let looks_numeric = |what: &str| {
+            what.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b.is_ascii_whitespace())
+                && what.bytes().any(|b| b.is_ascii_digit())
+        };
         let (what, protocol) = match text.rsplit_once('/') {
-            Some((what, protocol)) if !what.is_empty() => (what, Some(parse_protocol(protocol)?)),
+            Some((what, protocol)) if !what.is_empty() => match parse_protocol(protocol) {
+                Ok(protocol) => (what, Some(protocol)),
+                Err(error) if looks_numeric(what) => return Err(error),
+                Err(_) => (text, None),
+            },
             _ => (text, None),
         };
-        let looks_numeric = what
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'-' || b.is_ascii_whitespace());
-        if looks_numeric && what.bytes().any(|b| b.is_ascii_digit()) {
+        if looks_numeric(what) {
             let ports = what.parse()?;
             Ok(Lookup::Ports { ports, protocol })
         } else {
@@ -172,6 +179,16 @@ mod tests {
                 protocol: Some("tcp".into())
             })
         );
+        // A slash that names no transport protocol is part of the name.
+        for name in ["A/N", "EtherNet/IP-2"] {
+            assert_eq!(
+                name.parse(),
+                Ok(Lookup::Name {
+                    name: name.into(),
+                    protocol: None
+                })
+            );
+        }
         for bad in [
             "65536",
             "100-1",

@@ -170,9 +170,20 @@ pub struct ProtocolIndex {
     records: Vec<HeldProtocol>,
 }
 
-/// IANA's keyword of a record: its name's first word.
+/// IANA's keyword of a record: its name, as IANA writes it (`Mobility Header`).
 fn keyword(record: &ProtocolRecord) -> Option<&str> {
-    record.name.as_deref()?.split_whitespace().next()
+    record.name.as_deref()
+}
+
+/// How a protocols(5) file, whose names have no spaces, can write a keyword, in any case:
+/// with white space as `-` (netbase's `mobility-header` for IANA's `Mobility Header`), or its
+/// first word (iana-etc's `isis` for `ISIS over IPv4`).
+fn file_forms(keyword: &str) -> [String; 2] {
+    let words: Vec<&str> = keyword.split_whitespace().collect();
+    [
+        words.join("-").to_lowercase(),
+        words.first().unwrap_or(&"").to_lowercase(),
+    ]
 }
 
 /// Whether the record's name or description says it is unassigned, deprecated, reserved or
@@ -222,7 +233,7 @@ impl ProtocolIndex {
             .map(|name| name.to_lowercase())
             .collect();
         let is_named = |held: &&&HeldProtocol| {
-            keyword(&held.record).is_some_and(|k| names.contains(&k.to_lowercase()))
+            keyword(&held.record).is_some_and(|k| file_forms(k).iter().any(|f| names.contains(f)))
         };
         let matching: Vec<&&HeldProtocol> = covering.iter().filter(is_named).collect();
         if matching.iter().any(|held| !set_aside(&held.record)) {
@@ -334,10 +345,17 @@ mod tests {
     #[test]
     fn each_finding_kind_case_by_case() {
         let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        // Fine: the keyword, in any case, or an alias; a keyword's first word.
+        // Fine: the keyword, in any case, or an alias; a keyword with spaces hyphenated, or
+        // its first word.
         assert_eq!(finding("tcp 6 TCP # transmission control protocol"), None);
         assert_eq!(finding("hopopt\t0\tHOPOPT"), None);
         assert_eq!(finding("isis 124 ISIS"), None);
+        assert_eq!(finding("isis-over-ipv4 124"), None);
+        // Another name there: IANA's keyword is given whole.
+        assert_eq!(
+            finding("is-is 124"),
+            Some((FindingKind::Conflict, strings(&["ISIS over IPv4"])))
+        );
         assert_eq!(finding("Tcp 6"), None);
         // netbase's `ip 0 IP`: IANA says 0 is HOPOPT.
         assert_eq!(

@@ -73,9 +73,9 @@ pub struct Round {
     pub stored_new: bool,
 }
 
-/// One cycle for each registry to fetch: the one `--registry` names; else the port registry,
-/// and every other registry the database holds snapshots of (one starts being fetched with
-/// its first snapshot, so cron lines keep doing what they did).
+/// One cycle for each registry to fetch: the one `--registry` names; else every registry the
+/// database holds snapshots of (one starts being fetched with its first snapshot, so cron
+/// lines keep doing what they did), or the port registry in a database that holds none.
 pub fn round(
     args: &FetchOptionArgs,
     ctx: &Context,
@@ -94,13 +94,18 @@ pub fn round(
     };
     let registries = match ctx.registry_given {
         Some(registry) => vec![registry],
-        None => {
-            let mut kept = store.registries().unwrap_or_default();
-            if !kept.contains(&Registry::Services) {
-                kept.insert(0, Registry::Services);
+        None => match store.registries() {
+            // A new database starts with the port registry, as it always did.
+            Ok(kept) if kept.is_empty() => vec![Registry::Services],
+            Ok(kept) => kept,
+            Err(error) => {
+                warn(format_args!("fetch failed: {error}"));
+                return Ok(Round {
+                    failed: true,
+                    ..Round::default()
+                });
             }
-            kept
-        }
+        },
     };
     let mut round = Round::default();
     for registry in registries {
@@ -156,7 +161,10 @@ fn cycle<R: Record>(
     let fetched = match cycle {
         Ok(fetched) => fetched,
         Err(error) => {
-            warn(format_args!("fetch failed: {error:#}"));
+            warn(format_args!(
+                "fetch failed: {}{error:#}",
+                stored::prefix(R::REGISTRY)
+            ));
             return Ok(None);
         }
     };

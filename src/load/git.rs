@@ -3,6 +3,7 @@
 
 use super::{Document, Unreadable};
 use crate::input::decompress_if_gzip;
+use crate::model::Registry;
 use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 use chrono::DateTime;
@@ -118,9 +119,15 @@ impl GitHistory {
     }
 
     /// Leaves out the commits that are already the source of a snapshot in `store` (read as
-    /// `label`): a rerun on a mirror reads only the new commits. Returns how many.
+    /// `label`): a rerun on a mirror reads only the new commits. Returns how many. A commit
+    /// that changed two registries' files is the source of a snapshot of each, so when the
+    /// file's name says which registry it holds, only that registry's sources count.
     pub fn skip_stored(&mut self, store: &Store, label: &str) -> Result<usize, StoreError> {
-        let sources: FxHashSet<String> = store.snapshot_sources()?.into_iter().collect();
+        let file_name = Path::new(&self.path).file_name().and_then(|n| n.to_str());
+        let registry = Registry::ALL
+            .into_iter()
+            .find(|registry| Some(registry.file_name()) == file_name);
+        let sources: FxHashSet<String> = store.snapshot_sources(registry)?.into_iter().collect();
         let before = self.commits.len();
         self.commits
             .retain(|(commit, _)| !sources.contains(&git_source(label, commit)));

@@ -75,6 +75,22 @@ impl Registry {
         }
     }
 
+    /// How a chart or a page names it, after "The IANA".
+    pub fn subject(self) -> &'static str {
+        match self {
+            Registry::Services => "service name and port number registry",
+            Registry::Protocols => "protocol numbers registry",
+        }
+    }
+
+    /// What an assigned record of it has: a service name, a keyword.
+    pub fn record_name(self) -> &'static str {
+        match self {
+            Registry::Services => "a service name",
+            Registry::Protocols => "a keyword",
+        }
+    }
+
     /// The registry whose documents have this root id.
     pub fn of_root_id(id: &str) -> Option<Registry> {
         Registry::ALL.into_iter().find(|r| r.root_id() == id)

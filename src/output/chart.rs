@@ -8,6 +8,7 @@
 //! record counts are written on the curve, and each bar's value over it, so the story reads
 //! without the scales.
 
+use crate::model::Registry;
 use crate::stats::{SnapshotPoint, Story, YearStats};
 use chrono::{Datelike, NaiveDate};
 use plotters::coord::Shift;
@@ -63,10 +64,12 @@ pub const BAR_SERIES: [BarSeries; 3] = [
 ];
 
 /// The legend of the records panel, bottom band first.
-pub const RECORD_SERIES: [(&str, RGBColor); 2] = [
-    ("assigned (a service name)", ASSIGNED),
-    ("unassigned or reserved", UNASSIGNED),
-];
+fn record_series(registry: Registry) -> [(String, RGBColor); 2] {
+    [
+        (format!("assigned ({})", registry.record_name()), ASSIGNED),
+        ("unassigned or reserved".to_string(), UNASSIGNED),
+    ]
+}
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
@@ -96,13 +99,13 @@ pub fn svg(story: &Story) -> Result<String, ChartError> {
 fn draw(root: &Area, story: &Story) -> Result<(), ChartError> {
     let left = (PLOT_MARGIN + Y_LABEL_AREA) as i32;
     let (Some(first), Some(last)) = (story.snapshots.first(), story.snapshots.last()) else {
-        let title = story.registry.iana_name();
-        text(root, title, (left, 16), title_font(20), top_left())?;
+        let title = format!("The IANA {}", story.registry.subject());
+        text(root, &title, (left, 16), title_font(20), top_left())?;
         let note = "No snapshots stored yet.";
         return text(root, note, (left, 58), font(13).color(&MUTED), top_left());
     };
     let years = Years::new(first.registry_date.year(), last.registry_date.year());
-    let title = format!("{}, {}", story.registry.iana_name(), years.span());
+    let title = format!("The IANA {}, {}", story.registry.subject(), years.span());
     text(root, &title, (left, 16), title_font(20), top_left())?;
     let summary = if story.snapshots.len() == 1 {
         format!(
@@ -220,7 +223,9 @@ fn round_top(max: i64) -> i64 {
 
 fn records_panel(area: &Area, story: &Story, years: &Years) -> Result<(), ChartError> {
     let (header, body) = area.split_vertically(PANEL_HEADER);
-    panel_header(&header, "Records in each snapshot", &RECORD_SERIES)?;
+    let series = record_series(story.registry);
+    let legend: Vec<(&str, RGBColor)> = series.iter().map(|(l, c)| (l.as_str(), *c)).collect();
+    panel_header(&header, "Records in each snapshot", &legend)?;
     let points = &story.snapshots;
     let top = round_top(points.iter().map(|p| p.records).max().unwrap_or(0));
     let mut chart = plot(&body, years, top as f64)?;
@@ -534,7 +539,7 @@ mod tests {
         })
         .unwrap();
         for text in [
-            "Port Number Registry, 2025",
+            "service name and port number registry, 2025",
             "1 snapshot, of 2025-12-15: 14,496 records.",
             "14,496 records",
             "12,778 assigned",

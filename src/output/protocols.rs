@@ -26,8 +26,8 @@ pub fn protocols(
     )?;
     writeln!(
         out,
-        "# Single numbers with a keyword only: {} unassigned, deprecated, reserved or historic \
-         entries, {} ranges and {} keywords with spaces are left out.",
+        "# Single numbers with a keyword only: {} entries without one or unassigned, deprecated, \
+         reserved or historic, {} ranges and {} keywords with spaces are left out.",
         summary.set_aside, summary.ranges, summary.unusable_names
     )?;
     writeln!(out, "# {}", Registry::Protocols.page_url())?;

@@ -139,11 +139,7 @@ pub fn fetched<R: Record>(
     context: &FetchContext<R>,
     quiet: bool,
 ) -> io::Result<()> {
-    // The port registry's lines are as they always were; another registry's say which.
-    let prefix = match R::REGISTRY {
-        Registry::Services => String::new(),
-        other => format!("{other}: "),
-    };
+    let prefix = prefix(R::REGISTRY);
     let stored = match fetched {
         Fetched::NotModified if quiet => return Ok(()),
         Fetched::NotModified => {
@@ -181,6 +177,15 @@ pub fn fetched<R: Record>(
                 snapshot.registry_date, snapshot.id
             ),
         },
+    }
+}
+
+/// What starts a fetch's lines about `registry`: nothing for the port registry (its lines are
+/// as they always were), `protocols: ` for another.
+pub fn prefix(registry: Registry) -> String {
+    match registry {
+        Registry::Services => String::new(),
+        other => format!("{other}: "),
     }
 }
 

@@ -247,7 +247,6 @@ impl Store {
         )?)
     }
 
-    /// The registries the database holds snapshots of.
     /// The error for asking `registry`'s history when it has no snapshot, naming the
     /// registries the database does hold.
     pub fn empty(&self, registry: Registry) -> Result<StoreError> {
@@ -276,9 +275,13 @@ impl Store {
     }
 
     /// Where each snapshot was first observed (a path, a URL, `git:REPO@COMMIT`, ...), of
-    /// every registry.
-    pub fn snapshot_sources(&self) -> Result<Vec<String>> {
-        self.texts("SELECT source FROM snapshot")
+    /// `registry`, or of every registry.
+    pub fn snapshot_sources(&self, registry: Option<Registry>) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source FROM snapshot WHERE ?1 IS NULL OR registry = ?1")?;
+        let rows = stmt.query_map([registry], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The one text column of every row of `sql`.

@@ -7,7 +7,7 @@ use crate::support::*;
 use std::path::Path;
 use std::process::Command;
 
-fn git(dir: &Path, args: &[&str]) {
+pub fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -266,11 +266,15 @@ fn backfill_from_the_wayback_machine_stores_the_good_captures_once() {
     ]);
     let (_dir, db) = temp_db();
     import(&db, &paths(&[20]));
+    // The registry's address is asked of the archive, never fetched; the test helper sets the
+    // mirror variables to a closed local port, so name IANA's here.
     let args = [
         "backfill",
         "--wayback",
         "--wayback-url",
         &archive.base,
+        "--url",
+        portreg::model::Registry::Services.url(),
         "--delay",
         "0s",
         "--retry-wait",

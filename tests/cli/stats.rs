@@ -432,7 +432,7 @@ fn the_chart_has_a_title_axes_legends_a_point_per_snapshot_and_a_bar_per_year_an
     assert_eq!(parsed.root.as_deref(), Some("svg"));
     let has = |text: &str| parsed.texts.iter().any(|t| t == text);
     assert!(
-        has("IANA Service Name and Transport Protocol Port Number Registry, 2017\u{2013}2025"),
+        has("The IANA service name and port number registry, 2017\u{2013}2025"),
         "{:?}",
         parsed.texts
     );

@@ -15,8 +15,9 @@ pub fn portreg(db: &Path, args: &[&str]) -> Run {
     portreg_with_stdin(db, args, None)
 }
 
-/// The binary with a test's database, no colour, and no way to the internet: proxies off and
-/// no inherited registry URL (every fetch test names its 127.0.0.1 server).
+/// The binary with a test's database, no colour, and no way to the internet: proxies off, and
+/// every registry's mirror variable set to a closed port on 127.0.0.1, so a fetch a test did
+/// not aim at its own server fails at once instead of reaching IANA.
 pub fn portreg_command(db: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portreg"));
     command
@@ -30,11 +31,16 @@ pub fn portreg_command(db: &Path, args: &[&str]) -> Command {
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "ALL_PROXY",
-        "PORTREG_URL",
-        "PORTREG_PROTOCOLS_URL",
     ] {
         command.env_remove(proxy);
     }
+    for mirror in ["PORTREG_URL", "PORTREG_PROTOCOLS_URL"] {
+        command.env(
+            mirror,
+            "http://127.0.0.1:9/no-registry-url-given-by-this-test.xml",
+        );
+    }
+    command.env_remove("PORTREG_REGISTRY");
     command.env("NO_PROXY", "127.0.0.1,localhost");
     command
 }
