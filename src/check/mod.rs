@@ -13,7 +13,53 @@ pub mod services;
 pub mod services_file;
 
 use crate::model::Registry;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// One finding of a check: about an entry of the file, or a line that is not one. `E` is the
+/// registry's own finding about an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked<E> {
+    Entry(E),
+    Unreadable(UnreadableLine),
+}
+
+/// What a registry's finding about an entry gives the shared parts: its kind, and its one
+/// shape for JSON and CSV (every key always there, null or `[]` where it does not apply),
+/// which an unreadable line takes too.
+pub trait EntryFinding {
+    type Row<'a>: Serialize
+    where
+        Self: 'a;
+
+    fn kind(&self) -> FindingKind;
+    fn row(&self) -> Self::Row<'_>;
+    fn unreadable_row<'a>(line: &'a UnreadableLine) -> Self::Row<'a>
+    where
+        Self: 'a;
+}
+
+impl<E: EntryFinding> Checked<E> {
+    pub fn kind(&self) -> FindingKind {
+        match self {
+            Checked::Entry(entry) => entry.kind(),
+            Checked::Unreadable(_) => FindingKind::Unreadable,
+        }
+    }
+
+    /// Its one shape for JSON and CSV.
+    pub fn row(&self) -> E::Row<'_> {
+        match self {
+            Checked::Entry(entry) => entry.row(),
+            Checked::Unreadable(line) => E::unreadable_row(line),
+        }
+    }
+}
+
+impl<E: EntryFinding> Serialize for Checked<E> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.row().serialize(serializer)
+    }
+}
 
 /// What is wrong with a line, in the order the first that applies wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -18,12 +18,12 @@
 //! Every finding has one shape as JSON (and CSV): the same keys, null or `[]` where one does
 //! not apply, the number as `value` (see [`ProtocolFindingRow`]).
 
-use super::{FileLine, FindingKind, UnreadableLine, read_lines};
+use super::{Checked, EntryFinding, FileLine, FindingKind, UnreadableLine, read_lines};
 use crate::export::protocols::says_set_aside;
 use crate::model::{PortRange, ProtocolRecord, Record, RegistryDate};
 use crate::store::{Seq, StoredVersion};
 use rustc_hash::FxHashMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// One entry of a protocols(5) file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,12 +82,8 @@ pub struct ProtocolFinding {
     pub iana_note: Option<String>,
 }
 
-/// One finding: about an entry, or a line that is not one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProtocolCheckFinding {
-    Entry(ProtocolFinding),
-    Unreadable(UnreadableLine),
-}
+/// One finding of a protocols(5) check: about an entry, or a line that is not one.
+pub type ProtocolCheckFinding = Checked<ProtocolFinding>;
 
 /// A finding as JSON and CSV have it: every key always there, in this order, null (or `[]`)
 /// where it does not apply.
@@ -113,46 +109,42 @@ impl ProtocolFindingRow<'_> {
     ];
 }
 
-impl ProtocolCheckFinding {
-    pub fn kind(&self) -> FindingKind {
-        match self {
-            ProtocolCheckFinding::Entry(entry) => entry.finding,
-            ProtocolCheckFinding::Unreadable(_) => FindingKind::Unreadable,
+impl EntryFinding for ProtocolFinding {
+    type Row<'a> = ProtocolFindingRow<'a>;
+
+    fn kind(&self) -> FindingKind {
+        self.finding
+    }
+
+    fn row(&self) -> ProtocolFindingRow<'_> {
+        ProtocolFindingRow {
+            line: self.line,
+            name: Some(&self.name),
+            aliases: &self.aliases,
+            value: Some(self.value),
+            finding: self.finding,
+            iana: &self.iana,
+            since: self.since,
+            text: None,
+            reason: None,
         }
     }
 
-    /// Its one shape for JSON and CSV.
-    pub fn row(&self) -> ProtocolFindingRow<'_> {
-        match self {
-            ProtocolCheckFinding::Entry(entry) => ProtocolFindingRow {
-                line: entry.line,
-                name: Some(&entry.name),
-                aliases: &entry.aliases,
-                value: Some(entry.value),
-                finding: entry.finding,
-                iana: &entry.iana,
-                since: entry.since,
-                text: None,
-                reason: None,
-            },
-            ProtocolCheckFinding::Unreadable(line) => ProtocolFindingRow {
-                line: line.line,
-                name: None,
-                aliases: &[],
-                value: None,
-                finding: FindingKind::Unreadable,
-                iana: &[],
-                since: None,
-                text: Some(&line.text),
-                reason: Some(&line.reason),
-            },
+    fn unreadable_row<'a>(line: &'a UnreadableLine) -> ProtocolFindingRow<'a>
+    where
+        Self: 'a,
+    {
+        ProtocolFindingRow {
+            line: line.line,
+            name: None,
+            aliases: &[],
+            value: None,
+            finding: FindingKind::Unreadable,
+            iana: &[],
+            since: None,
+            text: Some(&line.text),
+            reason: Some(&line.reason),
         }
-    }
-}
-
-impl Serialize for ProtocolCheckFinding {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.row().serialize(serializer)
     }
 }
 

@@ -20,15 +20,15 @@
 //! not apply, so an unreadable line reads as an entry's finding does (see [`FindingRow`]).
 
 use super::services_file::{ServicesEntry, ServicesLine};
-use super::{FindingKind, UnreadableLine};
+use super::{Checked, EntryFinding, FindingKind, UnreadableLine};
 use crate::model::{PortRange, Record, RegistryDate, ServiceRecord};
 use crate::store::{PortVersion, Seq};
 use rustc_hash::FxHashMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// What the registry says about an entry, when it disagrees.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryFinding {
+pub struct ServiceFinding {
     pub line: usize,
     pub name: String,
     pub aliases: Vec<String>,
@@ -48,12 +48,8 @@ pub struct EntryFinding {
     pub iana_note: Option<String>,
 }
 
-/// One finding: about an entry, or a line that is not one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
-    Entry(EntryFinding),
-    Unreadable(UnreadableLine),
-}
+/// One finding of a services(5) check: about an entry, or a line that is not one.
+pub type Finding = Checked<ServiceFinding>;
 
 /// A finding as JSON and CSV have it: every key always there, in this order, null (or `[]`
 /// for a list) where it does not apply. An entry's finding has `text` and `reason` null; an
@@ -92,50 +88,46 @@ impl FindingRow<'_> {
     ];
 }
 
-impl Finding {
-    pub fn kind(&self) -> FindingKind {
-        match self {
-            Finding::Entry(entry) => entry.finding,
-            Finding::Unreadable(_) => FindingKind::Unreadable,
+impl EntryFinding for ServiceFinding {
+    type Row<'a> = FindingRow<'a>;
+
+    fn kind(&self) -> FindingKind {
+        self.finding
+    }
+
+    fn row(&self) -> FindingRow<'_> {
+        FindingRow {
+            line: self.line,
+            name: Some(&self.name),
+            aliases: &self.aliases,
+            port: Some(self.port),
+            protocol: Some(&self.protocol),
+            finding: self.finding,
+            iana: &self.iana,
+            iana_ports: &self.iana_ports,
+            since: self.since,
+            text: None,
+            reason: None,
         }
     }
 
-    /// Its one shape for JSON and CSV.
-    pub fn row(&self) -> FindingRow<'_> {
-        match self {
-            Finding::Entry(entry) => FindingRow {
-                line: entry.line,
-                name: Some(&entry.name),
-                aliases: &entry.aliases,
-                port: Some(entry.port),
-                protocol: Some(&entry.protocol),
-                finding: entry.finding,
-                iana: &entry.iana,
-                iana_ports: &entry.iana_ports,
-                since: entry.since,
-                text: None,
-                reason: None,
-            },
-            Finding::Unreadable(line) => FindingRow {
-                line: line.line,
-                name: None,
-                aliases: &[],
-                port: None,
-                protocol: None,
-                finding: FindingKind::Unreadable,
-                iana: &[],
-                iana_ports: &[],
-                since: None,
-                text: Some(&line.text),
-                reason: Some(&line.reason),
-            },
+    fn unreadable_row<'a>(line: &'a UnreadableLine) -> FindingRow<'a>
+    where
+        Self: 'a,
+    {
+        FindingRow {
+            line: line.line,
+            name: None,
+            aliases: &[],
+            port: None,
+            protocol: None,
+            finding: FindingKind::Unreadable,
+            iana: &[],
+            iana_ports: &[],
+            since: None,
+            text: Some(&line.text),
+            reason: Some(&line.reason),
         }
-    }
-}
-
-impl Serialize for Finding {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.row().serialize(serializer)
     }
 }
 
@@ -240,7 +232,7 @@ impl RegistryIndex {
     }
 
     /// The finding for one entry, or None when IANA has one of its names there.
-    pub fn check(&self, entry: &ServicesEntry) -> Option<EntryFinding> {
+    pub fn check(&self, entry: &ServicesEntry) -> Option<ServiceFinding> {
         let covering = self.covering(entry.port, &entry.protocol);
         let mut iana: Vec<String> = Vec::new();
         for name in covering.iter().filter_map(|held| held.record.name.as_ref()) {
@@ -278,7 +270,7 @@ impl RegistryIndex {
         // Dates of snapshots in history order are ascending, so the latest date is the
         // latest snapshot in which one of them changed.
         let since = covering.iter().filter_map(|held| held.since).max();
-        Some(EntryFinding {
+        Some(ServiceFinding {
             line: entry.line,
             name: entry.name.clone(),
             aliases: entry.aliases.clone(),

@@ -11,7 +11,7 @@ use portreg::check::services_file::read_services;
 use portreg::cli::CheckArgs;
 use portreg::input::read_capped_file;
 use portreg::model::{ProtocolRecord, Registry, RegistryDate};
-use portreg::output::check::{CheckedFile, findings, protocol_findings};
+use portreg::output::check::{CheckedFile, findings};
 use portreg::store::Seq;
 use std::io::Write;
 use std::process::ExitCode;
@@ -71,7 +71,7 @@ fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCod
             let lines = read_protocols(&bytes);
             let checked = checked(lines.len());
             let found = index.check_lines(lines);
-            protocol_findings(&mut *out, &found, &checked, args.format)
+            findings(&mut *out, &found, &checked, args.format)
                 .and_then(|()| out.flush())
                 .context("cannot write the findings")?;
             !found.is_empty()

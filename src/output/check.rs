@@ -1,10 +1,10 @@
-//! `portreg check`'s answers as tables, JSON and CSV: of a services(5) file ([`findings`]) and
-//! of a protocols(5) file ([`protocol_findings`]).
+//! `portreg check`'s answers as tables, JSON and CSV ([`findings`]), for a services(5) file
+//! and a protocols(5) file alike: each registry's finding says its columns ([`FindingCells`]).
 
 use super::{Format, new_table, write_csv, write_json};
-use crate::check::FindingKind;
-use crate::check::protocols::{ProtocolCheckFinding, ProtocolFindingRow};
-use crate::check::services::{Finding, FindingRow};
+use crate::check::protocols::{ProtocolFinding, ProtocolFindingRow};
+use crate::check::services::{FindingRow, ServiceFinding};
+use crate::check::{Checked, EntryFinding, FindingKind};
 use crate::model::Registry;
 use crate::store::SnapshotRow;
 use std::io::{self, Write};
@@ -19,38 +19,160 @@ pub struct CheckedFile<'a> {
     pub snapshot: &'a SnapshotRow,
 }
 
-/// A finding's row, field for field its JSON object: lists joined by spaces, empty where JSON
-/// has null.
-fn csv_row(finding: &Finding) -> [String; 11] {
-    let row = finding.row();
-    let or_empty = |value: Option<&str>| value.unwrap_or_default().to_string();
-    [
-        row.line.to_string(),
-        or_empty(row.name),
-        row.aliases.join(" "),
-        row.port.map(|port| port.to_string()).unwrap_or_default(),
-        or_empty(row.protocol),
-        row.finding.as_str().to_string(),
-        row.iana.join(" "),
-        row.iana_ports.join(" "),
-        row.since.map(|date| date.to_string()).unwrap_or_default(),
-        or_empty(row.text),
-        or_empty(row.reason),
-    ]
+/// How a registry's findings show: CSV columns (field for field the JSON object, lists joined
+/// by spaces, empty where JSON has null) and table columns.
+pub trait FindingCells: EntryFinding + Sized {
+    /// Whose findings: the words of the counts under the table.
+    const REGISTRY: Registry;
+    /// The CSV header: the JSON keys, in order.
+    const KEYS: &'static [&'static str];
+    /// The table's header.
+    const HEADER: &'static [&'static str];
+    fn csv_row(finding: &Checked<Self>) -> Vec<String>;
+    /// The table cells of an entry's finding (an unreadable line's are shared).
+    fn table_row(&self) -> Vec<String>;
 }
 
 /// The findings, by line: a JSON array, CSV with the same fields (lists joined by spaces), or
 /// a table with a count per kind of finding.
-pub fn findings(
+pub fn findings<E: FindingCells>(
     out: &mut impl Write,
-    findings: &[Finding],
+    findings: &[Checked<E>],
     checked: &CheckedFile,
     format: Format,
 ) -> io::Result<()> {
     match format {
         Format::Json => write_json(out, findings),
-        Format::Csv => write_csv(out, &FindingRow::KEYS, findings.iter().map(csv_row)),
+        Format::Csv => write_csv(out, E::KEYS, findings.iter().map(E::csv_row)),
         Format::Table => table(out, findings, checked),
+    }
+}
+
+fn table<E: FindingCells>(
+    out: &mut impl Write,
+    findings: &[Checked<E>],
+    checked: &CheckedFile,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return checked.all_agree(out);
+    }
+    let mut table = new_table(E::HEADER);
+    for finding in findings {
+        let row = match finding {
+            Checked::Entry(entry) => entry.table_row(),
+            Checked::Unreadable(line) => {
+                let mut row = vec![
+                    line.line.to_string(),
+                    FindingKind::Unreadable.as_str().to_string(),
+                    spaced(&line.text),
+                    line.reason.clone(),
+                ];
+                row.resize(E::HEADER.len(), String::new());
+                row
+            }
+        };
+        table.add_row(row);
+    }
+    writeln!(out, "{table}")?;
+    let kinds: Vec<FindingKind> = findings.iter().map(Checked::kind).collect();
+    checked.counts(out, &kinds, E::REGISTRY)
+}
+
+/// A line as a table cell: its tabs and runs of spaces as one space each, so the columns hold
+/// (JSON and CSV keep the line as written).
+fn spaced(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn or_empty(value: Option<&str>) -> String {
+    value.unwrap_or_default().to_string()
+}
+
+impl FindingCells for ServiceFinding {
+    const REGISTRY: Registry = Registry::Services;
+    const KEYS: &'static [&'static str] = &FindingRow::KEYS;
+    const HEADER: &'static [&'static str] = &[
+        "line",
+        "finding",
+        "entry",
+        "IANA there",
+        "IANA's ports for the name",
+        "since",
+    ];
+
+    fn csv_row(finding: &Checked<Self>) -> Vec<String> {
+        let row = finding.row();
+        vec![
+            row.line.to_string(),
+            or_empty(row.name),
+            row.aliases.join(" "),
+            row.port.map(|port| port.to_string()).unwrap_or_default(),
+            or_empty(row.protocol),
+            row.finding.as_str().to_string(),
+            row.iana.join(" "),
+            row.iana_ports.join(" "),
+            row.since.map(|date| date.to_string()).unwrap_or_default(),
+            or_empty(row.text),
+            or_empty(row.reason),
+        ]
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        let mut label = format!("{} {}/{}", self.name, self.port, self.protocol);
+        if !self.aliases.is_empty() {
+            label.push_str(&format!(" ({})", self.aliases.join(" ")));
+        }
+        let there = match (&self.iana_note, self.iana.is_empty()) {
+            (Some(note), true) => format!("({note})"),
+            _ => self.iana.join(", "),
+        };
+        vec![
+            self.line.to_string(),
+            self.finding.as_str().to_string(),
+            label,
+            there,
+            self.iana_ports.join(", "),
+            self.since.map(|date| date.to_string()).unwrap_or_default(),
+        ]
+    }
+}
+
+impl FindingCells for ProtocolFinding {
+    const REGISTRY: Registry = Registry::Protocols;
+    const KEYS: &'static [&'static str] = &ProtocolFindingRow::KEYS;
+    const HEADER: &'static [&'static str] = &["line", "finding", "entry", "IANA there", "since"];
+
+    fn csv_row(finding: &Checked<Self>) -> Vec<String> {
+        let row = finding.row();
+        vec![
+            row.line.to_string(),
+            or_empty(row.name),
+            row.aliases.join(" "),
+            row.value.map(|value| value.to_string()).unwrap_or_default(),
+            row.finding.as_str().to_string(),
+            row.iana.join(" "),
+            row.since.map(|date| date.to_string()).unwrap_or_default(),
+            or_empty(row.text),
+            or_empty(row.reason),
+        ]
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        let mut label = format!("{} {}", self.name, self.value);
+        if !self.aliases.is_empty() {
+            label.push_str(&format!(" ({})", self.aliases.join(" ")));
+        }
+        let there = match (&self.iana_note, self.iana.is_empty()) {
+            (Some(note), true) => format!("({note})"),
+            _ => self.iana.join(", "),
+        };
+        vec![
+            self.line.to_string(),
+            self.finding.as_str().to_string(),
+            label,
+            there,
+            self.since.map(|date| date.to_string()).unwrap_or_default(),
+        ]
     }
 }
 
@@ -112,136 +234,4 @@ impl CheckedFile<'_> {
         }
         Ok(())
     }
-}
-
-fn table(out: &mut impl Write, findings: &[Finding], checked: &CheckedFile) -> io::Result<()> {
-    if findings.is_empty() {
-        return checked.all_agree(out);
-    }
-    let mut table = new_table(&[
-        "line",
-        "finding",
-        "entry",
-        "IANA there",
-        "IANA's ports for the name",
-        "since",
-    ]);
-    for finding in findings {
-        let row = match finding {
-            Finding::Entry(entry) => {
-                let mut label = format!("{} {}/{}", entry.name, entry.port, entry.protocol);
-                if !entry.aliases.is_empty() {
-                    label.push_str(&format!(" ({})", entry.aliases.join(" ")));
-                }
-                let there = match (&entry.iana_note, entry.iana.is_empty()) {
-                    (Some(note), true) => format!("({note})"),
-                    _ => entry.iana.join(", "),
-                };
-                vec![
-                    entry.line.to_string(),
-                    entry.finding.as_str().to_string(),
-                    label,
-                    there,
-                    entry.iana_ports.join(", "),
-                    entry.since.map(|date| date.to_string()).unwrap_or_default(),
-                ]
-            }
-            Finding::Unreadable(line) => vec![
-                line.line.to_string(),
-                FindingKind::Unreadable.as_str().to_string(),
-                spaced(&line.text),
-                line.reason.clone(),
-                String::new(),
-                String::new(),
-            ],
-        };
-        table.add_row(row);
-    }
-    writeln!(out, "{table}")?;
-    let kinds: Vec<FindingKind> = findings.iter().map(Finding::kind).collect();
-    checked.counts(out, &kinds, Registry::Services)
-}
-
-/// A line as a table cell: its tabs and runs of spaces as one space each, so the columns hold
-/// (JSON and CSV keep the line as written).
-fn spaced(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A protocols(5) finding's row, field for field its JSON object.
-fn protocol_csv_row(finding: &ProtocolCheckFinding) -> [String; 9] {
-    let row = finding.row();
-    let or_empty = |value: Option<&str>| value.unwrap_or_default().to_string();
-    [
-        row.line.to_string(),
-        or_empty(row.name),
-        row.aliases.join(" "),
-        row.value.map(|value| value.to_string()).unwrap_or_default(),
-        row.finding.as_str().to_string(),
-        row.iana.join(" "),
-        row.since.map(|date| date.to_string()).unwrap_or_default(),
-        or_empty(row.text),
-        or_empty(row.reason),
-    ]
-}
-
-/// The findings of a protocols(5) check, as [`findings`] writes those of a services(5) one.
-pub fn protocol_findings(
-    out: &mut impl Write,
-    findings: &[ProtocolCheckFinding],
-    checked: &CheckedFile,
-    format: Format,
-) -> io::Result<()> {
-    match format {
-        Format::Json => write_json(out, findings),
-        Format::Csv => write_csv(
-            out,
-            &ProtocolFindingRow::KEYS,
-            findings.iter().map(protocol_csv_row),
-        ),
-        Format::Table => protocol_table(out, findings, checked),
-    }
-}
-
-fn protocol_table(
-    out: &mut impl Write,
-    findings: &[ProtocolCheckFinding],
-    checked: &CheckedFile,
-) -> io::Result<()> {
-    if findings.is_empty() {
-        return checked.all_agree(out);
-    }
-    let mut table = new_table(&["line", "finding", "entry", "IANA there", "since"]);
-    for finding in findings {
-        let row = match finding {
-            ProtocolCheckFinding::Entry(entry) => {
-                let mut label = format!("{} {}", entry.name, entry.value);
-                if !entry.aliases.is_empty() {
-                    label.push_str(&format!(" ({})", entry.aliases.join(" ")));
-                }
-                let there = match (&entry.iana_note, entry.iana.is_empty()) {
-                    (Some(note), true) => format!("({note})"),
-                    _ => entry.iana.join(", "),
-                };
-                vec![
-                    entry.line.to_string(),
-                    entry.finding.as_str().to_string(),
-                    label,
-                    there,
-                    entry.since.map(|date| date.to_string()).unwrap_or_default(),
-                ]
-            }
-            ProtocolCheckFinding::Unreadable(line) => vec![
-                line.line.to_string(),
-                FindingKind::Unreadable.as_str().to_string(),
-                spaced(&line.text),
-                line.reason.clone(),
-                String::new(),
-            ],
-        };
-        table.add_row(row);
-    }
-    writeln!(out, "{table}")?;
-    let kinds: Vec<FindingKind> = findings.iter().map(ProtocolCheckFinding::kind).collect();
-    checked.counts(out, &kinds, Registry::Protocols)
 }
