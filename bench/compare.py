@@ -53,11 +53,12 @@ def run(argv):
     return seconds, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
-def measure(argv):
+def measure(argv, stderr=None):
     """Runs `argv` in a child Python process, so its peak memory is its own."""
     out = subprocess.run(
         [sys.executable, __file__, "--measure", *argv],
         stdout=subprocess.PIPE,
+        stderr=stderr,
         check=True,
         text=True,
     ).stdout.split()
@@ -67,7 +68,7 @@ def measure(argv):
 def measure_or_none(argv):
     """As measure, or (None, None) when the build refuses (one without the registry)."""
     try:
-        return measure(argv)
+        return measure(argv, stderr=subprocess.DEVNULL)
     except subprocess.CalledProcessError:
         return None, None
 

@@ -37,5 +37,5 @@ pub use record::{
     Field, FieldSlot, FieldValue, ParseRules, Record, RecordKey, RecordTables, name_with_ordinal,
     sort_records,
 };
-pub use registry::Registry;
+pub use registry::{Registry, RegistryInfo};
 pub use service::{ServiceField, ServiceRecord, key_label};

@@ -5,7 +5,7 @@ use super::port::PortRange;
 use super::record::{
     ParseRules, Record, RecordTables, first_ordinal, is_first_ordinal, record_fields,
 };
-use super::registry::Registry;
+use super::registry::{Registry, RegistryInfo};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -53,6 +53,16 @@ record_fields! {
 impl Record for ProtocolRecord {
     type Field = ProtocolField;
     const REGISTRY: Registry = Registry::Protocols;
+    const INFO: RegistryInfo = RegistryInfo {
+        name: "protocols",
+        root_id: "protocol-numbers",
+        url: "https://www.iana.org/assignments/protocol-numbers/protocol-numbers.xml",
+        iana_name: "IANA Assigned Internet Protocol Numbers",
+        file_name: "protocol-numbers.xml",
+        title: "the protocol numbers registry",
+        subject: "protocol numbers registry",
+        record_name: "a keyword",
+    };
     const RULES: ParseRules<ProtocolField> = ParseRules {
         // The root holds one registry of records (and notes, people).
         records_in: Some("protocol-numbers-1"),

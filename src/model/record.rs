@@ -9,7 +9,7 @@
 
 use super::digest::ContentDigest;
 use super::port::PortRange;
-use super::registry::Registry;
+use super::registry::{Registry, RegistryInfo};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::borrow::Borrow;
@@ -25,6 +25,8 @@ pub trait Record:
     type Field: Field<Record = Self>;
     /// The registry it is a record of.
     const REGISTRY: Registry;
+    /// That registry's name, root id, URL and words.
+    const INFO: RegistryInfo;
     /// How its documents are read.
     const RULES: ParseRules<Self::Field>;
     /// Where the store keeps its history.

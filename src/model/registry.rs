@@ -1,6 +1,6 @@
-//! Which IANA registry: the ones portreg keeps, each with its name, its document's root id
-//! and where IANA publishes it. Everything else about a registry is its record's
-//! ([`super::Record`]), written in its own module.
+//! Which IANA registry: the ones portreg keeps. Everything about a registry, its name, root id
+//! and URL included ([`RegistryInfo`]), is its record's ([`super::Record`]), written in its own
+//! module; this file lists them and goes from one to its record type.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,36 +14,47 @@ pub enum Registry {
     Protocols,
 }
 
+/// What names a registry and says where IANA publishes it: written in its record's module
+/// (`Record::INFO`), so that a registry's particulars live in one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistryInfo {
+    /// Its short name: `--registry`, and the `registry` column of `snapshot`.
+    pub name: &'static str,
+    /// The `id` of its document's root `<registry>`.
+    pub root_id: &'static str,
+    /// Where IANA publishes it.
+    pub url: &'static str,
+    /// Its name at IANA.
+    pub iana_name: &'static str,
+    /// Its document's file name, as IANA and the mirrors name it.
+    pub file_name: &'static str,
+    /// How messages name it (`the port registry`).
+    pub title: &'static str,
+    /// How a chart or a page names it, after "The IANA".
+    pub subject: &'static str,
+    /// What an assigned record of it has (`a service name`).
+    pub record_name: &'static str,
+}
+
 impl Registry {
     /// Every registry, in the order they are listed.
     pub const ALL: [Registry; 2] = [Registry::Services, Registry::Protocols];
 
-    /// Its short name: `--registry`, and the `registry` column of `snapshot`.
+    /// Its particulars, from its record's module.
+    pub fn info(self) -> &'static RegistryInfo {
+        crate::with_record_type!(self, R => &<R as crate::model::Record>::INFO)
+    }
+
     pub fn name(self) -> &'static str {
-        match self {
-            Registry::Services => "services",
-            Registry::Protocols => "protocols",
-        }
+        self.info().name
     }
 
-    /// The `id` of its document's root `<registry>`.
     pub fn root_id(self) -> &'static str {
-        match self {
-            Registry::Services => "service-names-port-numbers",
-            Registry::Protocols => "protocol-numbers",
-        }
+        self.info().root_id
     }
 
-    /// Where IANA publishes it.
     pub fn url(self) -> &'static str {
-        match self {
-            Registry::Services => {
-                "https://www.iana.org/assignments/service-names-port-numbers/service-names-port-numbers.xml"
-            }
-            Registry::Protocols => {
-                "https://www.iana.org/assignments/protocol-numbers/protocol-numbers.xml"
-            }
-        }
+        self.info().url
     }
 
     /// IANA's page of it for people.
@@ -51,44 +62,24 @@ impl Registry {
         self.url().replace(".xml", ".xhtml")
     }
 
-    /// Its name at IANA.
     pub fn iana_name(self) -> &'static str {
-        match self {
-            Registry::Services => "IANA Service Name and Transport Protocol Port Number Registry",
-            Registry::Protocols => "IANA Assigned Internet Protocol Numbers",
-        }
+        self.info().iana_name
     }
 
-    /// Its document's file name, as IANA and the mirrors name it.
     pub fn file_name(self) -> &'static str {
-        match self {
-            Registry::Services => "service-names-port-numbers.xml",
-            Registry::Protocols => "protocol-numbers.xml",
-        }
+        self.info().file_name
     }
 
-    /// How messages name it.
     pub fn title(self) -> &'static str {
-        match self {
-            Registry::Services => "the port registry",
-            Registry::Protocols => "the protocol numbers registry",
-        }
+        self.info().title
     }
 
-    /// How a chart or a page names it, after "The IANA".
     pub fn subject(self) -> &'static str {
-        match self {
-            Registry::Services => "service name and port number registry",
-            Registry::Protocols => "protocol numbers registry",
-        }
+        self.info().subject
     }
 
-    /// What an assigned record of it has: a service name, a keyword.
     pub fn record_name(self) -> &'static str {
-        match self {
-            Registry::Services => "a service name",
-            Registry::Protocols => "a keyword",
-        }
+        self.info().record_name
     }
 
     /// The registry whose documents have this root id.

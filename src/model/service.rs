@@ -4,7 +4,7 @@ use super::port::PortRange;
 use super::record::{
     ParseRules, Record, RecordTables, first_ordinal, is_first_ordinal, record_fields,
 };
-use super::registry::Registry;
+use super::registry::{Registry, RegistryInfo};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -56,6 +56,16 @@ record_fields! {
 impl Record for ServiceRecord {
     type Field = ServiceField;
     const REGISTRY: Registry = Registry::Services;
+    const INFO: RegistryInfo = RegistryInfo {
+        name: "services",
+        root_id: "service-names-port-numbers",
+        url: "https://www.iana.org/assignments/service-names-port-numbers/service-names-port-numbers.xml",
+        iana_name: "IANA Service Name and Transport Protocol Port Number Registry",
+        file_name: "service-names-port-numbers.xml",
+        title: "the port registry",
+        subject: "service name and port number registry",
+        record_name: "a service name",
+    };
     const RULES: ParseRules<ServiceField> = ParseRules {
         records_in: None,
         text_elements: &[

@@ -187,7 +187,7 @@ fn each_finding_on_a_hand_made_registry() {
             unreadable(16, "bad 70000/tcp", "port 70000 is above 65535"),
             unreadable(17, "caf\u{fffd} 22/tcp", "not UTF-8 (byte 4 of the line)"),
             unreadable(18, "nopro 22", "no protocol in \"22\" (port/protocol)"),
-            // Line<ServiceRecord> 19 is fine: a port inside IANA's range, bytes not UTF-8 only in the comment.
+            // Line 19 is fine: a port inside IANA's range, bytes not UTF-8 only in the comment.
         ]
     );
 
