@@ -108,6 +108,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page in roff (`portreg man > portreg.1`), or write one per command
     Man(ManArgs),
+    /// Answer over HTTP, read-only: the queries' JSON under /api/v1/, the feed, the chart, the
+    /// exports, raw bytes and a page at /, on 127.0.0.1:8080 unless told where
+    Serve(ServeArgs),
 }
 
 /// Where `changes` finds its answer.
@@ -345,6 +348,20 @@ pub struct SqlArgs {
     pub timeout: Duration,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen, ADDRESS:PORT; only this machine by default (0.0.0.0:8080 or
+    /// [::]:8080 for every interface, better behind a reverse proxy)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// How long one request's queries may run before it is answered 503
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub query_timeout: Duration,
+    /// Connections open at once; more wait in the kernel's queue until one closes
+    #[arg(long, value_name = "N", default_value = "512")]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -15,6 +15,7 @@ mod import;
 mod man;
 mod publish;
 mod raw;
+mod serve;
 mod show;
 mod snapshots;
 mod sql;
@@ -27,8 +28,10 @@ use anyhow::{Context as _, Result};
 use portreg::cli::{Cli, Command};
 use portreg::model::Registry;
 use portreg::store::{Store, StoreError};
+use std::cell::{RefCell, RefMut};
 use std::fmt::Display;
 use std::io::{self, BufWriter, StdoutLock, Write};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,6 +40,35 @@ pub struct Context {
     pub db_path: PathBuf,
     /// The registry `--registry` named, if it named one.
     pub registry_given: Option<Registry>,
+    /// A read-only store kept open between commands (`serve` answers every request of a
+    /// thread from one), lent to the queries instead of opening the file each time.
+    pub kept_reader: Option<RefCell<Store>>,
+}
+
+/// The store a query reads: its own, or the one its context keeps open.
+pub enum Reader<'a> {
+    Opened(Store),
+    Kept(RefMut<'a, Store>),
+}
+
+impl Deref for Reader<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        match self {
+            Reader::Opened(store) => store,
+            Reader::Kept(store) => store,
+        }
+    }
+}
+
+impl DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        match self {
+            Reader::Opened(store) => store,
+            Reader::Kept(store) => store,
+        }
+    }
 }
 
 impl Context {
@@ -60,8 +92,16 @@ impl Context {
     }
 
     /// Opens the database for queries: read-only, and never created. A database from an
-    /// older portreg is migrated first (that is the one write a query may cause).
-    pub fn open_reader(&self) -> Result<Store> {
+    /// older portreg is migrated first (that is the one write a query may cause). A kept
+    /// store is lent instead.
+    pub fn open_reader(&self) -> Result<Reader<'_>> {
+        if let Some(kept) = &self.kept_reader {
+            return Ok(Reader::Kept(kept.borrow_mut()));
+        }
+        self.open_own_reader().map(Reader::Opened)
+    }
+
+    fn open_own_reader(&self) -> Result<Store> {
         if !self.database_exists() {
             anyhow::bail!(
                 "no database at {}: run `portreg fetch` or `portreg import FILE` first, or give another with --db",
@@ -120,32 +160,43 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Context {
         db_path,
         registry_given,
+        kept_reader: None,
     };
     let mut out = Stdout::new();
     let code = match cli.command {
-        Command::Import(args) => import::run(args, &ctx, &mut out)?,
-        Command::Snapshots(args) => snapshots::run(args, &ctx, &mut out)?,
-        Command::Diff(args) => diff::run(args, &ctx, &mut out)?,
-        Command::Raw(args) => raw::run(args, &ctx, &mut out)?,
-        Command::Fetch(args) => fetch::run(args, &ctx, &mut out)?,
-        Command::Watch(args) => watch::run(args, &ctx, &mut out)?,
-        Command::Status(args) => status::run(args, &ctx, &mut out)?,
-        Command::Backfill(args) => backfill::run(args, &ctx, &mut out)?,
-        Command::Changes(args) => changes::run(args, &ctx, &mut out)?,
-        Command::Show(args) => show::show(args, &ctx, &mut out)?,
-        Command::Search(args) => show::search(args, &ctx, &mut out)?,
-        Command::History(args) => history::run(args, &ctx, &mut out)?,
-        Command::Export(args) => export::run(args, &ctx, &mut out)?,
-        Command::Sql(args) => sql::run(args, &ctx, &mut out)?,
-        Command::Free(args) => free::run(args, &ctx, &mut out)?,
-        Command::Check(args) => check::run(args, &ctx, &mut out)?,
-        Command::Feed(args) => feed::run(args, &ctx, &mut out)?,
-        Command::Stats(args) => stats::run(args, &ctx, &mut out)?,
-        Command::Completions(args) => completions::run(args, &mut out)?,
-        Command::Man(args) => man::run(args, &mut out)?,
-        Command::Verify => verify::run(&ctx, &mut out)?,
+        Command::Serve(args) => serve::run(args, &ctx)?,
+        command => dispatch(command, &ctx, &mut out)?,
     };
     out.flush()?;
+    Ok(code)
+}
+
+/// Runs a command with its output on `out` (`serve` runs the queries this way too).
+pub fn dispatch(command: Command, ctx: &Context, out: &mut impl Write) -> Result<ExitCode> {
+    let code = match command {
+        Command::Import(args) => import::run(args, ctx, out)?,
+        Command::Snapshots(args) => snapshots::run(args, ctx, out)?,
+        Command::Diff(args) => diff::run(args, ctx, out)?,
+        Command::Raw(args) => raw::run(args, ctx, out)?,
+        Command::Fetch(args) => fetch::run(args, ctx, out)?,
+        Command::Watch(args) => watch::run(args, ctx, out)?,
+        Command::Status(args) => status::run(args, ctx, out)?,
+        Command::Backfill(args) => backfill::run(args, ctx, out)?,
+        Command::Changes(args) => changes::run(args, ctx, out)?,
+        Command::Show(args) => show::show(args, ctx, out)?,
+        Command::Search(args) => show::search(args, ctx, out)?,
+        Command::History(args) => history::run(args, ctx, out)?,
+        Command::Export(args) => export::run(args, ctx, out)?,
+        Command::Sql(args) => sql::run(args, ctx, out)?,
+        Command::Free(args) => free::run(args, ctx, out)?,
+        Command::Check(args) => check::run(args, ctx, out)?,
+        Command::Feed(args) => feed::run(args, ctx, out)?,
+        Command::Stats(args) => stats::run(args, ctx, out)?,
+        Command::Completions(args) => completions::run(args, out)?,
+        Command::Man(args) => man::run(args, out)?,
+        Command::Verify => verify::run(ctx, out)?,
+        Command::Serve(_) => anyhow::bail!("serve runs on its own, not from a request"),
+    };
     Ok(code)
 }
 
@@ -203,7 +254,15 @@ impl Write for Stdout {
 /// A line on standard error: `portreg: MESSAGE`. Standard error may be closed too (`2>&1 |
 /// head`): then the line is lost, and nothing else happens.
 pub fn warn(message: impl Display) {
-    let _ = writeln!(io::stderr().lock(), "portreg: {message}");
+    if !QUIET.get() {
+        let _ = writeln!(io::stderr().lock(), "portreg: {message}");
+    }
+}
+
+thread_local! {
+    /// Set on `serve`'s threads: a command's notes for a person at a terminal (the history
+    /// starts later than asked, ...) are not a server's log.
+    pub static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// A file-size limit (`ulimit -f`) reached while writing should fail that write, so SQLite rolls

@@ -85,6 +85,20 @@ impl Store {
         }
     }
 
+    /// Stops every query of this connection that runs past `deadline` (SQLite's interrupt:
+    /// the query fails with [`StoreError::is_interrupted`]), until called again with None.
+    /// For a server, which gives each request a time.
+    pub fn stop_queries_at(&self, deadline: Option<Instant>) -> Result<(), StoreError> {
+        match deadline {
+            Some(deadline) => self.conn.progress_handler(
+                STEPS_BETWEEN_CHECKS,
+                Some(move || Instant::now() >= deadline),
+            )?,
+            None => self.conn.progress_handler(0, None::<fn() -> bool>)?,
+        }
+        Ok(())
+    }
+
     fn run_sql_unlimited(
         &self,
         sql: &str,

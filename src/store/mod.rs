@@ -362,6 +362,15 @@ impl StoreError {
         )
     }
 
+    /// A query stopped by its deadline ([`Store::stop_queries_at`]).
+    pub fn is_interrupted(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::OperationInterrupted
+        )
+    }
+
     /// Another connection holds a lock this one needs.
     pub fn is_busy(&self) -> bool {
         matches!(

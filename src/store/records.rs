@@ -229,7 +229,7 @@ impl Store {
             from = record_tables::<R>(filter.lookup.is_some()),
         );
         params.push((":seq", Value::Integer(seq.0)));
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
             .iter()
             .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
@@ -260,7 +260,7 @@ impl Store {
             from = record_tables::<R>(true),
         );
         params.push((":registry", Value::Text(R::REGISTRY.name().to_string())));
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
             .iter()
             .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))

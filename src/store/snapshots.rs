@@ -124,7 +124,7 @@ impl Store {
     pub fn snapshots(&self, registry: Registry) -> Result<Vec<SnapshotRow>> {
         let sql =
             format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE registry = ?1 ORDER BY seq");
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([registry], snapshot_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -13,6 +13,7 @@ mod properties;
 mod protocols;
 mod queries;
 mod safety;
+mod serve;
 mod server;
 mod stats;
 mod support;

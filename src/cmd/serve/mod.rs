@@ -1,0 +1,364 @@
+//! `portreg serve`: the database over HTTP, read-only, for a team. A front end as the commands
+//! are: each request runs the command it stands for ([`api`]) through the same parser and the
+//! same code into a buffer, on a bounded pool of threads that each keep one read-only SQLite
+//! connection open, so a snapshot another process stores is seen by the next request. Never
+//! a write, never a lock that would stop `fetch`.
+//!
+//! Limits: connections at once (`--max-connections`), 10 s to send a request's headers (idle
+//! and half-sent connections are closed, and never stop others), 16 kB of headers, 4 kB of
+//! URL, `--query-timeout` per request. SIGTERM and SIGINT stop it: no new connections, the
+//! ones open get 10 s to finish, exit 0.
+
+mod api;
+mod respond;
+
+use super::{Context, QUIET, dispatch, warn};
+use anyhow::{Context as _, Result};
+use api::{API, Endpoint, FILES, RAW};
+use axum::Router;
+use axum::extract::{Path as UrlPath, RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use clap::{CommandFactory, FromArgMatches};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use portreg::cli::{Cli, ServeArgs};
+use portreg::model::Registry;
+use portreg::store::{Store, StoreError};
+use respond::{Answer, Cache, respond};
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What every request shares.
+struct Shared {
+    db_path: PathBuf,
+    query_timeout: Duration,
+}
+
+/// How long a client may take to send a request's headers, and open connections to finish
+/// when the server stops.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+const MAX_URL_BYTES: usize = 4 * 1024;
+
+pub fn run(args: ServeArgs, ctx: &Context) -> Result<ExitCode> {
+    // What every request would fail on is refused once, at the start.
+    open_reader(&ctx.db_path)
+        .map_err(|error| anyhow::anyhow!("cannot serve {}: {error}", ctx.db_path.display()))?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        // The query threads, each with its connection: a bounded pool.
+        .max_blocking_threads(threads * 2)
+        .enable_all()
+        .build()
+        .context("cannot start the server's threads")?;
+    let shared = Arc::new(Shared {
+        db_path: ctx.db_path.clone(),
+        query_timeout: args.query_timeout,
+    });
+    runtime.block_on(serve(args, shared))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServeArgs, shared: Arc<Shared>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "listening on http://{address}/ (database {})",
+        shared.db_path.display()
+    )?;
+    stdout.flush()?;
+    drop(stdout);
+    let router = router(shared);
+    let connections = Arc::new(tokio::sync::Semaphore::new(args.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit?,
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, not spin.
+                    warn(format_args!("serve: cannot accept a connection: {error}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .max_buf_size(MAX_HEADER_BYTES)
+            .serve_connection(
+                TokioIo::new(stream),
+                TowerToHyperService::new(router.clone()),
+            );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {}
+    }
+    Ok(())
+}
+
+/// SIGTERM or SIGINT.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    let mut router = Router::new()
+        .route("/api/v1/{name}", get(api_request))
+        .route("/raw/{id}", get(raw_request));
+    for (index, (path, _)) in FILES.iter().enumerate() {
+        router = router.route(
+            path,
+            get(
+                move |State(shared): State<Arc<Shared>>, query: RawQuery, headers: HeaderMap| {
+                    let (_, endpoint) = &FILES[index];
+                    answer(shared, endpoint, query, Vec::new(), headers)
+                },
+            ),
+        );
+    }
+    router
+        .fallback(not_found)
+        .layer(middleware::from_fn(limit_url))
+        .with_state(shared)
+}
+
+async fn api_request(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(name): UrlPath<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match API.iter().find(|(api_name, _)| *api_name == name) {
+        Some((_, endpoint)) => answer(shared, endpoint, query, Vec::new(), headers).await,
+        None => not_found().await,
+    }
+}
+
+async fn raw_request(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    answer(shared, &RAW, query, vec![("id".into(), id)], headers).await
+}
+
+async fn not_found() -> Response {
+    respond(
+        &HeaderMap::new(),
+        Answer::error(
+            StatusCode::NOT_FOUND,
+            "no such page: see /api/v1/ in docs/guide.md",
+        ),
+    )
+}
+
+/// 414 for a URL longer than any question needs.
+async fn limit_url(request: Request, next: Next) -> Response {
+    let length = request.uri().path().len() + request.uri().query().map_or(0, str::len);
+    if length > MAX_URL_BYTES {
+        return respond(
+            &HeaderMap::new(),
+            Answer::error(
+                StatusCode::URI_TOO_LONG,
+                "the URL is longer than 4096 bytes",
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+/// Runs the command a request stands for on a query thread, and answers with what it wrote.
+async fn answer(
+    shared: Arc<Shared>,
+    endpoint: &'static Endpoint,
+    RawQuery(query): RawQuery,
+    mut params: Vec<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let parsed: Result<Vec<(String, String)>, _> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default());
+    let answer = match parsed {
+        Err(error) => Answer::error(
+            StatusCode::BAD_REQUEST,
+            &format!("bad query string: {error}"),
+        ),
+        Ok(query) => {
+            params.extend(query);
+            match api::command_line(endpoint, &params) {
+                Err(message) => Answer::error(StatusCode::BAD_REQUEST, &message),
+                // On this worker thread, with its kept connection: a query takes well under
+                // a millisecond, and a hand-off to a blocking pool cost more than the query
+                // (futex waits and wakes on the pool's lock, 2,200 requests/s instead of ...).
+                Ok(argv) => run_command(&shared, argv),
+            }
+        }
+    };
+    let answer = Answer {
+        content_type: if answer.status.is_success() {
+            content_type(endpoint)
+        } else {
+            answer.content_type
+        },
+        cache: match (answer.status.is_success(), endpoint.command) {
+            (false, _) => Cache::No,
+            (true, ["raw"]) => Cache::Immutable,
+            (true, _) => Cache::Revalidate,
+        },
+        ..answer
+    };
+    respond(&headers, answer)
+}
+
+fn content_type(endpoint: &Endpoint) -> &'static str {
+    match endpoint.command {
+        _ if endpoint.json => "application/json",
+        ["feed", ..] => "application/atom+xml",
+        ["stats", ..] => "image/svg+xml",
+        ["export", "csv"] => "text/csv; charset=utf-8",
+        ["raw"] => "application/xml",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+thread_local! {
+    /// Each query thread's command-line parser and kept connection, made on first use.
+    static THREAD: RefCell<Option<(clap::Command, Context)>> = const { RefCell::new(None) };
+}
+
+/// The database opened read-only, as it is: one that needs an upgrade is refused, since
+/// serving must never write (any command run once upgrades it).
+fn open_reader(db_path: &Path) -> Result<Store, String> {
+    match Store::open_read_only(db_path) {
+        Ok(store) => Ok(store),
+        Err(StoreError::Migration(_)) => Err(format!(
+            "the database is from an older portreg: run `portreg --db {} status` once to upgrade it",
+            db_path.display()
+        )),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+fn run_command(shared: &Shared, argv: Vec<String>) -> Answer {
+    THREAD.with_borrow_mut(|thread| {
+        if thread.is_none() {
+            QUIET.set(true);
+            match open_reader(&shared.db_path) {
+                Ok(store) => {
+                    let ctx = Context {
+                        db_path: shared.db_path.clone(),
+                        registry_given: None,
+                        kept_reader: Some(RefCell::new(store)),
+                    };
+                    *thread = Some((Cli::command(), ctx));
+                }
+                Err(message) => {
+                    return Answer::error(StatusCode::SERVICE_UNAVAILABLE, &message);
+                }
+            }
+        }
+        let Some((parser, ctx)) = thread.as_mut() else {
+            return Answer::error(StatusCode::SERVICE_UNAVAILABLE, "no database");
+        };
+        let cli = match parser
+            .try_get_matches_from_mut(argv)
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+        {
+            Ok(cli) => cli,
+            Err(error) => return Answer::error(StatusCode::BAD_REQUEST, &clap_words(&error)),
+        };
+        ctx.registry_given = cli.registry.map(Registry::from);
+        run_with_deadline(ctx, cli, shared.query_timeout)
+    })
+}
+
+fn run_with_deadline(ctx: &Context, cli: Cli, timeout: Duration) -> Answer {
+    let kept = ctx.kept_reader.as_ref().map(RefCell::borrow);
+    let deadline = Instant::now().checked_add(timeout);
+    if let Some(Err(error)) = kept.map(|store| store.stop_queries_at(deadline)) {
+        return Answer::error(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string());
+    }
+    let mut body = Vec::new();
+    let result = dispatch(cli.command, ctx, &mut body);
+    if let Some(store) = ctx.kept_reader.as_ref().map(RefCell::borrow) {
+        let _ = store.stop_queries_at(None);
+    }
+    match result {
+        Ok(_) => Answer {
+            status: StatusCode::OK,
+            content_type: "application/json",
+            body,
+            cache: Cache::Revalidate,
+        },
+        Err(error) => failed(&error, timeout),
+    }
+}
+
+/// A command's error as an HTTP status and the CLI's words.
+fn failed(error: &anyhow::Error, timeout: Duration) -> Answer {
+    let store_error = error.chain().find_map(|e| e.downcast_ref::<StoreError>());
+    let status = match store_error {
+        Some(e) if e.is_interrupted() => {
+            let message = format!(
+                "the request took longer than {} and was stopped",
+                humantime::format_duration(timeout)
+            );
+            return Answer::error(StatusCode::SERVICE_UNAVAILABLE, &message);
+        }
+        Some(StoreError::NoSuchSnapshot(_) | StoreError::Empty { .. }) => StatusCode::NOT_FOUND,
+        Some(StoreError::OtherRegistry { .. }) => StatusCode::NOT_FOUND,
+        Some(StoreError::Sqlite(_) | StoreError::DamagedRaw { .. }) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    Answer::error(status, &format!("{error:#}"))
+}
+
+/// clap's message without its `error: ` and its usage lines: the first line says it.
+fn clap_words(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
