@@ -23,6 +23,7 @@ pub mod chart;
 pub mod check;
 pub mod free;
 pub mod grouped;
+pub mod page;
 pub mod protocols;
 mod records;
 mod report;

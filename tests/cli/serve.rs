@@ -387,3 +387,37 @@ fn it_listens_on_this_machine_only_unless_told_and_needs_a_database() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("cannot serve"), "{}", run.stderr);
 }
+
+#[test]
+fn the_page_answers_a_lookup_and_shows_the_latest_changes_without_a_script() {
+    let (_dir, db) = served_db();
+    let server = Server::start(&db, &[]);
+    let page = get(&server.url("/?q=443"));
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().unwrap();
+    for part in [
+        "<td>443/tcp</td><td>https</td>",
+        "<img src=\"/stats.svg\"",
+        "<h2>Latest changes</h2>",
+        "href=\"/feed.atom\"",
+        "href=\"/export/services\"",
+        "name=\"viewport\"",
+    ] {
+        assert!(html.contains(part), "no {part} in the page");
+    }
+    assert!(!html.contains("<script"));
+    // Nothing loaded from elsewhere: no remote image, style or script.
+    assert!(!html.contains("src=\"http") && !html.contains("rel=\"stylesheet\""));
+    let bad = get(&server.url("/?q=99999")).text().unwrap();
+    assert!(bad.contains("port 99999 is above 65535"));
+    let protocols = get(&server.url("/?q=ipv6-icmp&registry=protocols"))
+        .text()
+        .unwrap();
+    assert!(
+        protocols.contains("<td>58</td><td>IPv6-ICMP</td>"),
+        "{protocols}"
+    );
+    assert!(protocols.contains("href=\"/export/protocols\""));
+    assert_eq!(get(&server.url("/?registry=dns")).status(), 400);
+}

@@ -10,6 +10,7 @@
 //! ones open get 10 s to finish, exit 0.
 
 mod api;
+mod page;
 mod respond;
 
 use super::{Context, QUIET, dispatch, warn};
@@ -145,7 +146,8 @@ async fn stop_signal() {
 fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
         .route("/api/v1/{name}", get(api_request))
-        .route("/raw/{id}", get(raw_request));
+        .route("/raw/{id}", get(raw_request))
+        .route("/", get(page_request));
     for (index, (path, _)) in FILES.iter().enumerate() {
         router = router.route(
             path,
@@ -182,6 +184,44 @@ async fn raw_request(
     headers: HeaderMap,
 ) -> Response {
     answer(shared, &RAW, query, vec![("id".into(), id)], headers).await
+}
+
+/// The page: `/?q=443` looks 443 up, `&registry=protocols` on the other registry.
+async fn page_request(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let value = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let registry = match value("registry").map(|name| name.parse::<Registry>()) {
+        None => Registry::Services,
+        Some(Ok(registry)) => registry,
+        Some(Err(message)) => {
+            return respond(&headers, Answer::error(StatusCode::BAD_REQUEST, &message));
+        }
+    };
+    let q = value("q");
+    let answer = with_store(
+        &shared,
+        |store| portreg::with_record_type!(registry, R => page::page_of::<R>(store, q.as_deref())),
+    );
+    let answer = match answer {
+        Ok(body) => Answer {
+            status: StatusCode::OK,
+            content_type: "text/html; charset=utf-8",
+            body,
+            cache: Cache::Revalidate,
+        },
+        Err(answer) => answer,
+    };
+    respond(&headers, answer)
 }
 
 async fn not_found() -> Response {
@@ -280,37 +320,64 @@ fn open_reader(db_path: &Path) -> Result<Store, String> {
     }
 }
 
-fn run_command(shared: &Shared, argv: Vec<String>) -> Answer {
+/// This thread's parser and context, made on first use.
+fn with_thread<T>(
+    shared: &Shared,
+    work: impl FnOnce(&mut clap::Command, &mut Context) -> Result<T, Answer>,
+) -> Result<T, Answer> {
     THREAD.with_borrow_mut(|thread| {
         if thread.is_none() {
             QUIET.set(true);
-            match open_reader(&shared.db_path) {
-                Ok(store) => {
-                    let ctx = Context {
-                        db_path: shared.db_path.clone(),
-                        registry_given: None,
-                        kept_reader: Some(RefCell::new(store)),
-                    };
-                    *thread = Some((Cli::command(), ctx));
-                }
-                Err(message) => {
-                    return Answer::error(StatusCode::SERVICE_UNAVAILABLE, &message);
-                }
-            }
+            let store = open_reader(&shared.db_path)
+                .map_err(|message| Answer::error(StatusCode::SERVICE_UNAVAILABLE, &message))?;
+            let ctx = Context {
+                db_path: shared.db_path.clone(),
+                registry_given: None,
+                kept_reader: Some(RefCell::new(store)),
+            };
+            *thread = Some((Cli::command(), ctx));
         }
-        let Some((parser, ctx)) = thread.as_mut() else {
-            return Answer::error(StatusCode::SERVICE_UNAVAILABLE, "no database");
+        match thread.as_mut() {
+            Some((parser, ctx)) => work(parser, ctx),
+            None => Err(Answer::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no database",
+            )),
+        }
+    })
+}
+
+/// Runs `work` on this thread's kept store, within the query time.
+fn with_store<T>(
+    shared: &Shared,
+    work: impl FnOnce(&Store) -> anyhow::Result<T>,
+) -> Result<T, Answer> {
+    with_thread(shared, |_, ctx| {
+        let Some(kept) = &ctx.kept_reader else {
+            return Err(Answer::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no database",
+            ));
         };
-        let cli = match parser
+        let store = kept.borrow();
+        let deadline = Instant::now().checked_add(shared.query_timeout);
+        let _ = store.stop_queries_at(deadline);
+        let result = work(&store);
+        let _ = store.stop_queries_at(None);
+        result.map_err(|error| failed(&error, shared.query_timeout))
+    })
+}
+
+fn run_command(shared: &Shared, argv: Vec<String>) -> Answer {
+    let answer = with_thread(shared, |parser, ctx| {
+        let cli = parser
             .try_get_matches_from_mut(argv)
             .and_then(|matches| Cli::from_arg_matches(&matches))
-        {
-            Ok(cli) => cli,
-            Err(error) => return Answer::error(StatusCode::BAD_REQUEST, &clap_words(&error)),
-        };
+            .map_err(|error| Answer::error(StatusCode::BAD_REQUEST, &clap_words(&error)))?;
         ctx.registry_given = cli.registry.map(Registry::from);
-        run_with_deadline(ctx, cli, shared.query_timeout)
-    })
+        Ok(run_with_deadline(ctx, cli, shared.query_timeout))
+    });
+    answer.unwrap_or_else(|answer| answer)
 }
 
 fn run_with_deadline(ctx: &Context, cli: Cli, timeout: Duration) -> Answer {
