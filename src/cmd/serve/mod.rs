@@ -302,9 +302,19 @@ fn content_type(endpoint: &Endpoint) -> &'static str {
     }
 }
 
+/// A query thread's command-line parser and kept connection, and when the database file had
+/// last changed when it was opened.
+type ThreadState = (clap::Command, Context, Option<std::time::SystemTime>);
+
 thread_local! {
-    /// Each query thread's command-line parser and kept connection, made on first use.
-    static THREAD: RefCell<Option<(clap::Command, Context)>> = const { RefCell::new(None) };
+    /// Made on first use, and again when the file changes under a connection that cannot see
+    /// it: SQLite opens a WAL database in a directory the server may not write to (a systemd
+    /// `ReadOnlyPaths=`) as immutable, so the next snapshot shows only in a new connection.
+    static THREAD: RefCell<Option<ThreadState>> = const { RefCell::new(None) };
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// The database opened read-only, as it is: one that needs an upgrade is refused, since
@@ -326,6 +336,13 @@ fn with_thread<T>(
     work: impl FnOnce(&mut clap::Command, &mut Context) -> Result<T, Answer>,
 ) -> Result<T, Answer> {
     THREAD.with_borrow_mut(|thread| {
+        let changed = modified(&shared.db_path);
+        if thread
+            .as_ref()
+            .is_some_and(|(_, _, opened)| *opened != changed)
+        {
+            *thread = None;
+        }
         if thread.is_none() {
             QUIET.set(true);
             let store = open_reader(&shared.db_path)
@@ -335,10 +352,10 @@ fn with_thread<T>(
                 registry_given: None,
                 kept_reader: Some(RefCell::new(store)),
             };
-            *thread = Some((Cli::command(), ctx));
+            *thread = Some((Cli::command(), ctx, changed));
         }
         match thread.as_mut() {
-            Some((parser, ctx)) => work(parser, ctx),
+            Some((parser, ctx, _)) => work(parser, ctx),
             None => Err(Answer::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no database",
