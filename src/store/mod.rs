@@ -272,6 +272,14 @@ impl Store {
         &self.conn
     }
 
+    /// A number that changes when another connection commits to the database (SQLite's
+    /// `data_version`): an answer read before is still right while it stays the same.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |row| row.get(0))?)
+    }
+
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self

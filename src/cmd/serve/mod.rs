@@ -304,7 +304,26 @@ fn content_type(endpoint: &Endpoint) -> &'static str {
 
 /// A query thread's command-line parser and kept connection, and when the database file had
 /// last changed when it was opened.
-type ThreadState = (clap::Command, Context, Option<std::time::SystemTime>);
+type ThreadState = (
+    clap::Command,
+    Context,
+    Option<std::time::SystemTime>,
+    Answers,
+);
+
+/// The answers a thread gave, by command line, while the database stays as it was (its
+/// `data_version`): the same question again (a dashboard polling `changes`, a bot asking
+/// about 443) costs a lookup, not the query. Emptied when full or when the data changes.
+#[derive(Default)]
+struct Answers {
+    data_version: i64,
+    by_line: rustc_hash::FxHashMap<Vec<String>, (&'static str, Vec<u8>)>,
+}
+
+/// How many answers a thread keeps: bounded memory (the largest answers, a whole `diff`, are
+/// a few hundred kB, and not worth keeping).
+const ANSWERS_KEPT: usize = 256;
+const ANSWER_KEPT_BYTES: usize = 256 * 1024;
 
 thread_local! {
     /// Made on first use, and again when the file changes under a connection that cannot see
@@ -333,13 +352,13 @@ fn open_reader(db_path: &Path) -> Result<Store, String> {
 /// This thread's parser and context, made on first use.
 fn with_thread<T>(
     shared: &Shared,
-    work: impl FnOnce(&mut clap::Command, &mut Context) -> Result<T, Answer>,
+    work: impl FnOnce(&mut clap::Command, &mut Context, &mut Answers) -> Result<T, Answer>,
 ) -> Result<T, Answer> {
     THREAD.with_borrow_mut(|thread| {
         let changed = modified(&shared.db_path);
         if thread
             .as_ref()
-            .is_some_and(|(_, _, opened)| *opened != changed)
+            .is_some_and(|(_, _, opened, _)| *opened != changed)
         {
             *thread = None;
         }
@@ -352,10 +371,10 @@ fn with_thread<T>(
                 registry_given: None,
                 kept_reader: Some(RefCell::new(store)),
             };
-            *thread = Some((Cli::command(), ctx, changed));
+            *thread = Some((Cli::command(), ctx, changed, Answers::default()));
         }
         match thread.as_mut() {
-            Some((parser, ctx, _)) => work(parser, ctx),
+            Some((parser, ctx, _, answers)) => work(parser, ctx, answers),
             None => Err(Answer::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no database",
@@ -369,7 +388,7 @@ fn with_store<T>(
     shared: &Shared,
     work: impl FnOnce(&Store) -> anyhow::Result<T>,
 ) -> Result<T, Answer> {
-    with_thread(shared, |_, ctx| {
+    with_thread(shared, |_, ctx, _| {
         let Some(kept) = &ctx.kept_reader else {
             return Err(Answer::error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -386,13 +405,38 @@ fn with_store<T>(
 }
 
 fn run_command(shared: &Shared, argv: Vec<String>) -> Answer {
-    let answer = with_thread(shared, |parser, ctx| {
+    let answer = with_thread(shared, |parser, ctx, answers| {
+        let version = ctx
+            .kept_reader
+            .as_ref()
+            .and_then(|kept| kept.borrow().data_version().ok());
+        if version != Some(answers.data_version) {
+            answers.by_line.clear();
+            answers.data_version = version.unwrap_or_default();
+        }
+        if let Some((content_type, body)) = answers.by_line.get(&argv) {
+            return Ok(Answer {
+                status: StatusCode::OK,
+                content_type,
+                body: body.clone(),
+                cache: Cache::Revalidate,
+            });
+        }
         let cli = parser
-            .try_get_matches_from_mut(argv)
+            .try_get_matches_from_mut(argv.clone())
             .and_then(|matches| Cli::from_arg_matches(&matches))
             .map_err(|error| Answer::error(StatusCode::BAD_REQUEST, &clap_words(&error)))?;
         ctx.registry_given = cli.registry.map(Registry::from);
-        Ok(run_with_deadline(ctx, cli, shared.query_timeout))
+        let answer = run_with_deadline(ctx, cli, shared.query_timeout);
+        if answer.status == StatusCode::OK && answer.body.len() <= ANSWER_KEPT_BYTES {
+            if answers.by_line.len() >= ANSWERS_KEPT {
+                answers.by_line.clear();
+            }
+            answers
+                .by_line
+                .insert(argv, (answer.content_type, answer.body.clone()));
+        }
+        Ok(answer)
     });
     answer.unwrap_or_else(|answer| answer)
 }
