@@ -8,7 +8,8 @@
 - Feeds whatportis the same data: portreg's own `export csv` (IANA's CSV layout), loaded the
   way `whatportis --update` loads IANA's file, but from that file (nothing is downloaded).
 - Runs `wrk -t2 -c16 -d<duration>s --latency` against whatportis's `/ports/443` and
-  portreg's `/api/v1/show?q=443`, `/api/v1/changes?since=2024` and
+  portreg's `/api/v1/show?q=443`, `show` of a random port each request (so the answers a
+  thread keeps do not help: the cost of a query), `/api/v1/changes?since=2024` and
   `/api/v1/free?range=4700-4800&proto=tcp&never_assigned=true`, the servers taking turns,
   `--runs` times; prints medians of requests/s and p99 latency, the ratio to whatportis, and
   the peak memory (VmHWM) of each server.
@@ -84,9 +85,19 @@ def whatportis(work, csv_path):
     return python, env
 
 
-def wrk(url, duration):
-    out = subprocess.run(WRK + [f"-d{duration}s", url], stdout=subprocess.PIPE, text=True,
-                         check=True).stdout
+# A different port each request (of 65,536): the answers a server keeps do not help.
+RANDOM_PORTS = """
+math.randomseed(os.time())
+request = function()
+  return wrk.format(nil, "/api/v1/show?q=" .. math.random(0, 65535))
+end
+"""
+
+
+def wrk(url, duration, script=None):
+    extra = ["-s", script] if script else []
+    out = subprocess.run(WRK + [f"-d{duration}s"] + extra + [url], stdout=subprocess.PIPE,
+                         text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
@@ -136,9 +147,14 @@ def main():
         wait_for(wp_port)
         wait_for(pr_port)
 
+        script = os.path.join(work, "random-ports.lua")
+        with open(script, "w") as lua:
+            lua.write(RANDOM_PORTS)
         targets = [
             ("whatportis /ports/443", f"http://127.0.0.1:{wp_port}/ports/443"),
             ("portreg show?q=443", f"http://127.0.0.1:{pr_port}/api/v1/show?q=443"),
+            ("portreg show?q=RANDOM (a new port each request)",
+             f"http://127.0.0.1:{pr_port}/api/v1/show?q=0"),
             ("portreg changes?since=2024",
              f"http://127.0.0.1:{pr_port}/api/v1/changes?since=2024"),
             ("portreg free?range=4700-4800&proto=tcp&never_assigned=true",
@@ -148,7 +164,8 @@ def main():
         results = {name: [] for name, _ in targets}
         for _ in range(args.runs):
             for name, url in targets:
-                results[name].append(wrk(url, args.duration))
+                random = "RANDOM" in name
+                results[name].append(wrk(url, args.duration, script if random else None))
         baseline = statistics.median(r for r, _ in results[targets[0][0]])
         print(f"wrk -t2 -c16 -d{args.duration}s, {args.runs} runs each, medians; "
               f"whole history ({BUNDLE})")

@@ -16,11 +16,6 @@ DROP INDEX snapshot_date;
 CREATE INDEX snapshot_place ON snapshot (registry, seq);
 CREATE INDEX snapshot_date ON snapshot (registry, registry_date);
 
--- Ranges that may overlap a port from below, found by an index that holds both ends: a
--- lookup reads no table row to rule one out (`serve` answers `show 443` from it).
-DROP INDEX record_key_range;
-CREATE INDEX record_key_range ON record_key (port_hi, port_lo) WHERE port_hi > port_lo;
-
 ALTER TABLE fetch_attempt ADD COLUMN registry TEXT NOT NULL DEFAULT 'services';
 CREATE INDEX fetch_attempt_registry ON fetch_attempt (registry, id);
 

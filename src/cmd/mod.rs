@@ -96,7 +96,10 @@ impl Context {
     /// store is lent instead.
     pub fn open_reader(&self) -> Result<Reader<'_>> {
         if let Some(kept) = &self.kept_reader {
-            return Ok(Reader::Kept(kept.borrow_mut()));
+            let store = kept
+                .try_borrow_mut()
+                .map_err(|_| anyhow::anyhow!("the database is in use by this request already"))?;
+            return Ok(Reader::Kept(store));
         }
         self.open_own_reader().map(Reader::Opened)
     }

@@ -239,11 +239,33 @@ fn etags_gzip_head_and_cache_headers() {
     assert_eq!(head.headers()["etag"].to_str().unwrap(), etag);
     assert!(head.bytes().unwrap().is_empty());
 
-    // A snapshot's bytes never change.
+    // A snapshot's bytes never change; what `latest` names does.
     let raw = get(&server.url("/raw/1"));
     assert_eq!(
         raw.headers()["cache-control"],
         "public, max-age=31536000, immutable"
+    );
+    assert_eq!(raw.headers()["content-type"], "application/xml");
+    let latest = get(&server.url("/raw/latest"));
+    assert_eq!(latest.headers()["cache-control"], "no-cache");
+    for (path, content_type) in [
+        ("/api/v1/status", "application/json"),
+        ("/feed.atom", "application/atom+xml"),
+        ("/stats.svg", "image/svg+xml"),
+        ("/export/csv", "text/csv; charset=utf-8"),
+        ("/export/services", "text/plain; charset=utf-8"),
+    ] {
+        assert_eq!(
+            get(&server.url(path)).headers()["content-type"],
+            content_type,
+            "{path}"
+        );
+    }
+    // HEAD says how long GET's body is.
+    let head = client().head(&url).send().unwrap();
+    assert_eq!(
+        head.headers()["content-length"].to_str().unwrap(),
+        body.len().to_string()
     );
 }
 
@@ -347,13 +369,19 @@ fn a_snapshot_stored_by_another_process_is_served_without_a_restart() {
 fn a_request_past_its_time_gets_503_and_the_server_goes_on() {
     let (_dir, db) = served_db();
     let server = Server::start(&db, &["--query-timeout", "0s"]);
-    let response = get(&server.url("/api/v1/diff?from=1&to=latest"));
-    assert_eq!(response.status(), 503);
-    let body: serde_json::Value = json_of(response);
-    assert!(
-        body["error"].as_str().unwrap().contains("took longer"),
-        "{body}"
-    );
+    for _ in 0..3 {
+        let response = get(&server.url("/api/v1/diff?from=1&to=latest"));
+        assert_eq!(response.status(), 503);
+        let body: serde_json::Value = json_of(response);
+        assert!(
+            body["error"].as_str().unwrap().contains("took longer"),
+            "{body}"
+        );
+    }
+    // The server goes on: what needs no query is answered, and it stops cleanly.
+    assert_eq!(get(&server.url("/nowhere")).status(), 404);
+    let (status, _) = server.stop();
+    assert_eq!(status.code(), Some(0));
 }
 
 #[test]

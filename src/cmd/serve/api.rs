@@ -70,7 +70,9 @@ pub const API: [(&str, Endpoint); 8] = [
 
 /// The files beside the API, by path.
 pub const FILES: [(&str, Endpoint); 5] = [
-    ("/feed.atom", file(&["feed"], &["limit"])),
+    // The feed takes no `limit`: 20 entries, as the command's default (an unbounded one
+    // would be a whole history's diffs per request).
+    ("/feed.atom", file(&["feed"], &[])),
     ("/stats.svg", file(&["stats", "--svg", "-"], &[])),
     (
         "/export/services",

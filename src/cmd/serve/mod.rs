@@ -1,8 +1,9 @@
 //! `portreg serve`: the database over HTTP, read-only, for a team. A front end as the commands
 //! are: each request runs the command it stands for ([`api`]) through the same parser and the
-//! same code into a buffer, on a bounded pool of threads that each keep one read-only SQLite
-//! connection open, so a snapshot another process stores is seen by the next request. Never
-//! a write, never a lock that would stop `fetch`.
+//! same code into a buffer, on the runtime's worker threads (one per core), each keeping one
+//! read-only SQLite connection open, so a snapshot another process stores is seen by the next
+//! request; a thread keeps its answers while the data stays the same. Never a write, never a
+//! lock that would stop `fetch`.
 //!
 //! Limits: connections at once (`--max-connections`), 10 s to send a request's headers (idle
 //! and half-sent connections are closed, and never stop others), 16 kB of headers, 4 kB of
@@ -57,8 +58,6 @@ pub fn run(args: ServeArgs, ctx: &Context) -> Result<ExitCode> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
-        // The query threads, each with its connection: a bounded pool.
-        .max_blocking_threads(threads * 2)
         .enable_all()
         .build()
         .context("cannot start the server's threads")?;
@@ -66,11 +65,19 @@ pub fn run(args: ServeArgs, ctx: &Context) -> Result<ExitCode> {
         db_path: ctx.db_path.clone(),
         query_timeout: args.query_timeout,
     });
-    runtime.block_on(serve(args, shared))?;
+    runtime.block_on(async {
+        // Before listening: a stop asked as soon as it listens is a stop, exit 0.
+        let stop = stop_signal()?;
+        serve(args, shared, stop).await
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(args: ServeArgs, shared: Arc<Shared>) -> Result<()> {
+async fn serve(
+    args: ServeArgs,
+    shared: Arc<Shared>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -86,7 +93,6 @@ async fn serve(args: ServeArgs, shared: Arc<Shared>) -> Result<()> {
     let router = router(shared);
     let connections = Arc::new(tokio::sync::Semaphore::new(args.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
-    let stop = stop_signal();
     tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -127,20 +133,17 @@ async fn serve(args: ServeArgs, shared: Arc<Shared>) -> Result<()> {
     Ok(())
 }
 
-/// SIGTERM or SIGINT.
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM or SIGINT, their handlers installed now.
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
+    })
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -257,6 +260,8 @@ async fn answer(
     mut params: Vec<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    let raw_id = params.first().map(|(_, id)| id.clone());
+    let raw_id = raw_id.as_deref();
     let parsed: Result<Vec<(String, String)>, _> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or_default());
     let answer = match parsed {
@@ -268,10 +273,24 @@ async fn answer(
             params.extend(query);
             match api::command_line(endpoint, &params) {
                 Err(message) => Answer::error(StatusCode::BAD_REQUEST, &message),
-                // On this worker thread, with its kept connection: a query takes well under
-                // a millisecond, and a hand-off to a blocking pool cost more than the query
-                // (futex waits and wakes on the pool's lock, 2,200 requests/s instead of ...).
-                Ok(argv) => run_command(&shared, argv),
+                // On this worker thread, with its kept connection: most answers take well
+                // under a millisecond, and handing each to tokio's blocking pool cost more than
+                // the query (its lock's futex waits and wakes: 2,200 requests/s of `show 443`
+                // against 2,500 on the worker, before the statements were cached).
+                Ok(argv) => {
+                    // A bug must cost one request a 500, not the thread its connection.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_command(&shared, argv)
+                    }))
+                    .unwrap_or_else(|_| {
+                        THREAD.with(|thread| {
+                            if let Ok(mut thread) = thread.try_borrow_mut() {
+                                *thread = None;
+                            }
+                        });
+                        Answer::error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed")
+                    })
+                }
             }
         }
     };
@@ -283,7 +302,10 @@ async fn answer(
         },
         cache: match (answer.status.is_success(), endpoint.command) {
             (false, _) => Cache::No,
-            (true, ["raw"]) => Cache::Immutable,
+            // A snapshot id names bytes that never change; `latest` or a date does not.
+            (true, ["raw"]) if raw_id.is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit())) => {
+                Cache::Immutable
+            }
             (true, _) => Cache::Revalidate,
         },
         ..answer
@@ -318,12 +340,13 @@ type ThreadState = (
 struct Answers {
     data_version: i64,
     by_line: rustc_hash::FxHashMap<Vec<String>, (&'static str, Vec<u8>)>,
+    bytes: usize,
 }
 
-/// How many answers a thread keeps: bounded memory (the largest answers, a whole `diff`, are
-/// a few hundred kB, and not worth keeping).
-const ANSWERS_KEPT: usize = 256;
-const ANSWER_KEPT_BYTES: usize = 256 * 1024;
+/// What a thread keeps: answers up to 128 kB (not a whole `diff` or an export), 8 MB in all,
+/// so the server stays well under 100 MB on any number of cores it is likely to have.
+const ANSWER_KEPT_BYTES: usize = 128 * 1024;
+const ANSWERS_KEPT_BYTES: usize = 8 * 1024 * 1024;
 
 thread_local! {
     /// Made on first use, and again when the file changes under a connection that cannot see
@@ -332,8 +355,12 @@ thread_local! {
     static THREAD: RefCell<Option<ThreadState>> = const { RefCell::new(None) };
 }
 
+/// When the database last changed: its file's or its write-ahead log's time, the later.
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    let time = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    time(path).max(time(Path::new(&wal)))
 }
 
 /// The database opened read-only, as it is: one that needs an upgrade is refused, since
@@ -412,6 +439,7 @@ fn run_command(shared: &Shared, argv: Vec<String>) -> Answer {
             .and_then(|kept| kept.borrow().data_version().ok());
         if version != Some(answers.data_version) {
             answers.by_line.clear();
+            answers.bytes = 0;
             answers.data_version = version.unwrap_or_default();
         }
         if let Some((content_type, body)) = answers.by_line.get(&argv) {
@@ -429,9 +457,11 @@ fn run_command(shared: &Shared, argv: Vec<String>) -> Answer {
         ctx.registry_given = cli.registry.map(Registry::from);
         let answer = run_with_deadline(ctx, cli, shared.query_timeout);
         if answer.status == StatusCode::OK && answer.body.len() <= ANSWER_KEPT_BYTES {
-            if answers.by_line.len() >= ANSWERS_KEPT {
+            if answers.bytes + answer.body.len() > ANSWERS_KEPT_BYTES {
                 answers.by_line.clear();
+                answers.bytes = 0;
             }
+            answers.bytes += answer.body.len();
             answers
                 .by_line
                 .insert(argv, (answer.content_type, answer.body.clone()));
