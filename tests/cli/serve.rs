@@ -351,10 +351,25 @@ fn a_snapshot_stored_by_another_process_is_served_without_a_restart() {
         rows.len()
     };
     assert_eq!(count(), 1);
-    // The server holds no lock: an import (a fetch's writer) goes through at once.
+    // The server holds no lock: an import (a fetch's writer) goes through while requests
+    // keep coming, and they keep being answered.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let asking = {
+        let (stop, url) = (stop.clone(), server.url("/api/v1/show?q=443"));
+        std::thread::spawn(move || {
+            let mut answered = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                assert_eq!(get(&url).status(), 200);
+                answered += 1;
+            }
+            answered
+        })
+    };
     let started = Instant::now();
     import(&db, &paths(&[1, 2]));
     assert!(started.elapsed() < Duration::from_secs(10));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(asking.join().unwrap() > 0);
     let deadline = Instant::now() + Duration::from_secs(2);
     while count() != 3 {
         assert!(
