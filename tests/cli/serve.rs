@@ -300,6 +300,7 @@ fn bad_requests_get_4xx_in_the_clis_words_never_5xx() {
         .send()
         .unwrap();
     assert_eq!(post.status(), 405);
+    assert_eq!(post.headers()["allow"], "GET, HEAD");
     let long = format!("/api/v1/search?q={}", "a".repeat(5000));
     error_of(&long, 414);
     let huge = client()

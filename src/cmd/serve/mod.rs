@@ -17,20 +17,16 @@ mod respond;
 use super::{Context, QUIET, dispatch, warn};
 use anyhow::{Context as _, Result};
 use api::{API, Endpoint, FILES, RAW};
-use axum::Router;
-use axum::extract::{Path as UrlPath, RawQuery, Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::get;
 use clap::{CommandFactory, FromArgMatches};
+use http::header::{ALLOW, CONTENT_LENGTH};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use portreg::cli::{Cli, ServeArgs};
 use portreg::model::Registry;
 use portreg::store::{Store, StoreError};
-use respond::{Answer, Cache, respond};
+use respond::{Answer, Cache, Response, respond};
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,7 +86,6 @@ async fn serve(
     )?;
     stdout.flush()?;
     drop(stdout);
-    let router = router(shared);
     let connections = Arc::new(tokio::sync::Semaphore::new(args.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     tokio::pin!(stop);
@@ -115,10 +110,13 @@ async fn serve(
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
             .max_buf_size(MAX_HEADER_BYTES)
-            .serve_connection(
-                TokioIo::new(stream),
-                TowerToHyperService::new(router.clone()),
-            );
+            .serve_connection(TokioIo::new(stream), {
+                let shared = shared.clone();
+                hyper::service::service_fn(move |request| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handle(shared, request).await) }
+                })
+            });
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
@@ -146,55 +144,83 @@ fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
     })
 }
 
-fn router(shared: Arc<Shared>) -> Router {
-    let mut router = Router::new()
-        .route("/api/v1/{name}", get(api_request))
-        .route("/raw/{id}", get(raw_request))
-        .route("/", get(page_request));
-    for (index, (path, _)) in FILES.iter().enumerate() {
-        router = router.route(
-            path,
-            get(
-                move |State(shared): State<Arc<Shared>>, query: RawQuery, headers: HeaderMap| {
-                    let (_, endpoint) = &FILES[index];
-                    answer(shared, endpoint, query, Vec::new(), headers)
-                },
+/// Routes a request: GET and HEAD only, a URL of a sensible length, then by path.
+async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Response {
+    let head = request.method() == Method::HEAD;
+    if request.method() != Method::GET && !head {
+        let message = format!(
+            "{} is not answered here: only GET and HEAD",
+            request.method()
+        );
+        let mut refused = respond(
+            &HeaderMap::new(),
+            Answer::error(StatusCode::METHOD_NOT_ALLOWED, &message),
+        );
+        refused
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return refused;
+    }
+    let uri = request.uri();
+    let query = uri.query().map(str::to_string);
+    let headers = request.headers();
+    let answer = if uri.path().len() + query.as_deref().map_or(0, str::len) > MAX_URL_BYTES {
+        respond(
+            headers,
+            Answer::error(
+                StatusCode::URI_TOO_LONG,
+                "the URL is longer than 4096 bytes",
             ),
+        )
+    } else {
+        route(shared, uri.path(), query, headers).await
+    };
+    if head {
+        // The headers GET would send, its length included; no body.
+        let length = hyper::body::Body::size_hint(answer.body()).exact();
+        let (mut parts, _) = answer.into_parts();
+        if let Some(length) = length {
+            parts
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        return http::Response::from_parts(parts, http_body_util::Full::default());
+    }
+    answer
+}
+
+async fn route(
+    shared: Arc<Shared>,
+    path: &str,
+    query: Option<String>,
+    headers: &HeaderMap,
+) -> Response {
+    if path == "/" {
+        return page_request(&shared, query, headers);
+    }
+    if let Some(name) = path.strip_prefix("/api/v1/") {
+        return match API.iter().find(|(api_name, _)| *api_name == name) {
+            Some((_, endpoint)) => answer(&shared, endpoint, query, Vec::new(), headers),
+            None => not_found(),
+        };
+    }
+    if let Some(id) = path.strip_prefix("/raw/").filter(|id| !id.contains('/')) {
+        return answer(
+            &shared,
+            &RAW,
+            query,
+            vec![("id".into(), id.to_string())],
+            headers,
         );
     }
-    router
-        .fallback(not_found)
-        .layer(middleware::from_fn(limit_url))
-        .with_state(shared)
-}
-
-async fn api_request(
-    State(shared): State<Arc<Shared>>,
-    UrlPath(name): UrlPath<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    match API.iter().find(|(api_name, _)| *api_name == name) {
-        Some((_, endpoint)) => answer(shared, endpoint, query, Vec::new(), headers).await,
-        None => not_found().await,
+    match FILES.iter().find(|(file, _)| *file == path) {
+        Some((_, endpoint)) => answer(&shared, endpoint, query, Vec::new(), headers),
+        None => not_found(),
     }
-}
-
-async fn raw_request(
-    State(shared): State<Arc<Shared>>,
-    UrlPath(id): UrlPath<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    answer(shared, &RAW, query, vec![("id".into(), id)], headers).await
 }
 
 /// The page: `/?q=443` looks 443 up, `&registry=protocols` on the other registry.
-async fn page_request(
-    State(shared): State<Arc<Shared>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+fn page_request(shared: &Shared, query: Option<String>, headers: &HeaderMap) -> Response {
     let params: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let value = |name: &str| {
@@ -207,12 +233,12 @@ async fn page_request(
         None => Registry::Services,
         Some(Ok(registry)) => registry,
         Some(Err(message)) => {
-            return respond(&headers, Answer::error(StatusCode::BAD_REQUEST, &message));
+            return respond(headers, Answer::error(StatusCode::BAD_REQUEST, &message));
         }
     };
     let q = value("q");
     let answer = with_store(
-        &shared,
+        shared,
         |store| portreg::with_record_type!(registry, R => page::page_of::<R>(store, q.as_deref())),
     );
     let answer = match answer {
@@ -224,10 +250,10 @@ async fn page_request(
         },
         Err(answer) => answer,
     };
-    respond(&headers, answer)
+    respond(headers, answer)
 }
 
-async fn not_found() -> Response {
+fn not_found() -> Response {
     respond(
         &HeaderMap::new(),
         Answer::error(
@@ -237,28 +263,13 @@ async fn not_found() -> Response {
     )
 }
 
-/// 414 for a URL longer than any question needs.
-async fn limit_url(request: Request, next: Next) -> Response {
-    let length = request.uri().path().len() + request.uri().query().map_or(0, str::len);
-    if length > MAX_URL_BYTES {
-        return respond(
-            &HeaderMap::new(),
-            Answer::error(
-                StatusCode::URI_TOO_LONG,
-                "the URL is longer than 4096 bytes",
-            ),
-        );
-    }
-    next.run(request).await
-}
-
-/// Runs the command a request stands for on a query thread, and answers with what it wrote.
-async fn answer(
-    shared: Arc<Shared>,
+/// Runs the command a request stands for on this thread, and answers with what it wrote.
+fn answer(
+    shared: &Shared,
     endpoint: &'static Endpoint,
-    RawQuery(query): RawQuery,
+    query: Option<String>,
     mut params: Vec<(String, String)>,
-    headers: HeaderMap,
+    headers: &HeaderMap,
 ) -> Response {
     let raw_id = params.first().map(|(_, id)| id.clone());
     let raw_id = raw_id.as_deref();
@@ -280,7 +291,7 @@ async fn answer(
                 Ok(argv) => {
                     // A bug must cost one request a 500, not the thread its connection.
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        run_command(&shared, argv)
+                        run_command(shared, argv)
                     }))
                     .unwrap_or_else(|_| {
                         THREAD.with(|thread| {
@@ -310,7 +321,7 @@ async fn answer(
         },
         ..answer
     };
-    respond(&headers, answer)
+    respond(headers, answer)
 }
 
 fn content_type(endpoint: &Endpoint) -> &'static str {

@@ -1,11 +1,23 @@
 //! An answer as an HTTP response: its ETag (and 304 when the client has it), Cache-Control,
 //! gzip when asked for, and errors as `{"error": "..."}`.
 
-use axum::http::header::{
+use bytes::Bytes;
+use http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use http_body_util::Full;
+
+/// What the server sends: a whole body.
+pub type Response = http::Response<Full<Bytes>>;
+
+/// A response of these parts.
+pub fn response(status: StatusCode, headers: HeaderMap, body: Vec<u8>) -> Response {
+    let mut response = http::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
 use sha2::{Digest, Sha256};
 use std::io::Write;
 
@@ -58,7 +70,7 @@ pub fn respond(request: &HeaderMap, answer: Answer) -> Response {
         }),
     );
     if !answer.status.is_success() {
-        return (answer.status, headers, answer.body).into_response();
+        return response(answer.status, headers, answer.body);
     }
     let gzip = answer.body.len() >= GZIP_FROM && accepts_gzip(request);
     let etag = format!(
@@ -71,7 +83,7 @@ pub fn respond(request: &HeaderMap, answer: Answer) -> Response {
         headers.insert(ETAG, value);
     }
     if has_etag(request, &etag) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+        return response(StatusCode::NOT_MODIFIED, headers, Vec::new());
     }
     let body = match gzip.then(|| gzipped(&answer.body)).flatten() {
         Some(compressed) => {
@@ -80,7 +92,7 @@ pub fn respond(request: &HeaderMap, answer: Answer) -> Response {
         }
         None => answer.body,
     };
-    (answer.status, headers, body).into_response()
+    response(answer.status, headers, body)
 }
 
 fn accepts_gzip(request: &HeaderMap) -> bool {
