@@ -10,9 +10,8 @@ use portreg::check::services::RegistryIndex;
 use portreg::check::services_file::read_services;
 use portreg::cli::CheckArgs;
 use portreg::input::read_capped_file;
-use portreg::model::{ProtocolRecord, Registry, RegistryDate};
+use portreg::model::{ProtocolRecord, Registry};
 use portreg::output::check::{CheckedFile, findings};
-use portreg::store::Seq;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -49,7 +48,7 @@ fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCod
         Registry::Services => {
             let index = RegistryIndex::at(
                 store.port_versions()?,
-                &store.registry_dates()?,
+                &store.registry_dates(registry)?,
                 snapshot.seq,
             );
             let lines = read_services(&bytes);
@@ -61,13 +60,8 @@ fn check(args: CheckArgs, ctx: &Context, out: &mut impl Write) -> Result<ExitCod
             !found.is_empty()
         }
         Registry::Protocols => {
-            let dates: Vec<(Seq, RegistryDate)> = store
-                .snapshots(registry)?
-                .iter()
-                .map(|row| (row.seq, row.registry_date))
-                .collect();
             let versions = store.record_versions::<ProtocolRecord>()?;
-            let index = ProtocolIndex::at(versions, &dates, snapshot.seq);
+            let index = ProtocolIndex::at(versions, &store.registry_dates(registry)?, snapshot.seq);
             let lines = read_protocols(&bytes);
             let checked = checked(lines.len());
             let found = index.check_lines(lines);

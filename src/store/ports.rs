@@ -6,7 +6,7 @@
 //! every snapshot's changes too: a fifth of a `check`).
 
 use super::{Result, Seq, Store};
-use crate::model::{RegistryDate, ServiceRecord};
+use crate::model::{Registry, RegistryDate, ServiceRecord};
 
 /// Versions whose key has a numeric port or range (`port_lo` is NULL for the rest), in no
 /// particular order (sorting them cost a third of the query).
@@ -28,7 +28,7 @@ pub struct PortVersion {
 
 /// Each snapshot's place and registry date, oldest first.
 const SNAPSHOT_DATES: &str =
-    "SELECT seq, registry_date FROM snapshot WHERE registry = 'services' ORDER BY seq";
+    "SELECT seq, registry_date FROM snapshot WHERE registry = ?1 ORDER BY seq";
 
 impl PortVersion {
     /// Whether it holds in the snapshot at `seq`.
@@ -59,10 +59,10 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The registry date of each place in history, oldest first.
-    pub fn registry_dates(&self) -> Result<Vec<(Seq, RegistryDate)>> {
+    /// The registry date of each place in `registry`'s history, oldest first.
+    pub fn registry_dates(&self, registry: Registry) -> Result<Vec<(Seq, RegistryDate)>> {
         let mut stmt = self.conn.prepare_cached(SNAPSHOT_DATES)?;
-        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = stmt.query_map([registry], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
@@ -157,7 +157,7 @@ mod tests {
             .collect();
         assert_eq!(holding.iter().filter(|h| **h).count(), 2);
         assert_eq!(
-            store.registry_dates().unwrap(),
+            store.registry_dates(Registry::Services).unwrap(),
             [
                 (Seq(1), "2024-01-01".parse().unwrap()),
                 (Seq(2), "2024-02-01".parse().unwrap())
